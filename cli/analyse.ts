@@ -1,0 +1,40 @@
+/**
+ * `deno task analyse <command>`: the command-line entry point. Each command lives in its own file and is a thin
+ * caller of `lib/`.
+ * @module
+ */
+
+/** A CLI command: parses its own arguments and returns a process exit code. */
+export interface Command {
+  /** One line shown in the command list. */
+  summary: string;
+  /** Runs the command. */
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  diversity: () => import("./diversity.ts"),
+  "paper-check": () => import("./paper_check.ts"),
+  setup: () => import("./setup.ts"),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    console.log("usage: deno task analyse <command> [options]   (each command takes --help)\n\ncommands:");
+    for (const [key, load] of Object.entries(COMMANDS)) {
+      console.log(`  ${key.padEnd(14)} ${(await load()).command.summary}`);
+    }
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    console.error(`unknown command "${name}"; known: ${Object.keys(COMMANDS).join(", ")}`);
+    return 2;
+  }
+  return await (await load()).command.run(rest);
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
