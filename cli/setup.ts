@@ -5,9 +5,12 @@
  * @module
  */
 import type { Command } from "./analyse.ts";
+import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
 
 /** Set-up steps, run in order; each is idempotent and says what it did. */
-const STEPS: { name: string; run: () => Promise<string> }[] = [];
+const STEPS: { name: string; run: () => Promise<string> }[] = [
+  { name: "pythia tokenizer", run: async () => (await ensurePythiaTokenizer()).detail },
+];
 
 /** The `setup` command. */
 export const command: Command = {
