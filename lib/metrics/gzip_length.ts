@@ -20,6 +20,10 @@ export interface GzipLengthBackend {
   readonly name: string;
   /** `len(gzip.compress(bytes))` at level 9. */
   lengthBytes(bytes: Uint8Array): number;
+  /** `len(gzip.compress(s.encode()))`. */
+  lengthOfString(s: string): number;
+  /** `[C(prefix), C(prefix + suffix)]`, sharing the work on the prefix where the backend can. */
+  lengthsWithSuffix(prefix: string, suffix: string): [number, number];
   /** Releases native resources (a no-op for pako). */
   close(): void;
 }
@@ -57,6 +61,12 @@ export function pakoBackend(): GzipLengthBackend {
       }
       return total + GZIP_FRAMING_BYTES;
     },
+    lengthOfString(s: string): number {
+      return this.lengthBytes(encoder.encode(s));
+    },
+    lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
+      return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
+    },
     close() {},
   };
 }
@@ -71,86 +81,128 @@ function pakoSimpleBackend(): GzipLengthBackend {
       if (d.err) throw new Error(`pako deflate failed: ${d.msg}`);
       return (d.result as Uint8Array).length + GZIP_FRAMING_BYTES;
     },
+    lengthOfString(s: string): number {
+      return this.lengthBytes(encoder.encode(s));
+    },
+    lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
+      return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
+    },
     close() {},
   };
 }
 
 const LIBZ_CANDIDATES = ["libz.so.1", "libz.so", "libz.1.dylib", "libz.dylib", "zlib1.dll"];
 const Z_STREAM_BYTES = 112; // sizeof(z_stream) on LP64
+// z_stream field offsets on LP64.
+const NEXT_IN = 0, AVAIL_IN = 8, NEXT_OUT = 24, AVAIL_OUT = 32, TOTAL_OUT = 40;
+const Z_NO_FLUSH = 0, Z_FINISH = 4, Z_OK = 0, Z_STREAM_END = 1, Z_BUF_ERROR = -5;
+
+const LIBZ_SYMBOLS = {
+  zlibVersion: { parameters: [], result: "pointer" },
+  deflateInit2_: { parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer", "i32"], result: "i32" },
+  deflate: { parameters: ["buffer", "i32"], result: "i32" },
+  deflateReset: { parameters: ["buffer"], result: "i32" },
+  deflateCopy: { parameters: ["buffer", "buffer"], result: "i32" },
+  deflateEnd: { parameters: ["buffer"], result: "i32" },
+} as const;
 
 /** Opens the system zlib through FFI, or returns a reason why it cannot be used. */
 export function libzBackend(path?: string): GzipLengthBackend | { unavailable: string } {
   // deno-lint-ignore no-explicit-any
-  const D = (globalThis as any).Deno;
-  if (D?.dlopen === undefined) return { unavailable: "Deno FFI is not available in this runtime" };
-  const symbols = {
-    zlibVersion: { parameters: [], result: "pointer" },
-    deflateInit2_: {
-      parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "pointer", "i32"],
-      result: "i32",
-    },
-    deflate: { parameters: ["buffer", "i32"], result: "i32" },
-    deflateReset: { parameters: ["buffer"], result: "i32" },
-    deflateEnd: { parameters: ["buffer"], result: "i32" },
-  } as const;
-  let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
+  if ((globalThis as any).Deno?.dlopen === undefined) return { unavailable: "Deno FFI is not available" };
+  let lib: Deno.DynamicLibrary<typeof LIBZ_SYMBOLS> | undefined;
   const errors: string[] = [];
   for (const candidate of path ? [path] : LIBZ_CANDIDATES) {
     try {
-      lib = Deno.dlopen(candidate, symbols);
+      lib = Deno.dlopen(candidate, LIBZ_SYMBOLS);
       break;
     } catch (e) {
       errors.push(`${candidate}: ${(e as Error).message}`);
     }
   }
   if (lib === undefined) return { unavailable: `no system zlib could be opened (${errors.join("; ")})` };
-  const versionPtr = lib.symbols.zlibVersion();
+  const z = lib.symbols;
+  const versionPtr = z.zlibVersion();
   const version = versionPtr === null ? "unknown" : new Deno.UnsafePointerView(versionPtr).getCString();
-  const strm = new Uint8Array(Z_STREAM_BYTES);
   const versionArg = encoder.encode(version + "\0");
-  const rc = lib.symbols.deflateInit2_(
-    strm,
-    9,
-    8,
-    -15,
-    8,
-    0,
-    Deno.UnsafePointer.of(versionArg),
-    Z_STREAM_BYTES,
-  );
-  if (rc !== 0) {
+  const main = new Uint8Array(Z_STREAM_BYTES);
+  const rc = z.deflateInit2_(main, 9, 8, -15, 8, 0, versionArg, Z_STREAM_BYTES);
+  if (rc !== Z_OK) {
     lib.close();
     return { unavailable: `deflateInit2_ failed with ${rc} (zlib ${version})` };
   }
-  let input = new Uint8Array(4096);
-  let output = new Uint8Array(8192);
-  const view = new DataView(strm.buffer);
-  const setPointer = (offset: number, buf: Uint8Array) => {
-    view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf))), true);
+  const copy = new Uint8Array(Z_STREAM_BYTES);
+  const mainView = new DataView(main.buffer), copyView = new DataView(copy.buffer);
+  // Persistent buffers; their addresses are written into the z_stream once per (re)allocation.
+  let input = new Uint8Array(1 << 16), output = new Uint8Array(1 << 17);
+  let inputPtr = 0n, outputPtr = 0n;
+  const refreshPointers = () => {
+    inputPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(input)));
+    outputPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(output)));
+  };
+  refreshPointers();
+  const ensure = (inBytes: number) => {
+    if (inBytes <= input.length && inBytes * 2 + 1024 <= output.length) return;
+    input = new Uint8Array(Math.max(inBytes, input.length * 2));
+    output = new Uint8Array(Math.max(inBytes * 2 + 1024, output.length * 2));
+    refreshPointers();
+  };
+  /** Feeds input[from, to) into a stream with the given flush mode; returns deflate's status. */
+  const feed = (view: DataView, strm: Uint8Array, from: number, to: number, flush: number): number => {
+    view.setBigUint64(NEXT_IN, inputPtr + BigInt(from), true);
+    view.setUint32(AVAIL_IN, to - from, true);
+    view.setBigUint64(NEXT_OUT, outputPtr, true);
+    view.setUint32(AVAIL_OUT, output.length, true);
+    const status = z.deflate(strm, flush);
+    if (view.getUint32(AVAIL_IN, true) !== 0) throw new Error("zlib did not consume its input");
+    return status;
+  };
+  const finishLength = (view: DataView, strm: Uint8Array, from: number, to: number): number => {
+    const status = feed(view, strm, from, to, Z_FINISH);
+    if (status !== Z_STREAM_END) throw new Error(`zlib deflate returned ${status}`);
+    return Number(view.getBigUint64(TOTAL_OUT, true)) + GZIP_FRAMING_BYTES;
   };
   let closed = false;
+  const check = () => {
+    if (closed) throw new Error("libz backend used after close()");
+  };
   return {
     name: `libz ${version}`,
     lengthBytes(bytes: Uint8Array): number {
-      if (closed) throw new Error("libz backend used after close()");
-      if (bytes.length > input.length) input = new Uint8Array(Math.max(bytes.length, input.length * 2));
-      // deflateBound for level 9 raw: n + n/4096*5 + 13 + slack; keep output comfortably larger.
-      const bound = bytes.length + (bytes.length >> 3) + 64;
-      if (bound > output.length) output = new Uint8Array(Math.max(bound, output.length * 2));
+      check();
+      ensure(bytes.length);
       input.set(bytes);
-      lib!.symbols.deflateReset(strm);
-      setPointer(0, input);
-      view.setUint32(8, bytes.length, true);
-      setPointer(24, output);
-      view.setUint32(32, output.length, true);
-      const status = lib!.symbols.deflate(strm, 4 /* Z_FINISH */);
-      if (status !== 1 /* Z_STREAM_END */) throw new Error(`zlib deflate returned ${status}`);
-      return Number(view.getBigUint64(40, true)) + GZIP_FRAMING_BYTES;
+      z.deflateReset(main);
+      return finishLength(mainView, main, 0, bytes.length);
+    },
+    lengthOfString(s: string): number {
+      check();
+      ensure(s.length * 3);
+      const n = encoder.encodeInto(s, input).written;
+      z.deflateReset(main);
+      return finishLength(mainView, main, 0, n);
+    },
+    lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
+      check();
+      ensure((prefix.length + suffix.length) * 3);
+      const a = encoder.encodeInto(prefix, input).written;
+      const b = a + encoder.encodeInto(suffix, input.subarray(a)).written;
+      // Deflate the shared prefix once, then fork the stream: one branch ends there, the other reads on.
+      z.deflateReset(main);
+      const status = feed(mainView, main, 0, a, Z_NO_FLUSH);
+      if (status !== Z_OK && status !== Z_BUF_ERROR) throw new Error(`zlib deflate returned ${status}`);
+      if (z.deflateCopy(copy, main) !== Z_OK) throw new Error("zlib deflateCopy failed");
+      try {
+        const withSuffix = finishLength(copyView, copy, a, b);
+        return [finishLength(mainView, main, a, a), withSuffix];
+      } finally {
+        z.deflateEnd(copy);
+      }
     },
     close() {
       if (closed) return;
       closed = true;
-      lib!.symbols.deflateEnd(strm);
+      z.deflateEnd(main);
       lib!.close();
     },
   };
@@ -180,10 +232,14 @@ export function openGzipLength(preference: "auto" | "libz" | "pako" = "auto"): G
     if (preference === "libz") throw new Error(`gzip backend libz requested but ${native.unavailable}`);
     return pako;
   }
-  for (const probe of PROBES) {
+  for (const [i, probe] of PROBES.entries()) {
     const bytes = encoder.encode(probe);
     const a = native.lengthBytes(bytes), b = pako.lengthBytes(bytes);
-    if (a !== b) {
+    // The forked-stream path must agree with one-shot compression too.
+    const next = PROBES[(i + 1) % PROBES.length];
+    const [c, d] = native.lengthsWithSuffix(probe, " " + next);
+    const ok = a === b && c === b && d === pako.lengthOfString(probe + " " + next);
+    if (!ok) {
       native.close();
       const why = `${native.name} gives ${a} bytes where pako gives ${b} for a probe of ${bytes.length} bytes`;
       if (preference === "libz") throw new Error(`gzip backend libz is not exact here: ${why}`);
@@ -193,7 +249,3 @@ export function openGzipLength(preference: "auto" | "libz" | "pako" = "auto"): G
   return native;
 }
 
-/** A string-keyed view of a backend: UTF-8 encodes, then measures. */
-export function gzipLengthOfString(backend: GzipLengthBackend, s: string): number {
-  return backend.lengthBytes(encoder.encode(s));
-}

@@ -1,0 +1,247 @@
+/**
+ * Runs a selection of metrics over a grid of completion cells ([temperature][prompt] → samples) at one or more
+ * word limits. Text-only metrics are spread over worker threads; embedding metrics run after every distinct
+ * sentence has been embedded once. Progress is reported through a callback; on an unexpected failure the error
+ * carries everything computed so far.
+ * @module
+ */
+import type { NanReason } from "../metrics/errors.ts";
+import type { MetricDefinition } from "../metrics/registry.ts";
+import type { SentenceEmbedder } from "../embeddings/embedder.ts";
+import { defaultGzipBackend } from "../metrics/sample_set.ts";
+import { openGzipLength } from "../metrics/gzip_length.ts";
+import { type CellOutcome, evaluateCell, truncateSamples, type WordLimit } from "./cell.ts";
+import type { WorkerReply, WorkerTask } from "./worker.ts";
+
+/** Completions laid out as the paper's files: `cells[t][p]` is the list of samples. */
+export interface CompletionGrid {
+  /** Sampling temperature of each row. */
+  temperatures: readonly number[];
+  /** `[temperature index][prompt index]` → samples. */
+  cells: readonly (readonly (readonly string[])[])[];
+}
+
+/** Key of a word limit in results: `"5"`, `"20"`, or `"all"` for no truncation. */
+export function wordLimitKey(words: WordLimit): string {
+  return words === null ? "all" : String(words);
+}
+
+/** Progress of a run. */
+export interface DiversityProgress {
+  phase: "embedding" | "metrics";
+  done: number;
+  total: number;
+}
+
+/** Options of {@link computeDiversity}. */
+export interface DiversityOptions {
+  /** Word limits to truncate to (the paper used 5 and 20); `null` = no truncation. */
+  words: readonly WordLimit[];
+  /** Metrics to compute, in output order. */
+  metrics: readonly MetricDefinition[];
+  /** Run seed for the seeded order-q estimates (default 0). */
+  seed?: number;
+  /** Embedder for cosine-family metrics; required when one is selected. */
+  embedder?: SentenceEmbedder;
+  /** Worker threads for text metrics (default: available cores, at most 8; 0 or 1 = main thread only). */
+  workers?: number;
+  /** gzip implementation (default `"auto"`: system zlib if exact, else pako). */
+  gzip?: "auto" | "libz" | "pako";
+  /** Called as cells complete. */
+  onProgress?: (p: DiversityProgress) => void;
+}
+
+/** NaN reasons of one key: reason → list of `[temperature index, prompt index]`. */
+export type NanReasonCells = Partial<Record<NanReason | "pending", [number, number][]>>;
+
+/** The outcome of a run, keyed like the output file. */
+export interface DiversityTables {
+  /** `results[wordsKey][metricKey][t][p]`, NaN where undefined. */
+  results: Record<string, Record<string, number[][]>>;
+  /** `nanReasons[wordsKey][metricKey]`. */
+  nanReasons: Record<string, Record<string, NanReasonCells>>;
+  /** Which gzip implementation computed the compression metrics. */
+  gzipBackend: string;
+  /** Number of distinct sentences embedded (0 without embedding metrics). */
+  sentencesEmbedded: number;
+}
+
+/** An unexpected failure, with the tables as far as they got (`pending` marks cells not computed). */
+export class DiversityRunError extends Error {
+  readonly partial: DiversityTables;
+  constructor(message: string, partial: DiversityTables, cause: unknown) {
+    super(message, { cause });
+    this.name = "DiversityRunError";
+    this.partial = partial;
+  }
+}
+
+interface CellRef {
+  w: number;
+  t: number;
+  p: number;
+}
+
+/** Computes every selected metric on every cell at every word limit. */
+export async function computeDiversity(grid: CompletionGrid, options: DiversityOptions): Promise<DiversityTables> {
+  const seed = options.seed ?? 0;
+  const gzipPreference = options.gzip ?? "auto";
+  const gzip = gzipPreference === "auto" ? defaultGzipBackend() : openGzipLength(gzipPreference);
+  const textKeys = options.metrics.filter((m) => !m.needsEmbeddings).map((m) => m.key);
+  const embeddingKeys = options.metrics.filter((m) => m.needsEmbeddings).map((m) => m.key);
+  if (embeddingKeys.length > 0 && options.embedder === undefined) {
+    throw new Error(`metrics ${embeddingKeys.join(", ")} need an embedder`);
+  }
+  const T = grid.cells.length;
+  const P = T === 0 ? 0 : grid.cells[0].length;
+  grid.cells.forEach((row, t) => {
+    if (row.length !== P) throw new Error(`temperature row ${t} has ${row.length} prompts, row 0 has ${P}`);
+  });
+
+  const tables: DiversityTables = { results: {}, nanReasons: {}, gzipBackend: gzip.name, sentencesEmbedded: 0 };
+  const pending = new Set<string>();
+  for (const words of options.words) {
+    const wk = wordLimitKey(words);
+    tables.results[wk] = {};
+    tables.nanReasons[wk] = {};
+    for (const m of options.metrics) {
+      tables.results[wk][m.key] = Array.from({ length: T }, () => new Array<number>(P).fill(NaN));
+      tables.nanReasons[wk][m.key] = {};
+    }
+  }
+  const cellRefs: CellRef[] = [];
+  options.words.forEach((_, w) => {
+    for (let t = 0; t < T; t++) for (let p = 0; p < P; p++) cellRefs.push({ w, t, p });
+  });
+  for (const c of cellRefs) pending.add(`${c.w}/${c.t}/${c.p}`);
+  const truncated = (c: CellRef) => truncateSamples(grid.cells[c.t][c.p], options.words[c.w]);
+
+  const store = (c: CellRef, keys: readonly string[], out: CellOutcome) => {
+    const wk = wordLimitKey(options.words[c.w]);
+    keys.forEach((key, i) => {
+      tables.results[wk][key][c.t][c.p] = out.values[i];
+      const reason = out.reasons[i];
+      if (reason !== null) (tables.nanReasons[wk][key][reason] ??= []).push([c.t, c.p]);
+    });
+  };
+  const fail = (message: string, cause: unknown): never => {
+    // Mark what never got computed, so a partial file says which nulls are NaN and which are missing.
+    for (const id of pending) {
+      const [w, t, p] = id.split("/").map(Number);
+      const wk = wordLimitKey(options.words[w]);
+      for (const m of options.metrics) (tables.nanReasons[wk][m.key].pending ??= []).push([t, p]);
+    }
+    throw new DiversityRunError(message, tables, cause);
+  };
+
+  const totalCells = cellRefs.length;
+  let done = 0;
+  const report = (phase: DiversityProgress["phase"], d: number, total: number) =>
+    options.onProgress?.({ phase, done: d, total });
+
+  // Embedding phase: every distinct truncated sentence once.
+  let vectors: Map<string, Float32Array> | undefined;
+  if (embeddingKeys.length > 0) {
+    const distinct = new Set<string>();
+    for (const c of cellRefs) for (const s of truncated(c)) distinct.add(s);
+    const all = [...distinct];
+    vectors = new Map();
+    const batch = 256;
+    for (let i = 0; i < all.length; i += batch) {
+      const chunk = all.slice(i, i + batch);
+      let embedded: Float32Array[];
+      try {
+        embedded = await options.embedder!.embed(chunk);
+      } catch (e) {
+        return fail(`embedding failed: ${(e as Error).message}`, e);
+      }
+      chunk.forEach((s, k) => vectors!.set(s, embedded[k]));
+      report("embedding", Math.min(i + batch, all.length), all.length);
+    }
+    tables.sentencesEmbedded = all.length;
+  }
+
+  const workerCount = Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(totalCells / 20));
+  try {
+    if (textKeys.length > 0 && workerCount > 1) {
+      await runInWorkers(cellRefs, truncated, textKeys, seed, gzipPreference, workerCount, (c, out) => {
+        store(c, textKeys, out);
+        if (embeddingKeys.length === 0) pending.delete(`${c.w}/${c.t}/${c.p}`);
+        report("metrics", ++done, totalCells);
+      });
+    }
+    for (const c of cellRefs) {
+      const samples = truncated(c);
+      const pos = { temperatureIndex: c.t, promptIndex: c.p };
+      if (textKeys.length > 0 && workerCount <= 1) store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip }));
+      if (embeddingKeys.length > 0) {
+        const emb = samples.map((s) => vectors!.get(s)!);
+        store(c, embeddingKeys, evaluateCell(samples, embeddingKeys, pos, { seed, gzip }, emb));
+      }
+      pending.delete(`${c.w}/${c.t}/${c.p}`);
+      if (workerCount <= 1 || textKeys.length === 0) report("metrics", ++done, totalCells);
+    }
+  } catch (e) {
+    if (e instanceof DiversityRunError) throw e;
+    return fail((e as Error).message, e);
+  } finally {
+    if (gzipPreference !== "auto") gzip.close();
+  }
+  return tables;
+}
+
+/** Cores to use by default: all of them, up to 8. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(8, navigator.hardwareConcurrency ?? 1));
+}
+
+async function runInWorkers(
+  cells: CellRef[],
+  truncated: (c: CellRef) => string[],
+  keys: string[],
+  seed: number,
+  gzip: "auto" | "libz" | "pako",
+  workerCount: number,
+  onCell: (c: CellRef, out: CellOutcome) => void,
+): Promise<void> {
+  // Small chunks keep the cores balanced (cells differ a lot in cost between 5 and 20 words).
+  const chunkSize = Math.max(1, Math.min(16, Math.ceil(cells.length / (workerCount * 8))));
+  const chunks: CellRef[][] = [];
+  for (let i = 0; i < cells.length; i += chunkSize) chunks.push(cells.slice(i, i + chunkSize));
+  let next = 0;
+  const workers = Array.from(
+    { length: workerCount },
+    () => new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
+  );
+  try {
+    await Promise.all(workers.map((worker) =>
+      new Promise<void>((resolve, reject) => {
+        let current: CellRef[] = [];
+        const send = () => {
+          if (next >= chunks.length) return resolve();
+          current = chunks[next++];
+          const task: WorkerTask = {
+            keys,
+            seed,
+            gzip,
+            cells: current.map((c) => ({ t: c.t, p: c.p, samples: truncated(c) })),
+          };
+          worker.postMessage(task);
+        };
+        worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
+          const reply = ev.data;
+          if ("error" in reply) return reject(new Error(reply.error));
+          reply.outcomes.forEach((out, i) => onCell(current[i], out));
+          send();
+        };
+        worker.onerror = (ev) => {
+          ev.preventDefault();
+          reject(new Error(`diversity worker failed: ${ev.message}`));
+        };
+        send();
+      })
+    ));
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}

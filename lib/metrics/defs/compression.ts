@@ -1,0 +1,31 @@
+/** Registry entries for the gzip-based metrics. @module */
+import type { MetricDefinition } from "../registry.ts";
+import { averagePairwiseNcd } from "../ncd.ts";
+import { avgCompressionRatioFull, avgCompressionRatioTarget } from "../compression_ratio.ts";
+
+const common = { inPaper: true, needsEmbeddings: false, stochastic: false, direction: "diversity" } as const;
+
+/** `average_pairwise_ncd`, `avg_compression_ratio_full`, `avg_compression_ratio_target`. */
+export const definitions: readonly MetricDefinition[] = [
+  {
+    ...common,
+    key: "average_pairwise_ncd",
+    label: "Average pairwise NCD",
+    description: "mean normalised compression distance (gzip) over ordered pairs",
+    compute: (set) => averagePairwiseNcd(set),
+  },
+  {
+    ...common,
+    key: "avg_compression_ratio_full",
+    label: "Average compression ratio (full)",
+    description: "mean drop in the others' compression ratio when a sample is appended",
+    compute: (set) => avgCompressionRatioFull(set),
+  },
+  {
+    ...common,
+    key: "avg_compression_ratio_target",
+    label: "Average compression ratio (target)",
+    description: "mean of a sample's own compression ratio minus the ratio with the others before it",
+    compute: (set) => avgCompressionRatioTarget(set),
+  },
+];

@@ -1,0 +1,141 @@
+/**
+ * One cell's samples (the completions for one prompt at one temperature, already truncated) with the derived data
+ * several metrics share — word tokens, lower-cased tokens, gzip lengths, the Jaccard-2 matrix — computed once.
+ * Every metric accepts a plain `string[]` too; it is wrapped on the fly.
+ * @module
+ */
+import { type GzipLengthBackend, openGzipLength } from "./gzip_length.ts";
+import { pyLower, pySplit } from "./text.ts";
+
+let defaultGzip: GzipLengthBackend | undefined;
+
+/** The process-wide gzip backend (system zlib if exact, else pako), opened on first use. */
+export function defaultGzipBackend(): GzipLengthBackend {
+  defaultGzip ??= openGzipLength("auto");
+  return defaultGzip;
+}
+
+/** Replaces the process-wide gzip backend (e.g. to force pako); returns the previous one. */
+export function setDefaultGzipBackend(backend: GzipLengthBackend): GzipLengthBackend | undefined {
+  const previous = defaultGzip;
+  defaultGzip = backend;
+  return previous;
+}
+
+/** A set of samples with memoised derived data. Immutable once built. */
+export class SampleSet {
+  /** The samples, in order. */
+  readonly samples: readonly string[];
+  readonly #gzip: GzipLengthBackend;
+  #tokens?: string[][];
+  #lowerTokens?: string[][];
+  #gzipMemo = new Map<string, number>();
+  #ngramSets = new Map<number, Set<string>[]>();
+  #jaccard = new Map<number, Float64Array>();
+  /** Embeddings of the samples, set by the caller for the cosine family (one unit vector per sample). */
+  embeddings?: readonly Float32Array[];
+
+  constructor(samples: readonly string[], options: { gzip?: GzipLengthBackend } = {}) {
+    this.samples = samples;
+    this.#gzip = options.gzip ?? defaultGzipBackend();
+  }
+
+  /** Number of samples. */
+  get size(): number {
+    return this.samples.length;
+  }
+
+  /** The gzip backend used for compression-based metrics. */
+  get gzipBackend(): GzipLengthBackend {
+    return this.#gzip;
+  }
+
+  /** Python `s.split()` of every sample (equal to `s.strip().split()`). */
+  tokens(): readonly (readonly string[])[] {
+    this.#tokens ??= this.samples.map(pySplit);
+    return this.#tokens;
+  }
+
+  /** Python `s.lower().split()` of every sample. */
+  lowerTokens(): readonly (readonly string[])[] {
+    this.#lowerTokens ??= this.samples.map((s) => pySplit(pyLower(s)));
+    return this.#lowerTokens;
+  }
+
+  /** `len(gzip.compress(s.encode()))`, memoised per distinct string (duplicates are common at low temperature). */
+  gzipLength(s: string): number {
+    let v = this.#gzipMemo.get(s);
+    if (v === undefined) {
+      v = this.#gzip.lengthOfString(s);
+      this.#gzipMemo.set(s, v);
+    }
+    return v;
+  }
+
+  /** `[C(prefix), C(prefix + suffix)]`, memoised; the backend shares the work on the common prefix. */
+  gzipLengthsWithSuffix(prefix: string, suffix: string): [number, number] {
+    const whole = prefix + suffix;
+    const a = this.#gzipMemo.get(prefix), b = this.#gzipMemo.get(whole);
+    if (a !== undefined && b !== undefined) return [a, b];
+    const [c, d] = this.#gzip.lengthsWithSuffix(prefix, suffix);
+    this.#gzipMemo.set(prefix, c);
+    this.#gzipMemo.set(whole, d);
+    return [c, d];
+  }
+
+  /** Sets of lower-cased word n-grams per sample, as used by the Jaccard metrics. */
+  ngramSets(n: number): readonly Set<string>[] {
+    let sets = this.#ngramSets.get(n);
+    if (sets === undefined) {
+      sets = this.lowerTokens().map((toks) => {
+        const set = new Set<string>();
+        for (let i = 0; i + n <= toks.length; i++) {
+          set.add(n === 1 ? toks[i] : toks.slice(i, i + n).join(" "));
+        }
+        return set;
+      });
+      this.#ngramSets.set(n, sets);
+    }
+    return sets;
+  }
+
+  /**
+   * The full n×n matrix of pairwise n-gram Jaccard similarities (row-major), diagonal included: 1 for a sample
+   * with at least n tokens, 0 for a shorter one (the original's `pairwise_ngram` returns 0 for an empty union).
+   */
+  jaccardMatrix(n: number): Float64Array {
+    let m = this.#jaccard.get(n);
+    if (m === undefined) {
+      const sets = this.ngramSets(n);
+      const k = sets.length;
+      m = new Float64Array(k * k);
+      for (let a = 0; a < k; a++) {
+        m[a * k + a] = sets[a].size > 0 ? 1 : 0;
+        for (let b = a + 1; b < k; b++) {
+          const v = jaccardOfSets(sets[a], sets[b]);
+          m[a * k + b] = v;
+          m[b * k + a] = v;
+        }
+      }
+      this.#jaccard.set(n, m);
+    }
+    return m;
+  }
+}
+
+/** |A ∩ B| / |A ∪ B|, 0 when both are empty — `pairwise_ngram` of the original. */
+export function jaccardOfSets(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let inter = 0;
+  for (const g of small) if (large.has(g)) inter++;
+  const union = a.size + b.size - inter;
+  return union === 0 ? 0 : inter / union;
+}
+
+/** What every metric function accepts: plain strings or a prepared set. */
+export type Samples = readonly string[] | SampleSet;
+
+/** Wraps plain strings in a {@link SampleSet}; passes a set through. */
+export function asSampleSet(samples: Samples): SampleSet {
+  return samples instanceof SampleSet ? samples : new SampleSet(samples);
+}
