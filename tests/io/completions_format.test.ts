@@ -1,0 +1,243 @@
+/**
+ * The `completions/1` JSON format: validation with JSON-path errors, atomic writing, conversion from/to the paper's
+ * layout, and `loadCompletions` over both file kinds.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  COMPLETIONS_FORMAT,
+  CompletionsFormatError,
+  completionsFromPaperNpy,
+  loadCompletions,
+  paperTemperatures,
+  parseCompletionsJson,
+  sha256Hex,
+  toPaperCells,
+  validateCompletionsDoc,
+  writeCompletionsJson,
+} from "../../lib/io/completions_format.ts";
+import { writePaperCompletions } from "../../lib/data/paper.ts";
+import { sharedPath, sharedTest } from "../helpers/shared.ts";
+
+const FILE = "doc.json";
+
+const cellsOf = (T: number, P: number, n: number) =>
+  Array.from(
+    { length: T },
+    (_, t) => Array.from({ length: P }, (_, p) => Array.from({ length: n }, (_, k) => `t${t}p${p}s${k} ✓`)),
+  );
+
+function sampleDoc() {
+  const doc = completionsFromPaperNpy(cellsOf(2, 3, 4), {
+    promptSet: "creative",
+    modelId: "EleutherAI/pythia-70m",
+    family: "pythia",
+    temperatures: [0.5, 1],
+    prompts: ["Write a poem.", { text: "Tell a story.", guide: "Once" }, "Name a colour."],
+    created: "2024-05-01T12:00:00.000Z",
+  });
+  doc.template = { name: "plm", text: "{prompt}" };
+  doc.cells[0].samples[0] = {
+    text: "hi",
+    token_ids: [5, 6],
+    logprobs: [-0.5, -1],
+    entropies_nats: [1.2, 0],
+    seed: "0:0",
+  };
+  return doc;
+}
+
+/** Asserts `text` is rejected with an error naming the file and the JSON path. */
+function rejects(text: string, jsonPath: string, what: string): void {
+  let caught: unknown;
+  try {
+    parseCompletionsJson(text, FILE);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof CompletionsFormatError, `expected a CompletionsFormatError, got ${caught}`);
+  assert.equal(caught.jsonPath, jsonPath, caught.message);
+  const prefix = jsonPath ? `${FILE}: ${jsonPath}: ` : `${FILE}: `;
+  assert.ok(caught.message.startsWith(prefix), caught.message);
+  assert.ok(caught.message.includes(what), `"${caught.message}" lacks "${what}"`);
+}
+
+/** A valid document with one change applied, as JSON text. */
+// deno-lint-ignore no-explicit-any -- the changes reach into untyped JSON at any depth, on purpose
+function mutated(change: (doc: Record<string, any>) => void): string {
+  const doc = JSON.parse(JSON.stringify(sampleDoc()));
+  change(doc);
+  return JSON.stringify(doc);
+}
+
+Deno.test("completions/1: a document validates, writes atomically and parses back equal", async () => {
+  const doc = sampleDoc();
+  assert.equal(doc.format, COMPLETIONS_FORMAT);
+  assert.equal(doc.cells.length, 6);
+  assert.deepEqual([doc.cells[4].temperature_index, doc.cells[4].prompt_index, doc.cells[4].temperature], [
+    1,
+    1,
+    1,
+  ]);
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "c.json");
+    await writeCompletionsJson(path, doc);
+    const back = parseCompletionsJson(Deno.readTextFileSync(path), path);
+    assert.deepEqual(back, doc);
+    const loaded = await loadCompletions(path);
+    assert.deepEqual(loaded.temperatures, [0.5, 1]);
+    assert.deepEqual(loaded.prompts, ["Write a poem.", "Tell a story.", "Name a colour."]);
+    assert.deepEqual(loaded.cells, toPaperCells(doc));
+    assert.equal(loaded.cells[0][0][0], "hi");
+    assert.equal(loaded.source.format, "completions/1");
+    assert.equal(loaded.source.sha256, await sha256Hex(Deno.readFileSync(path)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("completions/1: conversion to and from paper cells is lossless", () => {
+  const cells = cellsOf(15, 2, 25);
+  const doc = completionsFromPaperNpy(cells, { promptSet: "factual", modelId: "m" });
+  assert.deepEqual(doc.sampling.temperatures, paperTemperatures());
+  assert.equal(doc.sampling.temperatures[2], 0.3);
+  assert.equal(doc.sampling.temperatures[14], 1.5);
+  assert.equal(doc.sampling.max_new_tokens, 25);
+  assert.equal(doc.sampling.samples_per_prompt, 25);
+  assert.deepEqual(doc.prompts, [{ text: null }, { text: null }]);
+  assert.deepEqual(toPaperCells(validateCompletionsDoc(doc, FILE)), cells);
+  assert.throws(
+    () => completionsFromPaperNpy(cells, { promptSet: "x", modelId: "m", temperatures: [1] }),
+    /1 temperatures/,
+  );
+});
+
+Deno.test("completions/1: a wrong type deep inside names the JSON path and the file", () => {
+  rejects(
+    mutated((d) => (d.cells[4].samples[3].text = 5)),
+    "cells[4].samples[3].text",
+    "expected string, got integer",
+  );
+  rejects(
+    mutated((d) => (d.cells[0].samples[0].token_ids[1] = "6")),
+    "cells[0].samples[0].token_ids[1]",
+    "expected integer",
+  );
+  rejects(
+    mutated((d) => (d.cells[0].samples[0].logprobs = [-1])),
+    "cells[0].samples[0].logprobs",
+    "has 1 entries",
+  );
+  rejects(
+    mutated((d) => (d.cells[0].samples[0].logprobs[0] = 0.5)),
+    "cells[0].samples[0].logprobs[0]",
+    "≤ 0",
+  );
+  rejects(mutated((d) => (d.cells[1].samples[0].extra = 1)), "cells[1].samples[0].extra", "unknown field");
+  rejects(mutated((d) => (d.cells[2].samples = {})), "cells[2].samples", "expected array, got object");
+  rejects(mutated((d) => (d.prompts[1].answers = ["a", 3])), "prompts[1].answers[1]", "expected string");
+  rejects(
+    mutated((d) => (d.sampling.temperatures[1] = "1.0")),
+    "sampling.temperatures[1]",
+    "expected number",
+  );
+  rejects(mutated((d) => (d.model.id = "")), "model.id", "non-empty");
+});
+
+Deno.test("completions/1: structural problems are rejected", () => {
+  rejects("{not json", "", "invalid JSON");
+  rejects("[]", "", "expected object, got array");
+  rejects(mutated((d) => (d.format = "completions/2")), "format", 'expected "completions/1"');
+  rejects(mutated((d) => delete d.sampling), "sampling", "missing required field");
+  rejects(mutated((d) => delete d.sampling.top_k), "sampling.top_k", "missing required field");
+  rejects(mutated((d) => (d.created = "yesterday")), "created", "ISO 8601");
+  rejects(mutated((d) => (d.surprise = true)), "surprise", "unknown field");
+  rejects(mutated((d) => d.cells.pop()), "cells", "expected 6 cells (2 temperatures × 3 prompts), got 5");
+  rejects(
+    mutated((d) => d.cells.reverse()),
+    "cells[0].temperature_index",
+    "ordered by temperature, then prompt",
+  );
+  rejects(
+    mutated((d) => (d.cells[3].temperature = 0.7)),
+    "cells[3].temperature",
+    "sampling.temperatures[1] = 1",
+  );
+  rejects(
+    mutated((d) => d.cells[0].samples.push({ text: "x" })),
+    "cells[0].samples",
+    "more than samples_per_prompt",
+  );
+  rejects(mutated((d) => (d.sampling.top_p = 0)), "sampling.top_p", "(0, 1]");
+  // fewer samples than requested and unknown prompt texts are allowed
+  const ok = JSON.parse(mutated((d) => {
+    d.cells[0].samples = [];
+    d.prompts[0].text = null;
+  }));
+  assert.equal(validateCompletionsDoc(ok, FILE).cells[0].samples.length, 0);
+});
+
+Deno.test("loadCompletions: a paper-layout .npy loads with (t+1)/10 temperatures", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "m_completions_factual_max_length25.npy");
+    const cells = cellsOf(3, 2, 25);
+    await writePaperCompletions(path, cells);
+    const loaded = await loadCompletions(path);
+    assert.deepEqual(loaded.temperatures, [0.1, 0.2, 0.3]);
+    assert.deepEqual(loaded.prompts, [undefined, undefined]);
+    assert.deepEqual(loaded.cells, cells);
+    assert.deepEqual(loaded.source, {
+      path,
+      sha256: await sha256Hex(Deno.readFileSync(path)),
+      format: "paper-npy",
+    });
+    const other = join(dir, "c.txt");
+    Deno.writeTextFileSync(other, "");
+    await assert.rejects(() => loadCompletions(other), /unknown completions file type '.txt'/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sha256Hex: known vector", async () => {
+  assert.equal(
+    await sha256Hex(new TextEncoder().encode("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+});
+
+sharedTest(
+  "loadCompletions: the paper's files load, hash as in SHA256SUMS and survive a JSON round trip",
+  async () => {
+    const sums = new Map(
+      Deno.readTextFileSync(sharedPath("paper", "SHA256SUMS")).trim().split("\n").map((l) => {
+        const [hash, name] = l.split(/\s+/);
+        return [name, hash] as [string, string];
+      }),
+    );
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const entry of Deno.readDirSync(sharedPath("paper", "completions"))) {
+        const path = sharedPath("paper", "completions", entry.name);
+        const loaded = await loadCompletions(path);
+        assert.equal(loaded.source.sha256, sums.get(`completions/${entry.name}`));
+        assert.equal(loaded.temperatures.length, 15);
+        assert.equal(loaded.cells.length, 15);
+        const doc = completionsFromPaperNpy(loaded.cells, {
+          promptSet: entry.name.includes("factual") ? "factual" : "creative",
+          modelId: entry.name.split("_")[0],
+          provenance: { source_file: entry.name, source_sha256: loaded.source.sha256 },
+        });
+        const json = join(dir, entry.name.replace(".npy", ".json"));
+        await writeCompletionsJson(json, doc);
+        const again = await loadCompletions(json);
+        assert.deepEqual(again.cells, loaded.cells);
+        assert.deepEqual(again.temperatures, loaded.temperatures);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
