@@ -452,6 +452,10 @@ export interface LoadedCompletions {
   cells: string[][][];
   /** Provenance of the data. */
   source: CompletionsSource;
+  /** The prompt set the file declares (`completions/1` only; a paper `.npy` does not say). */
+  promptSet?: string;
+  /** The model id the file declares (`completions/1` only). */
+  model?: string;
 }
 
 /** Hex SHA-256 of bytes. */
@@ -487,6 +491,8 @@ export async function loadCompletions(path: string): Promise<LoadedCompletions> 
     prompts: doc.prompts.map((p) => p.text ?? undefined),
     cells: toPaperCells(doc),
     source: { path, sha256, format: COMPLETIONS_FORMAT },
+    promptSet: doc.prompt_set,
+    model: doc.model.id,
   };
 }
 
