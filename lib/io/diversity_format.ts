@@ -52,7 +52,8 @@ export interface DiversityFile {
   temperatures: number[];
   /** Prompt texts when known, else null per prompt. */
   prompts: (string | null)[];
-  results: Record<string, Record<string, (number | null)[][]>>;
+  /** `results[words][key][t][p]`: NaN in memory, written as null. */
+  results: Record<string, Record<string, number[][]>>;
   nan_counts: Record<string, Record<string, number>>;
   nan_reasons: Record<string, Record<string, NanReasonMap>>;
 }

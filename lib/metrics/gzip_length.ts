@@ -135,10 +135,11 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
   const mainView = new DataView(main.buffer), copyView = new DataView(copy.buffer);
   // Persistent buffers; their addresses are written into the z_stream once per (re)allocation.
   let input = new Uint8Array(1 << 16), output = new Uint8Array(1 << 17);
-  let inputPtr = 0n, outputPtr = 0n;
+  // Addresses as plain numbers (user-space pointers fit in 53 bits): BigInt arithmetic per call is measurable.
+  let inputPtr = 0, outputPtr = 0;
   const refreshPointers = () => {
-    inputPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(input)));
-    outputPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(output)));
+    inputPtr = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(input)));
+    outputPtr = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(output)));
   };
   refreshPointers();
   const ensure = (inBytes: number) => {
@@ -147,11 +148,15 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
     output = new Uint8Array(Math.max(inBytes * 2 + 1024, output.length * 2));
     refreshPointers();
   };
+  const setPointer = (view: DataView, offset: number, address: number) => {
+    view.setUint32(offset, address % 0x100000000, true);
+    view.setUint32(offset + 4, Math.floor(address / 0x100000000), true);
+  };
   /** Feeds input[from, to) into a stream with the given flush mode; returns deflate's status. */
   const feed = (view: DataView, strm: Uint8Array, from: number, to: number, flush: number): number => {
-    view.setBigUint64(NEXT_IN, inputPtr + BigInt(from), true);
+    setPointer(view, NEXT_IN, inputPtr + from);
     view.setUint32(AVAIL_IN, to - from, true);
-    view.setBigUint64(NEXT_OUT, outputPtr, true);
+    setPointer(view, NEXT_OUT, outputPtr);
     view.setUint32(AVAIL_OUT, output.length, true);
     const status = z.deflate(strm, flush);
     if (view.getUint32(AVAIL_IN, true) !== 0) throw new Error("zlib did not consume its input");
@@ -160,7 +165,8 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
   const finishLength = (view: DataView, strm: Uint8Array, from: number, to: number): number => {
     const status = feed(view, strm, from, to, Z_FINISH);
     if (status !== Z_STREAM_END) throw new Error(`zlib deflate returned ${status}`);
-    return Number(view.getBigUint64(TOTAL_OUT, true)) + GZIP_FRAMING_BYTES;
+    // total_out is a 64-bit uLong; inputs here are far below 4 GiB, so its low word is the value.
+    return view.getUint32(TOTAL_OUT, true) + GZIP_FRAMING_BYTES;
   };
   let closed = false;
   const check = () => {

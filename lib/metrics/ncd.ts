@@ -32,11 +32,25 @@ export function pairwiseNcdPerSample(samples: Samples): number[] {
   if (n === 1) undefinedMetric("fewer_than_2_samples", "NCD needs at least 2 samples (division by n − 1 = 0)");
   requireEncodable(set);
   const s = set.samples;
+  const uid = set.uniqueIds();
+  const single = Array.from(s, (x, i) => (uid[i] === i ? set.gzipLength(x) : 0));
+  // Joint lengths per pair of distinct texts (duplicates are frequent at low temperature); −1 = not yet known.
+  const joint = new Int32Array(n * n).fill(-1);
+  const gz = set.gzipBackend;
   const perSample: number[] = [];
   const row: number[] = [];
   for (let i = 0; i < n; i++) {
     row.length = 0;
-    for (let j = 0; j < n; j++) if (j !== i) row.push(ncd(set, s[i], s[j]));
+    const ui = uid[i];
+    const ci = single[ui];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const uj = uid[j];
+      let cij = joint[ui * n + uj];
+      if (cij < 0) joint[ui * n + uj] = cij = gz.lengthOfString(s[ui] + " " + s[uj]);
+      const cj = single[uj];
+      row.push((cij - Math.min(ci, cj)) / Math.max(ci, cj));
+    }
     perSample.push(pythonSum(row) / (n - 1));
   }
   return perSample;

@@ -30,7 +30,8 @@ export class SampleSet {
   #tokens?: string[][];
   #lowerTokens?: string[][];
   #gzipMemo = new Map<string, number>();
-  #ngramSets = new Map<number, Set<string>[]>();
+  #ngramIds = new Map<number, Int32Array[]>();
+  #uniqueIds?: Int32Array;
   #jaccard = new Map<number, Float64Array>();
   /** Embeddings of the samples, set by the caller for the cosine family (one unit vector per sample). */
   embeddings?: readonly Float32Array[];
@@ -83,18 +84,59 @@ export class SampleSet {
     return [c, d];
   }
 
-  /** Sets of lower-cased word n-grams per sample, as used by the Jaccard metrics. */
-  ngramSets(n: number): readonly Set<string>[] {
-    let sets = this.#ngramSets.get(n);
-    if (sets === undefined) {
-      sets = this.lowerTokens().map((toks) => {
-        const set = new Set<string>();
-        for (let i = 0; i + n <= toks.length; i++) {
-          set.add(n === 1 ? toks[i] : toks.slice(i, i + n).join(" "));
-        }
-        return set;
+  /**
+   * Each sample's index of the first sample with identical text. Identical samples are common at low
+   * temperature, and every pairwise quantity of two texts needs computing only once.
+   */
+  uniqueIds(): Int32Array {
+    if (this.#uniqueIds === undefined) {
+      const first = new Map<string, number>();
+      this.#uniqueIds = Int32Array.from(this.samples, (s, i) => {
+        const f = first.get(s);
+        if (f !== undefined) return f;
+        first.set(s, i);
+        return i;
       });
-      this.#ngramSets.set(n, sets);
+    }
+    return this.#uniqueIds;
+  }
+
+  /**
+   * The set of lower-cased word n-grams of each sample, as sorted distinct integer ids (equal n-grams get equal
+   * ids within this set). n-grams are interned level by level, so no n-gram strings are built.
+   */
+  ngramIdSets(n: number): readonly Int32Array[] {
+    let sets = this.#ngramIds.get(n);
+    if (sets === undefined) {
+      const vocab = new Map<string, number>();
+      const tokenIds = this.lowerTokens().map((toks) =>
+        toks.map((t) => {
+          let id = vocab.get(t);
+          if (id === undefined) vocab.set(t, id = vocab.size);
+          return id;
+        })
+      );
+      let ids = tokenIds;
+      for (let k = 2; k <= n; k++) {
+        const intern = new Map<number, number>();
+        ids = ids.map((prev, i) => {
+          const out: number[] = [];
+          for (let j = 0; j + 1 < prev.length; j++) {
+            const key = prev[j] * vocab.size + tokenIds[i][j + k - 1];
+            let id = intern.get(key);
+            if (id === undefined) intern.set(key, id = intern.size);
+            out.push(id);
+          }
+          return out;
+        });
+      }
+      sets = ids.map((list) => {
+        const sorted = Int32Array.from(list).sort();
+        let m = 0;
+        for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[j - 1]) sorted[m++] = sorted[j];
+        return sorted.slice(0, m);
+      });
+      this.#ngramIds.set(n, sets);
     }
     return sets;
   }
@@ -106,13 +148,15 @@ export class SampleSet {
   jaccardMatrix(n: number): Float64Array {
     let m = this.#jaccard.get(n);
     if (m === undefined) {
-      const sets = this.ngramSets(n);
+      const sets = this.ngramIdSets(n);
+      const uid = this.uniqueIds();
       const k = sets.length;
       m = new Float64Array(k * k);
       for (let a = 0; a < k; a++) {
-        m[a * k + a] = sets[a].size > 0 ? 1 : 0;
+        m[a * k + a] = sets[a].length > 0 ? 1 : 0;
         for (let b = a + 1; b < k; b++) {
-          const v = jaccardOfSets(sets[a], sets[b]);
+          // Identical texts repeat an earlier pair's value.
+          const v = uid[a] !== a || uid[b] !== b ? m[uid[a] * k + uid[b]] : jaccardOfSortedIds(sets[a], sets[b]);
           m[a * k + b] = v;
           m[b * k + a] = v;
         }
@@ -123,12 +167,18 @@ export class SampleSet {
   }
 }
 
-/** |A ∩ B| / |A ∪ B|, 0 when both are empty — `pairwise_ngram` of the original. */
-export function jaccardOfSets(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let inter = 0;
-  for (const g of small) if (large.has(g)) inter++;
-  const union = a.size + b.size - inter;
+/** |A ∩ B| / |A ∪ B| of two sorted distinct id lists, 0 when both are empty — `pairwise_ngram` of the original. */
+export function jaccardOfSortedIds(a: Int32Array, b: Int32Array): number {
+  let i = 0, j = 0, inter = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      inter++;
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  const union = a.length + b.length - inter;
   return union === 0 ? 0 : inter / union;
 }
 
