@@ -33,7 +33,9 @@ const { values } = parseArgs({
 
 const shared = findSharedDir();
 const paperFile = (set: string, len: number) =>
-  shared ? join(shared, "paper", "completions", `pythia-2.8b_completions_${set}_max_length${len}.npy`) : undefined;
+  shared
+    ? join(shared, "paper", "completions", `pythia-2.8b_completions_${set}_max_length${len}.npy`)
+    : undefined;
 const files = [values.creative ?? paperFile("creative", 70), values.factual ?? paperFile("factual", 25)];
 if (files.some((f) => f === undefined)) {
   console.error("bench: no shared folder; pass --creative and --factual completion files");
@@ -57,7 +59,12 @@ for (let r = 0; r < Number(values.runs); r++) {
   tables = [];
   for (const l of loaded) {
     tables.push(
-      await computeDiversity(l, { words: WORDS, metrics, workers, gzip: values.gzip as "auto" | "libz" | "pako" }),
+      await computeDiversity(l, {
+        words: WORDS,
+        metrics,
+        workers,
+        gzip: values.gzip as "auto" | "libz" | "pako",
+      }),
     );
   }
   runSeconds.push((performance.now() - start) / 1000);
@@ -72,7 +79,12 @@ if (python) {
   let differing = 0, compared = 0, version = "";
   for (let r = 0; r < Number(values["python-runs"]); r++) {
     const out = await new Deno.Command(python, {
-      args: [join(PROJECT_ROOT, "tools", "reference_diversity.py"), ...files as string[], "--words", WORDS.join(",")],
+      args: [
+        join(PROJECT_ROOT, "tools", "reference_diversity.py"),
+        ...files as string[],
+        "--words",
+        WORDS.join(","),
+      ],
       stdout: "piped",
       stderr: "inherit",
     }).output();
@@ -90,7 +102,9 @@ if (python) {
           ours.forEach((v, k) => {
             compared++;
             const t = theirs[k];
-            const same = t === null ? Number.isNaN(v) : m.key === "vendi_jaccard_2"
+            const same = t === null
+              ? Number.isNaN(v)
+              : m.key === "vendi_jaccard_2"
               ? Math.abs(v - t) <= 1e-6 * Math.abs(t)
               : Math.fround(v) === t;
             if (!same) differing++;
@@ -99,7 +113,12 @@ if (python) {
       }
     });
   }
-  reference = { seconds, python: version, agree: differing === 0 && compared === cells * metrics.length, differing };
+  reference = {
+    seconds,
+    python: version,
+    agree: differing === 0 && compared === cells * metrics.length,
+    differing,
+  };
 }
 
 const ours = median(runSeconds);
@@ -122,7 +141,9 @@ const summary = {
 };
 await writeJsonAtomic(values.out!, summary);
 console.log(
-  `diversity bench: ${cells} cells × ${metrics.length} keys: median ${ours.toFixed(2)} s over ${runSeconds.length} ` +
+  `diversity bench: ${cells} cells × ${metrics.length} keys: median ${
+    ours.toFixed(2)
+  } s over ${runSeconds.length} ` +
     `runs (${workers} workers, ${summary.gzip_backend}; loading the two files ${loadSeconds.toFixed(2)} s)`,
 );
 if (reference) {

@@ -53,7 +53,10 @@ export interface AnalyseOptions {
 }
 
 /** Runs the metrics on loaded completions and returns the results file contents. */
-export async function analyseCompletions(loaded: LoadedCompletions, options: AnalyseOptions): Promise<DiversityFile> {
+export async function analyseCompletions(
+  loaded: LoadedCompletions,
+  options: AnalyseOptions,
+): Promise<DiversityFile> {
   const started = performance.now();
   const tables = await computeDiversity(loaded, {
     words: options.words,

@@ -37,7 +37,9 @@ export interface CellOutcome {
 export class CellError extends Error {
   constructor(key: string, pos: CellPosition, cause: unknown) {
     super(
-      `metric ${key} failed on cell [t=${pos.temperatureIndex}, p=${pos.promptIndex}]: ${(cause as Error)?.message ?? cause}`,
+      `metric ${key} failed on cell [t=${pos.temperatureIndex}, p=${pos.promptIndex}]: ${
+        (cause as Error)?.message ?? cause
+      }`,
       { cause },
     );
     this.name = "CellError";

@@ -10,34 +10,52 @@ import { join } from "node:path";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { readPaperResults } from "../data/paper.ts";
 import { loadCompletions } from "../io/completions_format.ts";
-import { METRICS, type MetricDefinition } from "../metrics/registry.ts";
+import { type MetricDefinition, METRICS } from "../metrics/registry.ts";
 import { numpyMean } from "../numeric/numpy_sum.ts";
 import { computeDiversity, type DiversityProgress } from "./run.ts";
+
+/** A prompt set of the paper's output-diversity experiment. */
+export type PaperPromptSet = "creative" | "factual" | "seen";
 
 /** The paper's files for one model. */
 export interface PaperModelFiles {
   model: string;
   /** Completion files by (correct) prompt set. */
-  completions: Partial<Record<"creative" | "factual", string>>;
-  /** Stored results files by word limit. */
+  completions: Partial<Record<PaperPromptSet, string>>;
+  /** Stored results files by word limit: `creative_factual/` (both sets in one file) and `seen/`. */
   results: Record<number, string>;
+  seenResults: Record<number, string>;
 }
 
-/** Finds `completions/<model>_completions_<set>_max_length<L>.npy` and `creative_factual/<model>_results_<W>_words.npy`. */
+function listDir(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/**
+ * Finds, as laid out in the paper's `results/` folder, `completions/<model>_completions_<set>_max_length<L>.npy`,
+ * `creative_factual/<model>_results_<W>_words.npy` and `seen/<model>_results_<W>_words.npy`.
+ */
 export function findPaperFiles(paperDir: string): PaperModelFiles[] {
   const byModel = new Map<string, PaperModelFiles>();
   const get = (model: string) => {
     let f = byModel.get(model);
-    if (f === undefined) byModel.set(model, f = { model, completions: {}, results: {} });
+    if (f === undefined) byModel.set(model, f = { model, completions: {}, results: {}, seenResults: {} });
     return f;
   };
-  for (const e of Deno.readDirSync(join(paperDir, "completions"))) {
-    const m = /^(.+)_completions_(creative|factual)_max_length\d+\.npy$/.exec(e.name);
-    if (m) get(m[1]).completions[m[2] as "creative" | "factual"] = join(paperDir, "completions", e.name);
+  for (const name of listDir(join(paperDir, "completions"))) {
+    const m = /^(.+)_completions_(creative|factual|seen)_max_length\d+\.npy$/.exec(name);
+    if (m) get(m[1]).completions[m[2] as PaperPromptSet] = join(paperDir, "completions", name);
   }
-  for (const e of Deno.readDirSync(join(paperDir, "creative_factual"))) {
-    const m = /^(.+)_results_(\d+)_words\.npy$/.exec(e.name);
-    if (m) get(m[1]).results[Number(m[2])] = join(paperDir, "creative_factual", e.name);
+  for (const [folder, field] of [["creative_factual", "results"], ["seen", "seenResults"]] as const) {
+    for (const name of listDir(join(paperDir, folder))) {
+      const m = /^(.+)_results_(\d+)_words\.npy$/.exec(name);
+      if (m) get(m[1])[field][Number(m[2])] = join(paperDir, folder, name);
+    }
   }
   return [...byModel.values()].sort((a, b) => a.model.localeCompare(b.model));
 }
@@ -49,9 +67,9 @@ export type CheckMode = "exact-float32" | "relative-1e-6" | "side-by-side";
 export interface KeyCheck {
   words: number;
   /** The prompt set the completions answer (correct label). */
-  group: "creative" | "factual";
-  /** The group name under which the paper stored these values (swapped). */
-  storedGroup: "creative" | "factual";
+  group: PaperPromptSet;
+  /** The group name under which the paper stored these values (creative and factual are swapped). */
+  storedGroup: PaperPromptSet;
   key: string;
   mode: CheckMode;
   cells: number;
@@ -113,21 +131,25 @@ export interface PaperCheckOptions {
 }
 
 /** Recomputes and compares every stored key of one model. */
-export async function checkPaperModel(files: PaperModelFiles, options: PaperCheckOptions = {}): Promise<ModelCheck> {
+export async function checkPaperModel(
+  files: PaperModelFiles,
+  options: PaperCheckOptions = {},
+): Promise<ModelCheck> {
   const started = performance.now();
   const seed = options.seed ?? 0;
   const metrics: MetricDefinition[] = METRICS.filter((m) =>
     m.inPaper && (options.embedder !== undefined || !m.needsEmbeddings) &&
     (options.keys === undefined || options.keys.includes(m.key))
   );
-  const wordLimits = Object.keys(files.results).map(Number).sort((a, b) => a - b);
-  const stored = new Map(
-    await Promise.all(wordLimits.map(async (w) => [w, await readPaperResults(files.results[w])] as const)),
-  );
   const checks: KeyCheck[] = [];
-  for (const group of ["creative", "factual"] as const) {
+  for (const group of ["creative", "factual", "seen"] as const) {
     const path = files.completions[group];
-    if (path === undefined) continue;
+    const resultFiles = group === "seen" ? files.seenResults : files.results;
+    const wordLimits = Object.keys(resultFiles).map(Number).sort((a, b) => a - b);
+    if (path === undefined || wordLimits.length === 0) continue;
+    const stored = new Map(
+      await Promise.all(wordLimits.map(async (w) => [w, await readPaperResults(resultFiles[w])] as const)),
+    );
     const loaded = await loadCompletions(path);
     const T = loaded.cells.length, P = loaded.cells[0].length;
     const tables = await computeDiversity(loaded, {
@@ -163,7 +185,7 @@ export async function checkPaperModel(files: PaperModelFiles, options: PaperChec
         checks.push({
           words: w,
           group,
-          storedGroup: group === "creative" ? "factual" : "creative",
+          storedGroup: group === "creative" ? "factual" : group === "factual" ? "creative" : "seen",
           key: m.key,
           mode,
           cells: T * P,
@@ -196,13 +218,24 @@ function fmt(x: number): string {
 export function renderPaperCheckMarkdown(models: readonly ModelCheck[], paperDir: string): string {
   const out: string[] = [];
   out.push("# Conformance with the paper's stored diversity results", "");
-  out.push(`Paper files: \`${paperDir}\`. Labels are corrected: the paper stored the factual prompts' values under`);
-  out.push(`"creative" and vice versa; each row names both. Exact keys compare float32(recomputed) with the stored`);
+  out.push(
+    `Paper files: \`${paperDir}\`. Labels are corrected: the paper stored the factual prompts' values under`,
+  );
+  out.push(
+    `"creative" and vice versa; each row names both. Exact keys compare float32(recomputed) with the stored`,
+  );
   out.push(`float32 value cell by cell (NaN positions included); vendi_jaccard_2 within 1e-6 relative.`, "");
   for (const m of models) {
     out.push(`## ${m.model} — ${m.ok ? "all exact keys reproduced" : "MISMATCHES"}`, "");
-    out.push(`Embedder: ${m.embedder ?? "none (cosine keys not recomputed)"}; order-q seed ${m.seed}; ${m.elapsedSeconds.toFixed(1)} s.`, "");
-    out.push("| words | prompts (stored as) | key | mode | matching cells | NaN stored / ours | max abs diff |");
+    out.push(
+      `Embedder: ${m.embedder ?? "none (cosine keys not recomputed)"}; order-q seed ${m.seed}; ${
+        m.elapsedSeconds.toFixed(1)
+      } s.`,
+      "",
+    );
+    out.push(
+      "| words | prompts (stored as) | key | mode | matching cells | NaN stored / ours | max abs diff |",
+    );
     out.push("|---|---|---|---|---|---|---|");
     for (const c of m.checks) {
       if (c.mode === "side-by-side") continue;

@@ -83,7 +83,10 @@ interface CellRef {
 }
 
 /** Computes every selected metric on every cell at every word limit. */
-export async function computeDiversity(grid: CompletionGrid, options: DiversityOptions): Promise<DiversityTables> {
+export async function computeDiversity(
+  grid: CompletionGrid,
+  options: DiversityOptions,
+): Promise<DiversityTables> {
   const seed = options.seed ?? 0;
   const gzipPreference = options.gzip ?? "auto";
   const gzip = gzipPreference === "auto" ? defaultGzipBackend() : openGzipLength(gzipPreference);
@@ -98,7 +101,12 @@ export async function computeDiversity(grid: CompletionGrid, options: DiversityO
     if (row.length !== P) throw new Error(`temperature row ${t} has ${row.length} prompts, row 0 has ${P}`);
   });
 
-  const tables: DiversityTables = { results: {}, nanReasons: {}, gzipBackend: gzip.name, sentencesEmbedded: 0 };
+  const tables: DiversityTables = {
+    results: {},
+    nanReasons: {},
+    gzipBackend: gzip.name,
+    sentencesEmbedded: 0,
+  };
   const pending = new Set<string>();
   for (const words of options.words) {
     const wk = wordLimitKey(words);
@@ -173,7 +181,9 @@ export async function computeDiversity(grid: CompletionGrid, options: DiversityO
     for (const c of cellRefs) {
       const samples = truncated(c);
       const pos = { temperatureIndex: c.t, promptIndex: c.p };
-      if (textKeys.length > 0 && workerCount <= 1) store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip }));
+      if (textKeys.length > 0 && workerCount <= 1) {
+        store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip }));
+      }
       if (embeddingKeys.length > 0) {
         const emb = samples.map((s) => vectors!.get(s)!);
         store(c, embeddingKeys, evaluateCell(samples, embeddingKeys, pos, { seed, gzip }, emb));

@@ -2,8 +2,8 @@
  * Worker thread for {@link computeDiversity}: evaluates text-only metrics on chunks of truncated cells.
  * @module
  */
-import { evaluateCell, type CellOutcome } from "./cell.ts";
-import { openGzipLength, type GzipLengthBackend } from "../metrics/gzip_length.ts";
+import { type CellOutcome, evaluateCell } from "./cell.ts";
+import { type GzipLengthBackend, openGzipLength } from "../metrics/gzip_length.ts";
 
 /** A chunk of cells to evaluate. */
 export interface WorkerTask {
@@ -25,7 +25,10 @@ scope.onmessage = (ev: MessageEvent<WorkerTask>) => {
   try {
     gzip ??= openGzipLength(task.gzip);
     const outcomes = task.cells.map((c) =>
-      evaluateCell(c.samples, task.keys, { temperatureIndex: c.t, promptIndex: c.p }, { seed: task.seed, gzip })
+      evaluateCell(c.samples, task.keys, { temperatureIndex: c.t, promptIndex: c.p }, {
+        seed: task.seed,
+        gzip,
+      })
     );
     scope.postMessage({ outcomes } satisfies WorkerReply);
   } catch (e) {

@@ -84,7 +84,9 @@ export function parseDiversityFile(text: string, path = "<diversity file>"): Div
     fail(path, "(root)", `not valid JSON (${(e as Error).message})`);
   }
   const obj = raw as Record<string, unknown>;
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) fail(path, "(root)", "expected an object");
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    fail(path, "(root)", "expected an object");
+  }
   if (obj.format !== DIVERSITY_FORMAT) {
     fail(path, "format", `expected "${DIVERSITY_FORMAT}", got ${JSON.stringify(obj.format)}`);
   }
@@ -105,7 +107,9 @@ export function parseDiversityFile(text: string, path = "<diversity file>"): Div
         if (!Array.isArray(row)) fail(path, `${at}[${t}]`, "expected an array");
         row.forEach((v, p) => {
           if (v === null) row[p] = NaN;
-          else if (typeof v !== "number") fail(path, `${at}[${t}][${p}]`, `expected a number or null, got ${typeof v}`);
+          else if (typeof v !== "number") {
+            fail(path, `${at}[${t}][${p}]`, `expected a number or null, got ${typeof v}`);
+          }
         });
       });
     }

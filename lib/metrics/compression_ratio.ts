@@ -8,7 +8,7 @@ import { pythonSum } from "../numeric/numpy_sum.ts";
 import { undefinedMetric } from "./errors.ts";
 import { requireEncodable } from "./ncd.ts";
 import { utf8Length } from "./text.ts";
-import { asSampleSet, type SampleSet, type Samples } from "./sample_set.ts";
+import { asSampleSet, type Samples, type SampleSet } from "./sample_set.ts";
 
 /** The other samples joined by single spaces, in order (Python `" ".join(X)`). */
 function othersOf(set: SampleSet, i: number): string {
@@ -22,7 +22,10 @@ function othersOf(set: SampleSet, i: number): string {
  * gzip lengths of the others and of the others with the target appended (`" ".join(X + [y])`), computed together
  * so the shared prefix is compressed once.
  */
-function lengthsOfContexts(set: SampleSet, i: number): { others: string; withTarget: string; cOthers: number; cWith: number } {
+function lengthsOfContexts(
+  set: SampleSet,
+  i: number,
+): { others: string; withTarget: string; cOthers: number; cWith: number } {
   const target = set.samples[i];
   const others = othersOf(set, i);
   if (set.size === 1) {
@@ -41,7 +44,7 @@ export function avgCompressionRatioFull(samples: Samples): number {
   requireEncodable(set);
   const diffs: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (n === 1) undefinedMetric("fewer_than_2_samples", "the other samples of a single sample join to \"\"");
+    if (n === 1) undefinedMetric("fewer_than_2_samples", 'the other samples of a single sample join to ""');
     const c = lengthsOfContexts(set, i);
     const othersBytes = utf8Length(c.others);
     if (othersBytes === 0) {
@@ -61,7 +64,9 @@ export function avgCompressionRatioTarget(samples: Samples): number {
   const diffs: number[] = [];
   for (let i = 0; i < n; i++) {
     const target = set.samples[i];
-    if (target.length === 0) undefinedMetric("empty_sample", `sample ${i} is empty after truncation (ratio of zero bytes)`);
+    if (target.length === 0) {
+      undefinedMetric("empty_sample", `sample ${i} is empty after truncation (ratio of zero bytes)`);
+    }
     const c = lengthsOfContexts(set, i);
     diffs.push(set.gzipLength(target) / utf8Length(target) - c.cWith / utf8Length(c.withTarget));
   }

@@ -99,7 +99,10 @@ const Z_NO_FLUSH = 0, Z_FINISH = 4, Z_OK = 0, Z_STREAM_END = 1, Z_BUF_ERROR = -5
 
 const LIBZ_SYMBOLS = {
   zlibVersion: { parameters: [], result: "pointer" },
-  deflateInit2_: { parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer", "i32"], result: "i32" },
+  deflateInit2_: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer", "i32"],
+    result: "i32",
+  },
   deflate: { parameters: ["buffer", "i32"], result: "i32" },
   deflateReset: { parameters: ["buffer"], result: "i32" },
   deflateCopy: { parameters: ["buffer", "buffer"], result: "i32" },
@@ -247,11 +250,11 @@ export function openGzipLength(preference: "auto" | "libz" | "pako" = "auto"): G
     const ok = a === b && c === b && d === pako.lengthOfString(probe + " " + next);
     if (!ok) {
       native.close();
-      const why = `${native.name} gives ${a} bytes where pako gives ${b} for a probe of ${bytes.length} bytes`;
+      const why =
+        `${native.name} gives ${a} bytes where pako gives ${b} for a probe of ${bytes.length} bytes`;
       if (preference === "libz") throw new Error(`gzip backend libz is not exact here: ${why}`);
       return pako;
     }
   }
   return native;
 }
-

@@ -12,7 +12,9 @@ export function averagePairwiseJaccard(samples: Samples, n: number): number {
   const set = asSampleSet(samples);
   const k = set.size;
   if (k === 0) undefinedMetric("no_samples", "Jaccard of an empty set");
-  if (k === 1) undefinedMetric("fewer_than_2_samples", "pairwise Jaccard needs 2 samples (np.mean of no pairs)");
+  if (k === 1) {
+    undefinedMetric("fewer_than_2_samples", "pairwise Jaccard needs 2 samples (np.mean of no pairs)");
+  }
   const m = set.jaccardMatrix(n);
   const values = new Float64Array((k * (k - 1)) / 2);
   let t = 0;

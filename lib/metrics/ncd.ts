@@ -6,13 +6,16 @@
 import { numpyMean, pythonSum } from "../numeric/numpy_sum.ts";
 import { undefinedMetric } from "./errors.ts";
 import { hasLoneSurrogate } from "./text.ts";
-import { asSampleSet, type SampleSet, type Samples } from "./sample_set.ts";
+import { asSampleSet, type Samples, type SampleSet } from "./sample_set.ts";
 
 /** Throws `lone_surrogate` if any sample cannot be UTF-8 encoded (Python's `str.encode()` would raise). */
 export function requireEncodable(set: SampleSet): void {
   for (let i = 0; i < set.size; i++) {
     if (hasLoneSurrogate(set.samples[i])) {
-      undefinedMetric("lone_surrogate", `sample ${i} contains an unpaired UTF-16 surrogate and cannot be UTF-8 encoded`);
+      undefinedMetric(
+        "lone_surrogate",
+        `sample ${i} contains an unpaired UTF-16 surrogate and cannot be UTF-8 encoded`,
+      );
     }
   }
 }
@@ -29,7 +32,9 @@ export function pairwiseNcdPerSample(samples: Samples): number[] {
   const set = asSampleSet(samples);
   const n = set.size;
   if (n === 0) undefinedMetric("no_samples", "NCD of an empty set");
-  if (n === 1) undefinedMetric("fewer_than_2_samples", "NCD needs at least 2 samples (division by n − 1 = 0)");
+  if (n === 1) {
+    undefinedMetric("fewer_than_2_samples", "NCD needs at least 2 samples (division by n − 1 = 0)");
+  }
   requireEncodable(set);
   const s = set.samples;
   const uid = set.uniqueIds();

@@ -22,12 +22,18 @@ export type IndexSimilarity = (i: number, j: number) => number;
 function checkOrder(q: number, n: number): void {
   if (!Number.isInteger(q) || q < 2) throw new RangeError(`order q must be an integer ≥ 2, got ${q}`);
   if (n === 0) undefinedMetric("no_samples", "order-q diversity of an empty set");
-  if (n <= q) undefinedMetric("too_few_samples_for_order", `order ${q} needs more than ${q} samples, got ${n}`);
+  if (n <= q) {
+    undefinedMetric("too_few_samples_for_order", `order ${q} needs more than ${q} samples, got ${n}`);
+  }
 }
 
 function powerMean(mu: number, q: number): number {
-  if (Number.isNaN(mu)) undefinedMetric("no_nonzero_similarity", "a sampled similarity is undefined (0/0 cosine)");
-  if (mu === 0) undefinedMetric("zero_mean_similarity", "mean group similarity is 0; 0 ** (1/(1−q)) is undefined");
+  if (Number.isNaN(mu)) {
+    undefinedMetric("no_nonzero_similarity", "a sampled similarity is undefined (0/0 cosine)");
+  }
+  if (mu === 0) {
+    undefinedMetric("zero_mean_similarity", "mean group similarity is 0; 0 ** (1/(1−q)) is undefined");
+  }
   if (mu < 0 && q !== 2) {
     undefinedMetric("negative_mean_similarity", `mean group similarity ${mu} < 0 to the power 1/(1−${q})`);
   }
@@ -71,7 +77,12 @@ export function matrixSimilarity(matrix: ArrayLike<number>, n: number): IndexSim
 }
 
 /** A 32-bit seed for one cell and metric, from the run seed: FNV-1a over `"<seed>|<key>|<t>|<p>"`. */
-export function cellSeed(runSeed: number, key: string, temperatureIndex: number, promptIndex: number): number {
+export function cellSeed(
+  runSeed: number,
+  key: string,
+  temperatureIndex: number,
+  promptIndex: number,
+): number {
   const text = `${runSeed}|${key}|${temperatureIndex}|${promptIndex}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

@@ -133,7 +133,9 @@ export class SampleSet {
       sets = ids.map((list) => {
         const sorted = Int32Array.from(list).sort();
         let m = 0;
-        for (let j = 0; j < sorted.length; j++) if (j === 0 || sorted[j] !== sorted[j - 1]) sorted[m++] = sorted[j];
+        for (let j = 0; j < sorted.length; j++) {
+          if (j === 0 || sorted[j] !== sorted[j - 1]) sorted[m++] = sorted[j];
+        }
         return sorted.slice(0, m);
       });
       this.#ngramIds.set(n, sets);
@@ -156,7 +158,9 @@ export class SampleSet {
         m[a * k + a] = sets[a].length > 0 ? 1 : 0;
         for (let b = a + 1; b < k; b++) {
           // Identical texts repeat an earlier pair's value.
-          const v = uid[a] !== a || uid[b] !== b ? m[uid[a] * k + uid[b]] : jaccardOfSortedIds(sets[a], sets[b]);
+          const v = uid[a] !== a || uid[b] !== b
+            ? m[uid[a] * k + uid[b]]
+            : jaccardOfSortedIds(sets[a], sets[b]);
           m[a * k + b] = v;
           m[b * k + a] = v;
         }

@@ -54,7 +54,9 @@ function ngramTable(tokens: readonly (readonly string[])[]): NgramTable {
       });
       size = intern.size;
     }
-    const best = new Int32Array(size), bestSample = new Int32Array(size).fill(-1), second = new Int32Array(size);
+    const best = new Int32Array(size),
+      bestSample = new Int32Array(size).fill(-1),
+      second = new Int32Array(size);
     const counts = ids.map((list, i) => {
       const m = new Map<number, number>();
       for (const g of list) m.set(g, (m.get(g) ?? 0) + 1);

@@ -7,7 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SHARED, sharedPath, sharedTest } from "../helpers/shared.ts";
-import { checkPaperModel, findPaperFiles, renderPaperCheckMarkdown } from "../../lib/diversity/paper_check.ts";
+import {
+  checkPaperModel,
+  findPaperFiles,
+  renderPaperCheckMarkdown,
+} from "../../lib/diversity/paper_check.ts";
 import type { ModelCheck } from "../../lib/diversity/paper_check.ts";
 import { METRIC_SELECTIONS } from "../../lib/metrics/registry.ts";
 import { writeFileAtomic } from "../../lib/io/atomic.ts";
@@ -33,7 +37,11 @@ for (const model of MODELS) {
     // 8 keys × 2 word limits × 2 prompt sets.
     assert.equal(exact.length, 32);
     for (const c of exact) {
-      assert.equal(c.matching, c.cells, `${model} ${c.words}w ${c.group} ${c.key}: ${c.cells - c.matching} cells differ`);
+      assert.equal(
+        c.matching,
+        c.cells,
+        `${model} ${c.words}w ${c.group} ${c.key}: ${c.cells - c.matching} cells differ`,
+      );
       assert.equal(c.cells, 300);
     }
     // The stored NaNs are all in avg_compression_ratio_target (cells with an empty completion).
@@ -46,9 +54,14 @@ for (const model of MODELS) {
 sharedTest("paper conformance: without the label fix the stored values do not match", async () => {
   const files = findPaperFiles(sharedPath("paper")).find((f) => f.model === "pythia-2.8b")!;
   // Feed the creative completions where the paper's *stored* label says creative: nothing lines up.
-  const swapped = { ...files, completions: { creative: files.completions.factual, factual: files.completions.creative } };
+  const swapped = {
+    ...files,
+    completions: { creative: files.completions.factual, factual: files.completions.creative },
+  };
   const result = await checkPaperModel(swapped, { keys: ["average_pairwise_jaccard_2", "vendi_jaccard_2"] });
-  for (const c of result.checks) assert.ok(c.matching < c.cells / 2, `${c.key} ${c.words}w matched ${c.matching}`);
+  for (const c of result.checks) {
+    assert.ok(c.matching < c.cells / 2, `${c.key} ${c.words}w matched ${c.matching}`);
+  }
 });
 
 sharedTest("paper conformance: report written", async () => {

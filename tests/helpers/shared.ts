@@ -9,7 +9,9 @@ import { findSharedDir } from "../../lib/shared_dir.ts";
 export const SHARED: string | undefined = findSharedDir();
 
 /** Reason text appended to skipped test names. */
-export const SKIP_NOTE = SHARED === undefined ? " [skipped: ../shared not found; set MODE_COLLAPSE_SHARED]" : "";
+export const SKIP_NOTE = SHARED === undefined
+  ? " [skipped: ../shared not found; set MODE_COLLAPSE_SHARED]"
+  : "";
 
 /** Path inside the shared folder; only call from tests that are not ignored. */
 export function sharedPath(...parts: string[]): string {

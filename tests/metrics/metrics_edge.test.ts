@@ -8,7 +8,7 @@ import { avgCompressionRatioFull, avgCompressionRatioTarget } from "../../lib/me
 import { vendiScoreOfKernel } from "../../lib/metrics/vendi.ts";
 import { distinctN } from "../../lib/metrics/distinct.ts";
 import { cosine, cosineSimilarity } from "../../lib/metrics/cosine.ts";
-import { matrixSimilarity, orderQExact, orderQMonteCarlo, cellSeed } from "../../lib/metrics/order_q.ts";
+import { cellSeed, matrixSimilarity, orderQExact, orderQMonteCarlo } from "../../lib/metrics/order_q.ts";
 import { SampleSet } from "../../lib/metrics/sample_set.ts";
 import { RandomState } from "../../lib/numeric/mt19937.ts";
 import { METRICS, PAPER_KEY_ORDER, selectMetrics } from "../../lib/metrics/registry.ts";
@@ -71,7 +71,9 @@ Deno.test("order-q: reasons and the exact value's bounds", () => {
 });
 
 Deno.test("cosine: unit vectors, zero vector, the original's zero-excluding mean", () => {
-  const a = new Float32Array([1, 0]), b = new Float32Array([0, 1]), c = new Float32Array([Math.SQRT1_2, Math.SQRT1_2]);
+  const a = new Float32Array([1, 0]),
+    b = new Float32Array([0, 1]),
+    c = new Float32Array([Math.SQRT1_2, Math.SQRT1_2]);
   assert.equal(cosine(a, a), 1);
   assert.equal(cosine(a, new Float32Array(2)), 0);
   // Pairs: (a,b)=0 is left out of the count, (a,c)=(b,c)=0.7071…; mean over 2, not 3.

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { isPyWhitespace, ngramKeys, pySplit, pyStrip, truncateWords, utf8Length } from "../../lib/metrics/text.ts";
+import {
+  isPyWhitespace,
+  ngramKeys,
+  pySplit,
+  pyStrip,
+  truncateWords,
+  utf8Length,
+} from "../../lib/metrics/text.ts";
 
 Deno.test("pySplit: Python whitespace, not JavaScript's \\s", () => {
   // U+FEFF is \s in JS but not whitespace in Python; U+001C..U+001F and U+0085 are the other way round.
@@ -13,8 +20,25 @@ Deno.test("pySplit: Python whitespace, not JavaScript's \\s", () => {
 
 Deno.test("isPyWhitespace matches str.isspace for the BMP's whitespace code points", () => {
   const py = [
-    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
-    ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+    0x09,
+    0x0a,
+    0x0b,
+    0x0c,
+    0x0d,
+    0x1c,
+    0x1d,
+    0x1e,
+    0x1f,
+    0x20,
+    0x85,
+    0xa0,
+    0x1680,
+    ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+    0x2028,
+    0x2029,
+    0x202f,
+    0x205f,
+    0x3000,
   ];
   for (let c = 0; c < 0x10000; c++) assert.equal(isPyWhitespace(c), py.includes(c), `U+${c.toString(16)}`);
 });

@@ -111,9 +111,15 @@ sharedTest("metric vectors: RNG matches numpy RandomState", () => {
   const v = readSharedJson<Vectors>("reference", "metric_vectors.json");
   for (const [name, seed] of [["seed0", 0], ["seed42", 42]] as const) {
     const rng = new RandomState(seed);
-    assert.deepEqual(Array.from({ length: 10 }, () => rng.nextUint32()), v.rng_vectors[name].mt19937_first10_u32);
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => rng.nextUint32()),
+      v.rng_vectors[name].mt19937_first10_u32,
+    );
     const rng2 = new RandomState(seed);
-    assert.deepEqual(Array.from({ length: 30 }, () => rng2.randint(25)), v.rng_vectors[name].randint_0_25_first30);
+    assert.deepEqual(
+      Array.from({ length: 30 }, () => rng2.randint(25)),
+      v.rng_vectors[name].randint_0_25_first30,
+    );
   }
 });
 
@@ -140,16 +146,23 @@ sharedTest("metric vectors: synthetic sets, every key and intermediate", () => {
     if (d.ncd_1_0 !== undefined) assert.equal(ncd(set, s.sentences[1], s.sentences[0]), d.ncd_1_0);
     if (d.bleu_per_hypothesis) {
       const scores = selfBleuScores(set);
-      d.bleu_per_hypothesis.forEach((b, i) => assertClose(scores[i], b, "selfBleuSmoothed", `${s.name} hyp ${i}`));
+      d.bleu_per_hypothesis.forEach((b, i) =>
+        assertClose(scores[i], b, "selfBleuSmoothed", `${s.name} hyp ${i}`)
+      );
     }
     if (d.jaccard2_matrix) {
       const n = set.size, m = set.jaccardMatrix(2);
-      assert.deepEqual(Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * n, i * n + n))), d.jaccard2_matrix);
+      assert.deepEqual(
+        Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * n, i * n + n))),
+        d.jaccard2_matrix,
+      );
     }
     if (d.vendi_jaccard2_eigenvalues_of_K_over_n) {
       const n = set.size, m = set.jaccardMatrix(2).map((x) => x / n);
       const w = symmetricEigenvalues(m, n);
-      d.vendi_jaccard2_eigenvalues_of_K_over_n.forEach((e, i) => assert.ok(Math.abs(w[i] - e) < 1e-12, `eig ${i}`));
+      d.vendi_jaccard2_eigenvalues_of_K_over_n.forEach((e, i) =>
+        assert.ok(Math.abs(w[i] - e) < 1e-12, `eig ${i}`)
+      );
     }
   }
   assert.ok(checked > 300, `checked ${checked} values`);
@@ -161,7 +174,11 @@ sharedTest("metric vectors: paper cells reproduce float64 references and stored 
   for (const c of v.paper_cells) {
     const where = `${c.model} ${c.max_num_words}w ${c.stored_group}[${c.index_temp_prompt}]`;
     if (c.sentences_raw) {
-      assert.deepEqual(c.sentences_raw.map((s) => truncateWords(s, c.max_num_words)), c.sentences_truncated, where);
+      assert.deepEqual(
+        c.sentences_raw.map((s) => truncateWords(s, c.max_num_words)),
+        c.sentences_truncated,
+        where,
+      );
     }
     const set = new SampleSet(c.sentences_truncated);
     for (const [name, expected] of Object.entries(c.reference_float64)) {

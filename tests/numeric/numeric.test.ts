@@ -38,7 +38,10 @@ Deno.test("symmetric eigenvalues of known matrices", () => {
   assert.ok(Math.abs(e[n - 1] - n) < 1e-12);
   for (let i = 0; i < n - 1; i++) assert.ok(Math.abs(e[i]) < 1e-12);
   // Trace is preserved.
-  const m = Array.from({ length: 36 }, (_, k) => Math.sin(Math.min(k % 6, Math.floor(k / 6)) + Math.max(k % 6, Math.floor(k / 6)) * 3));
+  const m = Array.from(
+    { length: 36 },
+    (_, k) => Math.sin(Math.min(k % 6, Math.floor(k / 6)) + Math.max(k % 6, Math.floor(k / 6)) * 3),
+  );
   const tr = [0, 7, 14, 21, 28, 35].reduce((a, i) => a + m[i], 0);
   assert.ok(Math.abs(symmetricEigenvalues(m, 6).reduce((a, b) => a + b, 0) - tr) < 1e-12);
 });
