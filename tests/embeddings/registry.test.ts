@@ -23,7 +23,7 @@ Deno.test("the default is the offline GloVe embedder, and both names are listed"
 Deno.test("names resolve to their embedders", async () => {
   const dir = mkdtempSync(join(tmpdir(), "registry-"));
   try {
-    // GloVe by name, on a tiny file in the package's layout (the real one is covered in glove_test.ts).
+    // GloVe by name, on a tiny file in the package's layout (the real one is covered in glove.test.ts).
     const source = join(dir, "vectors.json");
     writeFileSync(
       source,
