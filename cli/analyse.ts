@@ -36,5 +36,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    // User-facing errors carry their own context (file, offset, what is wrong); the stack only on request.
+    console.error(`error: ${(e as Error).message}`);
+    if (Deno.env.get("MODE_COLLAPSE_DEBUG")) console.error((e as Error).stack);
+    code = 1;
+  }
+  Deno.exit(code);
 }

@@ -5,11 +5,23 @@
  * @module
  */
 import type { Command } from "./analyse.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
+import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
+
+/** Builds the GloVe binary cache once, so the first analysis does not pay the conversion (it is checked on open). */
+async function ensureGloveCache(): Promise<string> {
+  const path = join(GLOVE_CACHE_DIR, GLOVE_CACHE_FILE);
+  if (existsSync(path)) return `present in ${path} (verified when opened)`;
+  const { cache } = await loadGloveTable();
+  return `${cache.status} ${path} in ${(cache.millis / 1000).toFixed(1)} s`;
+}
 
 /** Set-up steps, run in order; each is idempotent and says what it did. */
 const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "pythia tokenizer", run: async () => (await ensurePythiaTokenizer()).detail },
+  { name: "glove vectors", run: ensureGloveCache },
 ];
 
 /** The `setup` command. */

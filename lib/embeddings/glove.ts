@@ -19,10 +19,10 @@
  * Tokens not in the vocabulary are skipped. Punctuation in the vocabulary counts like any word (as in the usual
  * averaged-GloVe baseline), so "." and "," pull all sentences slightly together.
  *
- * A sentence with no in-vocabulary token (empty, digits only, emoji only, other scripts) gets the ZERO vector, not a
- * unit vector. Cosine similarity is the dot product of the vectors, so its cosine with anything, itself included, is
- * exactly 0: the paper's mean cosine leaves exact zeros out of its denominator (METRICS.md §6), so such sentences drop
- * out of that mean; in Vendi and order-q they act as fully dissimilar samples.
+ * A sentence with no in-vocabulary token (empty, digits only, emoji only, other scripts) gets one fixed unit
+ * vector, the direction of the mean of all word vectors (the "no word" vector). So two empty completions are
+ * identical (cosine 1), as they are under a neural sentence encoder, instead of counting as fully dissimilar; the
+ * price is that all word-less texts look alike ("123" and "😀" too).
  *
  * Parsing the package's 307 MB JSON takes seconds, so on first use it is converted once into a binary cache
  * (`<project>/data/cache/embeddings/glove-6b-100d.wvec`): magic, a versioned JSON header (source package and
@@ -154,6 +154,7 @@ export async function loadGloveTable(
 export async function openGloveEmbedder(options: GloveEmbedderOptions = {}): Promise<GloveEmbedder> {
   const loaded = await loadGloveTable(options);
   let table = loaded.table;
+  const noWord = meanDirection(table);
   const has = (w: string) => table.index.has(w);
   const info: EmbedderInfo = {
     name: GLOVE_EMBEDDER_NAME,
@@ -161,15 +162,15 @@ export async function openGloveEmbedder(options: GloveEmbedderOptions = {}): Pro
     source: `npm:${table.source.package}@${table.source.version} (GloVe 6B, 100-d)`,
     dimensions: table.dims,
     pooling:
-      "mean of in-vocabulary token vectors, L2-normalised; zero vector when no token is in the vocabulary",
+      "mean of in-vocabulary token vectors, L2-normalised; the normalised mean word vector when no token is known",
     details: {
       vocabulary: table.rows,
       tokenizerVersion: GLOVE_TOKENIZER_VERSION,
       tokenizer:
         "lowercase, strip accents, words/numbers/punctuation, clitics n't→not 're→are 'm→am 'll→will " +
         "'ve→have ('s 'd dropped), compounds whole if known else parts",
-      zeroVector:
-        "sentences without in-vocabulary tokens embed to the zero vector; their cosine with anything is 0",
+      noWordVector:
+        "sentences without in-vocabulary tokens embed to the normalised mean of all word vectors (one fixed vector)",
       payloadSha256: table.payloadSha256,
     },
   };
@@ -178,7 +179,10 @@ export async function openGloveEmbedder(options: GloveEmbedderOptions = {}): Pro
     cache: loaded.cache,
     tokens: (sentence: string) => tokenizeForGlove(sentence, has),
     embed(sentences: readonly string[]): Promise<Float32Array[]> {
-      return Promise.resolve(sentences.map((s) => sentenceVector(table, tokenizeForGlove(s, has))));
+      return Promise.resolve(sentences.map((s) => {
+        const tokens = tokenizeForGlove(s, has);
+        return tokens.length === 0 ? noWord.slice() : sentenceVector(table, tokens);
+      }));
     },
     dispose(): Promise<void> {
       // Drop the 137 MB matrix and the vocabulary map as soon as the caller is done.
@@ -186,6 +190,15 @@ export async function openGloveEmbedder(options: GloveEmbedderOptions = {}): Pro
       return Promise.resolve();
     },
   };
+}
+
+/** The L2-normalised mean of every word vector: what a text without known words embeds to. */
+function meanDirection(table: GloveTable): Float32Array {
+  const { dims, vectors, rows } = table;
+  const sum = new Float64Array(dims);
+  for (let r = 0; r < rows; r++) for (let d = 0; d < dims; d++) sum[d] += vectors[r * dims + d];
+  const norm = Math.sqrt(sum.reduce((a, x) => a + x * x, 0));
+  return Float32Array.from(sum, (x) => (norm === 0 ? 0 : x / norm));
 }
 
 /** Mean of the rows of `tokens` (all in the vocabulary), L2-normalised; the zero vector for no tokens. */

@@ -3,7 +3,7 @@
  * reader never sees a half-written file and an interrupted run leaves the previous version intact.
  * @module
  */
-import { dirname, basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** Writes `data` to `path` atomically (temp file in the same folder + rename). Creates the folder if needed. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {

@@ -1,0 +1,87 @@
+/**
+ * `deno task analyse paper-check`: recompute the paper's stored diversity results from its own completion files
+ * and report, per model, which keys match exactly and how the rest compare side by side.
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Command } from "./analyse.ts";
+import { ProgressPrinter } from "./progress.ts";
+import {
+  checkPaperModel,
+  findPaperFiles,
+  type ModelCheck,
+  renderPaperCheckMarkdown,
+} from "../lib/diversity/paper_check.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
+import { openEmbedder } from "../lib/embeddings/registry.ts";
+import { findSharedDir } from "../lib/shared_dir.ts";
+
+const USAGE = `usage: deno task analyse paper-check [--paper-dir <dir>] [--out report.md] [--json checks.json]
+  [--models m1,m2]          default: every model with completions and results in the folder
+  [--embedder <name|dir>]   also recompute the cosine family with this embedder (default: leave it out)
+  [--seed N]                seed of the order-q draws (default 0)
+  --paper-dir defaults to the paper folder of $MODE_COLLAPSE_SHARED or ../shared; it holds completions/ and
+  creative_factual/ as in the paper's repository (results/ of lauraaisling/analyse-llms).`;
+
+/** The `paper-check` command; exits 1 when an exact key does not reproduce. */
+export const command: Command = {
+  summary: "recompute the paper's stored diversity results from its completions and compare",
+  async run(args: string[]): Promise<number> {
+    const { values } = parseArgs({
+      args,
+      options: {
+        "paper-dir": { type: "string" },
+        out: { type: "string" },
+        json: { type: "string" },
+        models: { type: "string" },
+        embedder: { type: "string" },
+        seed: { type: "string", default: "0" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const shared = findSharedDir();
+    const paperDir = values["paper-dir"] ?? (shared ? join(shared, "paper") : undefined);
+    if (paperDir === undefined) {
+      console.error("paper-check: no paper folder given and no shared folder found\n" + USAGE);
+      return 2;
+    }
+    let models = findPaperFiles(paperDir);
+    if (values.models) {
+      const wanted = values.models.split(",");
+      const unknown = wanted.filter((w) => !models.some((m) => m.model === w));
+      if (unknown.length > 0) {
+        throw new Error(
+          `no files for ${unknown.join(", ")} in ${paperDir}; found ${models.map((m) => m.model).join(", ")}`,
+        );
+      }
+      models = models.filter((m) => wanted.includes(m.model));
+    }
+    const embedder = values.embedder ? await openEmbedder(values.embedder) : undefined;
+    const progress = new ProgressPrinter();
+    const results: ModelCheck[] = [];
+    try {
+      for (const files of models) {
+        const r = await checkPaperModel(files, {
+          embedder,
+          seed: Number(values.seed),
+          onProgress: (p) => progress.update(`${p.model} ${p.group} ${p.phase}`, p.done, p.total),
+        });
+        results.push(r);
+        console.error(`paper-check: ${r.model}: ${r.ok ? "all exact keys reproduced" : "MISMATCHES"}`);
+      }
+    } finally {
+      await embedder?.dispose();
+    }
+    const md = renderPaperCheckMarkdown(results, paperDir);
+    if (values.out) await writeFileAtomic(values.out, md);
+    else console.log(md);
+    if (values.json) await writeJsonAtomic(values.json, results);
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+};
