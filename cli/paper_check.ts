@@ -14,6 +14,7 @@ import {
   renderPaperCheckMarkdown,
 } from "../lib/diversity/paper_check.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
+import { DiversityWorkerPool } from "../lib/diversity/pool.ts";
 import { openEmbedder } from "../lib/embeddings/registry.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 
@@ -65,17 +66,20 @@ export const command: Command = {
     const embedder = values.embedder ? await openEmbedder(values.embedder) : undefined;
     const progress = new ProgressPrinter();
     const results: ModelCheck[] = [];
+    const pool = new DiversityWorkerPool();
     try {
       for (const files of models) {
         const r = await checkPaperModel(files, {
           embedder,
           seed: Number(values.seed),
+          pool,
           onProgress: (p) => progress.update(`${p.model} ${p.group} ${p.phase}`, p.done, p.total),
         });
         results.push(r);
         console.error(`paper-check: ${r.model}: ${r.ok ? "all exact keys reproduced" : "MISMATCHES"}`);
       }
     } finally {
+      pool.close();
       await embedder?.dispose();
     }
     const md = renderPaperCheckMarkdown(results, paperDir);

@@ -12,7 +12,7 @@ import { readPaperResults } from "../data/paper.ts";
 import { loadCompletions } from "../io/completions_format.ts";
 import { type MetricDefinition, METRICS } from "../metrics/registry.ts";
 import { numpyMean } from "../numeric/numpy_sum.ts";
-import { computeDiversity, type DiversityProgress } from "./run.ts";
+import { computeDiversity, type DiversityProgress, type DiversityWorkerPool } from "./run.ts";
 
 /** A prompt set of the paper's output-diversity experiment. */
 export type PaperPromptSet = "creative" | "factual" | "seen";
@@ -125,6 +125,8 @@ export interface PaperCheckOptions {
   /** Seed of the order-q draws (default 0). */
   seed?: number;
   workers?: number;
+  /** A worker pool kept warm across models (the caller closes it). */
+  pool?: DiversityWorkerPool;
   /** Limit to these keys (default: every paper key that can be computed). */
   keys?: readonly string[];
   onProgress?: (p: DiversityProgress & { model: string; group: string }) => void;
@@ -158,6 +160,7 @@ export async function checkPaperModel(
       seed,
       embedder: options.embedder,
       workers: options.workers,
+      pool: options.pool,
       onProgress: (p) => options.onProgress?.({ ...p, model: files.model, group }),
     });
     for (const w of wordLimits) {

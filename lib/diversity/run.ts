@@ -11,7 +11,10 @@ import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { defaultGzipBackend } from "../metrics/sample_set.ts";
 import { openGzipLength } from "../metrics/gzip_length.ts";
 import { type CellOutcome, evaluateCell, truncateSamples, type WordLimit } from "./cell.ts";
-import type { WorkerReply, WorkerTask } from "./worker.ts";
+import type { WorkerTask } from "./worker.ts";
+import { defaultWorkerCount, DiversityWorkerPool } from "./pool.ts";
+
+export { defaultWorkerCount, DiversityWorkerPool };
 
 /** Completions laid out as the paper's files: `cells[t][p]` is the list of samples. */
 export interface CompletionGrid {
@@ -45,6 +48,8 @@ export interface DiversityOptions {
   embedder?: SentenceEmbedder;
   /** Worker threads for text metrics (default: available cores, at most 8; 0 or 1 = main thread only). */
   workers?: number;
+  /** A pool to run on (kept open for the caller's next run); overrides `workers`. */
+  pool?: DiversityWorkerPool;
   /** gzip implementation (default `"auto"`: system zlib if exact, else pako). */
   gzip?: "auto" | "libz" | "pako";
   /** Called as cells complete. */
@@ -169,19 +174,25 @@ export async function computeDiversity(
     tables.sentencesEmbedded = all.length;
   }
 
-  const workerCount = Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(totalCells / 20));
+  const workerCount = options.pool?.size ??
+    Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(totalCells / 20));
+  const pool = workerCount > 1 && textKeys.length > 0
+    ? options.pool ?? new DiversityWorkerPool(workerCount)
+    : undefined;
   try {
-    if (textKeys.length > 0 && workerCount > 1) {
-      await runInWorkers(cellRefs, truncated, textKeys, seed, gzipPreference, workerCount, (c, out) => {
+    if (pool !== undefined) {
+      await runInWorkers(pool, cellRefs, truncated, textKeys, seed, gzipPreference, (c, out) => {
         store(c, textKeys, out);
         if (embeddingKeys.length === 0) pending.delete(`${c.w}/${c.t}/${c.p}`);
         report("metrics", ++done, totalCells);
       });
     }
-    for (const c of cellRefs) {
+    // On this thread: text metrics when there are no workers, and the embedding metrics.
+    const mainKeys = pool === undefined ? [...textKeys, ...embeddingKeys] : embeddingKeys;
+    for (const c of mainKeys.length > 0 ? cellRefs : []) {
       const samples = truncated(c);
       const pos = { temperatureIndex: c.t, promptIndex: c.p };
-      if (textKeys.length > 0 && workerCount <= 1) {
+      if (textKeys.length > 0 && pool === undefined) {
         store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip }));
       }
       if (embeddingKeys.length > 0) {
@@ -189,69 +200,40 @@ export async function computeDiversity(
         store(c, embeddingKeys, evaluateCell(samples, embeddingKeys, pos, { seed, gzip }, emb));
       }
       pending.delete(`${c.w}/${c.t}/${c.p}`);
-      if (workerCount <= 1 || textKeys.length === 0) report("metrics", ++done, totalCells);
+      if (pool === undefined) report("metrics", ++done, totalCells);
     }
   } catch (e) {
     if (e instanceof DiversityRunError) throw e;
     return fail((e as Error).message, e);
   } finally {
     if (gzipPreference !== "auto") gzip.close();
+    if (pool !== undefined && pool !== options.pool) pool.close();
   }
   return tables;
 }
 
-/** Cores to use by default: all of them, up to 8. */
-export function defaultWorkerCount(): number {
-  return Math.max(1, Math.min(8, navigator.hardwareConcurrency ?? 1));
-}
-
 async function runInWorkers(
+  pool: DiversityWorkerPool,
   cells: CellRef[],
   truncated: (c: CellRef) => string[],
   keys: string[],
   seed: number,
   gzip: "auto" | "libz" | "pako",
-  workerCount: number,
   onCell: (c: CellRef, out: CellOutcome) => void,
 ): Promise<void> {
-  // Small chunks keep the cores balanced (cells differ a lot in cost between 5 and 20 words).
-  const chunkSize = Math.max(1, Math.min(16, Math.ceil(cells.length / (workerCount * 8))));
-  const chunks: CellRef[][] = [];
-  for (let i = 0; i < cells.length; i += chunkSize) chunks.push(cells.slice(i, i + chunkSize));
-  let next = 0;
-  const workers = Array.from(
-    { length: workerCount },
-    () => new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
-  );
-  try {
-    await Promise.all(workers.map((worker) =>
-      new Promise<void>((resolve, reject) => {
-        let current: CellRef[] = [];
-        const send = () => {
-          if (next >= chunks.length) return resolve();
-          current = chunks[next++];
-          const task: WorkerTask = {
-            keys,
-            seed,
-            gzip,
-            cells: current.map((c) => ({ t: c.t, p: c.p, samples: truncated(c) })),
-          };
-          worker.postMessage(task);
-        };
-        worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
-          const reply = ev.data;
-          if ("error" in reply) return reject(new Error(reply.error));
-          reply.outcomes.forEach((out, i) => onCell(current[i], out));
-          send();
-        };
-        worker.onerror = (ev) => {
-          ev.preventDefault();
-          reject(new Error(`diversity worker failed: ${ev.message}`));
-        };
-        send();
-      })
-    ));
-  } finally {
-    for (const w of workers) w.terminate();
-  }
+  // Small chunks, the costliest (longest texts) first, keep the cores busy until the end.
+  const chunkSize = Math.max(1, Math.min(16, Math.ceil(cells.length / (pool.size * 8))));
+  const prepared = cells.map((c) => {
+    const samples = truncated(c);
+    return { ref: c, samples, cost: samples.reduce((a, s) => a + s.length, 0) };
+  }).sort((a, b) => b.cost - a.cost);
+  const chunks: typeof prepared[] = [];
+  for (let i = 0; i < prepared.length; i += chunkSize) chunks.push(prepared.slice(i, i + chunkSize));
+  const tasks: WorkerTask[] = chunks.map((chunk) => ({
+    keys,
+    seed,
+    gzip,
+    cells: chunk.map((c) => ({ t: c.ref.t, p: c.ref.p, samples: c.samples })),
+  }));
+  await pool.run(tasks, (i, outcomes) => outcomes.forEach((out, k) => onCell(chunks[i][k].ref, out)));
 }

@@ -7,33 +7,38 @@
 import { pythonSum } from "../numeric/numpy_sum.ts";
 import { undefinedMetric } from "./errors.ts";
 import { requireEncodable } from "./ncd.ts";
-import { utf8Length } from "./text.ts";
+import { joinedLength } from "./gzip_length.ts";
 import { asSampleSet, type Samples, type SampleSet } from "./sample_set.ts";
 
-/** The other samples joined by single spaces, in order (Python `" ".join(X)`). */
-function othersOf(set: SampleSet, i: number): string {
-  const s = set.samples;
-  const parts: string[] = [];
-  for (let j = 0; j < s.length; j++) if (j !== i) parts.push(s[j]);
-  return parts.join(" ");
+/** Byte lengths and gzip lengths of sample i's context: the others joined, and the others plus sample i. */
+interface Context {
+  othersBytes: number;
+  withBytes: number;
+  cOthers: number;
+  cWith: number;
 }
 
 /**
- * gzip lengths of the others and of the others with the target appended (`" ".join(X + [y])`), computed together
- * so the shared prefix is compressed once.
+ * The contexts of every sample, computed once per set (both ratio metrics use them): `" ".join(X)` and
+ * `" ".join(X + [y])` for X = the other samples in order, compressed together so the shared prefix is deflated once.
  */
-function lengthsOfContexts(
-  set: SampleSet,
-  i: number,
-): { others: string; withTarget: string; cOthers: number; cWith: number } {
-  const target = set.samples[i];
-  const others = othersOf(set, i);
-  if (set.size === 1) {
-    // " ".join([] + [y]) is y itself: no separator.
-    return { others, withTarget: target, cOthers: set.gzipLength(others), cWith: set.gzipLength(target) };
-  }
-  const [cOthers, cWith] = set.gzipLengthsWithSuffix(others, " " + target);
-  return { others, withTarget: others + " " + target, cOthers, cWith };
+function contexts(set: SampleSet): Context[] {
+  return set.memo("compression_ratio.contexts", () => {
+    const bytes = set.bytes();
+    const n = bytes.length;
+    const gz = set.gzipBackend;
+    return bytes.map((target, i) => {
+      if (n === 1) {
+        // " ".join([] + [y]) is y itself, with no separator.
+        const c = set.gzipLength(set.samples[0]);
+        return { othersBytes: 0, withBytes: target.length, cOthers: gz.lengthOfJoined([]), cWith: c };
+      }
+      const others = bytes.filter((_, j) => j !== i);
+      const [cOthers, cWith] = gz.lengthsOfJoinedWithTail(others, target);
+      const othersBytes = joinedLength(others);
+      return { othersBytes, withBytes: othersBytes + 1 + target.length, cOthers, cWith };
+    });
+  });
 }
 
 /** `avg_compression_ratio_full`: mean over i of ratio(others) − ratio(others + target). */
@@ -45,12 +50,11 @@ export function avgCompressionRatioFull(samples: Samples): number {
   const diffs: number[] = [];
   for (let i = 0; i < n; i++) {
     if (n === 1) undefinedMetric("fewer_than_2_samples", 'the other samples of a single sample join to ""');
-    const c = lengthsOfContexts(set, i);
-    const othersBytes = utf8Length(c.others);
-    if (othersBytes === 0) {
+    const c = contexts(set)[i];
+    if (c.othersBytes === 0) {
       undefinedMetric("all_others_empty", `the samples other than ${i} join to "" (ratio of zero bytes)`);
     }
-    diffs.push(c.cOthers / othersBytes - c.cWith / utf8Length(c.withTarget));
+    diffs.push(c.cOthers / c.othersBytes - c.cWith / c.withBytes);
   }
   return pythonSum(diffs) / n;
 }
@@ -67,8 +71,8 @@ export function avgCompressionRatioTarget(samples: Samples): number {
     if (target.length === 0) {
       undefinedMetric("empty_sample", `sample ${i} is empty after truncation (ratio of zero bytes)`);
     }
-    const c = lengthsOfContexts(set, i);
-    diffs.push(set.gzipLength(target) / utf8Length(target) - c.cWith / utf8Length(c.withTarget));
+    const c = contexts(set)[i];
+    diffs.push(set.gzipLength(target) / set.bytes()[i].length - c.cWith / c.withBytes);
   }
   return pythonSum(diffs) / n;
 }

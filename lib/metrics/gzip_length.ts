@@ -24,11 +24,40 @@ export interface GzipLengthBackend {
   lengthOfString(s: string): number;
   /** `[C(prefix), C(prefix + suffix)]`, sharing the work on the prefix where the backend can. */
   lengthsWithSuffix(prefix: string, suffix: string): [number, number];
+  /** C of the byte strings joined by single spaces (`b" ".join(parts)`), without building a string. */
+  lengthOfJoined(parts: readonly Uint8Array[]): number;
+  /** `[C(b" ".join(parts)), C(b" ".join(parts + [tail]))]`, sharing the work on the common prefix. */
+  lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number];
   /** Releases native resources (a no-op for pako). */
   close(): void;
 }
 
 const encoder = new TextEncoder();
+
+/** Writes `b" ".join(parts)` into `out` at `offset`; returns the end offset. */
+function writeJoined(parts: readonly Uint8Array[], out: Uint8Array, offset = 0): number {
+  let at = offset;
+  for (let k = 0; k < parts.length; k++) {
+    if (k > 0) out[at++] = 0x20;
+    out.set(parts[k], at);
+    at += parts[k].length;
+  }
+  return at;
+}
+
+/** Byte length of `b" ".join(parts)`. */
+export function joinedLength(parts: readonly Uint8Array[]): number {
+  let n = Math.max(0, parts.length - 1);
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/** `b" ".join(parts)` as a new array. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(joinedLength(parts));
+  writeJoined(parts, out);
+  return out;
+}
 
 /** pako 2.x, streaming with a reused state (`deflateReset`), which is what makes it reasonably fast. */
 export function pakoBackend(): GzipLengthBackend {
@@ -67,6 +96,12 @@ export function pakoBackend(): GzipLengthBackend {
     lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
       return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
     },
+    lengthOfJoined(parts: readonly Uint8Array[]): number {
+      return this.lengthBytes(joinBytes(parts));
+    },
+    lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number] {
+      return [this.lengthBytes(joinBytes(parts)), this.lengthBytes(joinBytes([...parts, tail]))];
+    },
     close() {},
   };
 }
@@ -86,6 +121,12 @@ function pakoSimpleBackend(): GzipLengthBackend {
     },
     lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
       return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
+    },
+    lengthOfJoined(parts: readonly Uint8Array[]): number {
+      return this.lengthBytes(joinBytes(parts));
+    },
+    lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number] {
+      return [this.lengthBytes(joinBytes(parts)), this.lengthBytes(joinBytes([...parts, tail]))];
     },
     close() {},
   };
@@ -171,6 +212,19 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
     // total_out is a 64-bit uLong; inputs here are far below 4 GiB, so its low word is the value.
     return view.getUint32(TOTAL_OUT, true) + GZIP_FRAMING_BYTES;
   };
+  /** Lengths of input[0, a) and input[0, b): deflates the shared prefix once, then forks the stream. */
+  const forkedLengths = (a: number, b: number): [number, number] => {
+    z.deflateReset(main);
+    const status = feed(mainView, main, 0, a, Z_NO_FLUSH);
+    if (status !== Z_OK && status !== Z_BUF_ERROR) throw new Error(`zlib deflate returned ${status}`);
+    if (z.deflateCopy(copy, main) !== Z_OK) throw new Error("zlib deflateCopy failed");
+    try {
+      const withSuffix = finishLength(copyView, copy, a, b);
+      return [finishLength(mainView, main, a, a), withSuffix];
+    } finally {
+      z.deflateEnd(copy);
+    }
+  };
   let closed = false;
   const check = () => {
     if (closed) throw new Error("libz backend used after close()");
@@ -191,22 +245,27 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
       z.deflateReset(main);
       return finishLength(mainView, main, 0, n);
     },
+    lengthOfJoined(parts: readonly Uint8Array[]): number {
+      check();
+      ensure(joinedLength(parts));
+      const n = writeJoined(parts, input);
+      z.deflateReset(main);
+      return finishLength(mainView, main, 0, n);
+    },
+    lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number] {
+      check();
+      ensure(joinedLength(parts) + 1 + tail.length);
+      const a = writeJoined(parts, input);
+      input[a] = 0x20;
+      input.set(tail, a + 1);
+      return forkedLengths(a, a + 1 + tail.length);
+    },
     lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
       check();
       ensure((prefix.length + suffix.length) * 3);
       const a = encoder.encodeInto(prefix, input).written;
       const b = a + encoder.encodeInto(suffix, input.subarray(a)).written;
-      // Deflate the shared prefix once, then fork the stream: one branch ends there, the other reads on.
-      z.deflateReset(main);
-      const status = feed(mainView, main, 0, a, Z_NO_FLUSH);
-      if (status !== Z_OK && status !== Z_BUF_ERROR) throw new Error(`zlib deflate returned ${status}`);
-      if (z.deflateCopy(copy, main) !== Z_OK) throw new Error("zlib deflateCopy failed");
-      try {
-        const withSuffix = finishLength(copyView, copy, a, b);
-        return [finishLength(mainView, main, a, a), withSuffix];
-      } finally {
-        z.deflateEnd(copy);
-      }
+      return forkedLengths(a, b);
     },
     close() {
       if (closed) return;

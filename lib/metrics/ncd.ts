@@ -39,6 +39,7 @@ export function pairwiseNcdPerSample(samples: Samples): number[] {
   const s = set.samples;
   const uid = set.uniqueIds();
   const single = Array.from(s, (x, i) => (uid[i] === i ? set.gzipLength(x) : 0));
+  const bytes = set.bytes();
   // Joint lengths per pair of distinct texts (duplicates are frequent at low temperature); −1 = not yet known.
   const joint = new Int32Array(n * n).fill(-1);
   const gz = set.gzipBackend;
@@ -52,7 +53,7 @@ export function pairwiseNcdPerSample(samples: Samples): number[] {
       if (j === i) continue;
       const uj = uid[j];
       let cij = joint[ui * n + uj];
-      if (cij < 0) joint[ui * n + uj] = cij = gz.lengthOfString(s[ui] + " " + s[uj]);
+      if (cij < 0) joint[ui * n + uj] = cij = gz.lengthOfJoined([bytes[ui], bytes[uj]]);
       const cj = single[uj];
       row.push((cij - Math.min(ci, cj)) / Math.max(ci, cj));
     }

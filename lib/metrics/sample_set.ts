@@ -32,6 +32,8 @@ export class SampleSet {
   #gzipMemo = new Map<string, number>();
   #ngramIds = new Map<number, Int32Array[]>();
   #uniqueIds?: Int32Array;
+  #bytes?: Uint8Array[];
+  #memo = new Map<string, unknown>();
   #jaccard = new Map<number, Float64Array>();
   /** Embeddings of the samples, set by the caller for the cosine family (one unit vector per sample). */
   embeddings?: readonly Float32Array[];
@@ -61,6 +63,23 @@ export class SampleSet {
   lowerTokens(): readonly (readonly string[])[] {
     this.#lowerTokens ??= this.samples.map((s) => pySplit(pyLower(s)));
     return this.#lowerTokens;
+  }
+
+  /** UTF-8 bytes of every sample (Python's `s.encode()`; check for lone surrogates first where it matters). */
+  bytes(): readonly Uint8Array[] {
+    if (this.#bytes === undefined) {
+      const enc = new TextEncoder();
+      this.#bytes = this.samples.map((s) => enc.encode(s));
+    }
+    return this.#bytes;
+  }
+
+  /** A value computed once per set under `key` (for intermediate results several metrics share). */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.#memo.has(key)) return this.#memo.get(key) as T;
+    const v = compute();
+    this.#memo.set(key, v);
+    return v;
   }
 
   /** `len(gzip.compress(s.encode()))`, memoised per distinct string (duplicates are common at low temperature). */
