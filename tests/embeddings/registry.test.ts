@@ -14,9 +14,12 @@ import {
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-bert");
 
 Deno.test("the default is the offline GloVe embedder, and both names are listed", () => {
-  assert.equal(DEFAULT_EMBEDDER, "glove-6b-100d-mean");
+  assert.equal(DEFAULT_EMBEDDER, "glove-6b-100d-sif");
   const names = listEmbedders().map((e) => e.name);
-  assert.ok(names.includes("glove-6b-100d-mean") && names.includes("minilm-l12"));
+  assert.ok(
+    names.includes("glove-6b-100d-mean") && names.includes("glove-6b-100d-sif") &&
+      names.includes("minilm-l12"),
+  );
   assert.deepEqual(listEmbedders().filter((e) => e.isDefault).map((e) => e.name), [DEFAULT_EMBEDDER]);
 });
 
@@ -29,7 +32,7 @@ Deno.test("names resolve to their embedders", async () => {
       source,
       '{"size":1,"dimensions":2,"l2NormIndex":2,"wordIndex":3,"words":["cat"],"vectors":{"cat":[3,4,5,0]}}',
     );
-    const glove = await openEmbedder(DEFAULT_EMBEDDER, {
+    const glove = await openEmbedder("glove-6b-100d-mean", {
       glove: { sourcePath: source, cacheDir: join(dir, "c") },
     });
     assert.equal(glove.info.name, "glove-6b-100d-mean");
@@ -64,7 +67,7 @@ Deno.test("names resolve to their embedders", async () => {
 Deno.test("an unknown name lists the known ones", async () => {
   await assert.rejects(
     openEmbedder("word2vec"),
-    /unknown embedder "word2vec".*glove-6b-100d-mean, minilm-l12/,
+    /unknown embedder "word2vec".*glove-6b-100d-sif, glove-6b-100d-mean, minilm-l12/,
   );
   await assert.rejects(openEmbedder("some/hub-model"), /unknown embedder.*needs allowRemote/);
 });
