@@ -62,6 +62,25 @@ export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A whole backend from a byte-length function that does no sharing (every length is a fresh compression). */
+function fromLengthBytes(name: string, lengthBytes: (bytes: Uint8Array) => number): GzipLengthBackend {
+  return {
+    name,
+    lengthBytes,
+    lengthOfString: (s) => lengthBytes(encoder.encode(s)),
+    lengthsWithSuffix: (prefix, suffix) => [
+      lengthBytes(encoder.encode(prefix)),
+      lengthBytes(encoder.encode(prefix + suffix)),
+    ],
+    lengthOfJoined: (parts) => lengthBytes(joinBytes(parts)),
+    lengthsOfJoinedWithTail: (
+      parts,
+      tail,
+    ) => [lengthBytes(joinBytes(parts)), lengthBytes(joinBytes([...parts, tail]))],
+    close() {},
+  };
+}
+
 /** pako 2.x with one deflate state reset per input (`deflateReset`), which avoids pako's per-call allocation. */
 export function pakoBackend(): GzipLengthBackend {
   const strm = new ZStream();
@@ -70,65 +89,33 @@ export function pakoBackend(): GzipLengthBackend {
   const rc = zlibDeflate.deflateInit2(strm, 9, 8, -15, 8, 0, true);
   if (rc !== 0) return pakoSimpleBackend();
   const out = new Uint8Array(1 << 16);
-  return {
-    name: "pako 2.2.0",
-    lengthBytes(bytes: Uint8Array): number {
-      zlibDeflate.deflateReset(strm);
-      strm.input = bytes;
-      strm.next_in = 0;
-      strm.avail_in = bytes.length;
-      let total = 0;
-      for (;;) {
-        strm.output = out;
-        strm.next_out = 0;
-        strm.avail_out = out.length;
-        const status = zlibDeflate.deflate(strm, 4 /* Z_FINISH */);
-        total += out.length - strm.avail_out;
-        if (status === 1 /* Z_STREAM_END */) break;
-        if (status !== 0) throw new Error(`pako deflate failed with status ${status}`);
-      }
-      return total + GZIP_FRAMING_BYTES;
-    },
-    lengthOfString(s: string): number {
-      return this.lengthBytes(encoder.encode(s));
-    },
-    lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
-      return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
-    },
-    lengthOfJoined(parts: readonly Uint8Array[]): number {
-      return this.lengthBytes(joinBytes(parts));
-    },
-    lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number] {
-      return [this.lengthBytes(joinBytes(parts)), this.lengthBytes(joinBytes([...parts, tail]))];
-    },
-    close() {},
-  };
+  return fromLengthBytes("pako 2.2.0", (bytes) => {
+    zlibDeflate.deflateReset(strm);
+    strm.input = bytes;
+    strm.next_in = 0;
+    strm.avail_in = bytes.length;
+    let total = 0;
+    for (;;) {
+      strm.output = out;
+      strm.next_out = 0;
+      strm.avail_out = out.length;
+      const status = zlibDeflate.deflate(strm, 4 /* Z_FINISH */);
+      total += out.length - strm.avail_out;
+      if (status === 1 /* Z_STREAM_END */) break;
+      if (status !== 0) throw new Error(`pako deflate failed with status ${status}`);
+    }
+    return total + GZIP_FRAMING_BYTES;
+  });
 }
 
-/** pako without state reuse: one `deflateRaw` per input. Only used if pako's internals are not reachable. */
+/** pako without state reuse: one `Deflate` per input. Only used if pako's internals fail to initialise. */
 function pakoSimpleBackend(): GzipLengthBackend {
-  return {
-    name: "pako 2.2.0 (no reuse)",
-    lengthBytes(bytes: Uint8Array): number {
-      const d = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8, legacyHash: true });
-      d.push(bytes, true);
-      if (d.err) throw new Error(`pako deflate failed: ${d.msg}`);
-      return (d.result as Uint8Array).length + GZIP_FRAMING_BYTES;
-    },
-    lengthOfString(s: string): number {
-      return this.lengthBytes(encoder.encode(s));
-    },
-    lengthsWithSuffix(prefix: string, suffix: string): [number, number] {
-      return [this.lengthOfString(prefix), this.lengthOfString(prefix + suffix)];
-    },
-    lengthOfJoined(parts: readonly Uint8Array[]): number {
-      return this.lengthBytes(joinBytes(parts));
-    },
-    lengthsOfJoinedWithTail(parts: readonly Uint8Array[], tail: Uint8Array): [number, number] {
-      return [this.lengthBytes(joinBytes(parts)), this.lengthBytes(joinBytes([...parts, tail]))];
-    },
-    close() {},
-  };
+  return fromLengthBytes("pako 2.2.0 (no reuse)", (bytes) => {
+    const d = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8, legacyHash: true });
+    d.push(bytes, true);
+    if (d.err) throw new Error(`pako deflate failed: ${d.msg}`);
+    return (d.result as Uint8Array).length + GZIP_FRAMING_BYTES;
+  });
 }
 
 const LIBZ_CANDIDATES = ["libz.so.1", "libz.so", "libz.1.dylib", "libz.dylib", "zlib1.dll"];
