@@ -63,7 +63,10 @@ sharedTest("paper conformance: the portable pako compressor reproduces the gzip-
   const files = findPaperFiles(sharedPath("paper")).find((f) => f.model === "pythia-2.8b-dpo")!;
   const result = await checkPaperModel(
     { ...files, completions: { factual: files.completions.factual } },
-    { keys: ["average_pairwise_ncd", "avg_compression_ratio_full", "avg_compression_ratio_target"], gzip: "pako" },
+    {
+      keys: ["average_pairwise_ncd", "avg_compression_ratio_full", "avg_compression_ratio_target"],
+      gzip: "pako",
+    },
   );
   assert.equal(result.checks.length, 6);
   for (const c of result.checks) assert.equal(c.matching, c.cells, `${c.key} ${c.words}w`);
