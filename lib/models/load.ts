@@ -1,0 +1,577 @@
+/**
+ * Causal language models from transformers.js exports (ONNX), reduced to what scoring needs: full-sequence
+ * logits for a batch of equal-length token windows.
+ *
+ * The folder is checked before transformers.js sees it, so that a missing file or a vocabulary mismatch is
+ * named (transformers.js would fail with a bare TypeError, or silently score with the wrong width). The
+ * forward call feeds the ONNX session directly: `input_ids`, an all-ones `attention_mask`, `position_ids`
+ * 0..n-1 and, for graphs exported with a KV cache, empty past tensors ([batch, heads, 0, head_dim], as
+ * transformers.js makes them for a first step), and fetches only `logits` (a KV-cache graph would otherwise
+ * hand back its `present.*` tensors: 0.7 GB per 1024-token window for Pythia-2.8B).
+ * @module
+ */
+import { AutoModelForCausalLM, env, type PreTrainedModel, Tensor } from "@huggingface/transformers";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { PROJECT_ROOT } from "../shared_dir.ts";
+import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
+import { TRANSFORMERS_CACHE_DIR } from "./tokenizer.ts";
+
+/** Weight precisions {@link loadCausalLM} can load. */
+export type CausalLMDtype = "fp32" | "fp16" | "q8";
+
+/** Devices {@link loadCausalLM} can be asked for; only `cpu` is certain to exist. */
+export type CausalLMDevice = "cpu" | "cuda" | "webgpu";
+
+/** Options of {@link loadCausalLM}. */
+export interface LoadCausalLMOptions {
+  /** Weight precision (default `fp32`): which `onnx/model*.onnx` file is loaded. */
+  dtype?: CausalLMDtype;
+  /** Execution device (default `cpu`). An unavailable device is an error, never a silent CPU fallback. */
+  device?: CausalLMDevice;
+  /** Allow downloading a hub id (or a preset's hub id) from the Hugging Face hub (default false). */
+  allowRemote?: boolean;
+  /** Where preset names and hub ids are looked up (default {@link MODELS_DIR}). */
+  modelsDir?: string;
+}
+
+/** One file of a loaded model. */
+export interface ModelFileInfo {
+  /** Path relative to the model folder (e.g. `onnx/model.onnx`). */
+  name: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Hex sha256, for files up to {@link SHA256_LIMIT_BYTES} (hashing a multi-GB export takes minutes). */
+  sha256?: string;
+}
+
+/** What was loaded. */
+export interface ModelInfo {
+  /** Absolute folder, or the hub id (`huggingface.co/<id>@<revision>`) for a remote load. */
+  source: string;
+  /** The preset name, when the model was named by one. */
+  preset?: string;
+  /** `model_type` from config.json (e.g. `gpt_neox`). */
+  modelType: string;
+  /** Width of the logits (config `vocab_size`, checked against the ONNX graph). */
+  vocabSize: number;
+  /** Weight precision loaded. */
+  dtype: CausalLMDtype;
+  /** Device the session runs on. */
+  device: CausalLMDevice;
+  /** Whether the graph has past-key-value inputs (fed empty). */
+  kvCache: boolean;
+  /** Transformer layers (config `num_hidden_layers`). */
+  numLayers: number;
+  /** Longest input the model was trained for (config `max_position_embeddings`), if the config gives it. */
+  maxPositions?: number;
+  /** The ONNX files loaded (graph and external data); empty for a remote load. */
+  files: ModelFileInfo[];
+}
+
+/** Logits of one forward call. */
+export interface CausalLMOutput {
+  /** float32, row-major [batch, seq, vocab]. */
+  logits: Float32Array;
+  /** Number of windows. */
+  batch: number;
+  /** Window length. */
+  seq: number;
+  /** Logits per position. */
+  vocab: number;
+}
+
+/** A loaded causal language model. */
+export interface CausalLM {
+  /** What was loaded. */
+  readonly info: ModelInfo;
+  /** Logits for one batch of equal-length token windows, float32, row-major [batch, seq, vocab]. */
+  forward(windows: readonly Int32Array[]): Promise<CausalLMOutput>;
+  /** Releases the ONNX session. */
+  dispose(): Promise<void>;
+}
+
+/** Files every local model folder must have. */
+export const REQUIRED_MODEL_FILES: readonly string[] = [
+  "config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+];
+
+/** Where preset names and hub ids are looked up (`data/models/<preset>`, `data/models/<owner>/<name>`). */
+export const MODELS_DIR: string = join(PROJECT_ROOT, "data", "models");
+
+/** Files larger than this are listed without a sha256. */
+export const SHA256_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** ONNX graph files per dtype, in order of preference, with the transformers.js dtype selecting each. */
+export const ONNX_FILES_BY_DTYPE: Readonly<
+  Record<CausalLMDtype, readonly { file: string; hfDtype: string }[]>
+> = {
+  fp32: [{ file: "onnx/model.onnx", hfDtype: "fp32" }],
+  fp16: [{ file: "onnx/model_fp16.onnx", hfDtype: "fp16" }],
+  // transformers.js calls 8-bit dynamic quantisation "q8" (model_quantized.onnx); some exports ship "int8".
+  q8: [{ file: "onnx/model_quantized.onnx", hfDtype: "q8" }, {
+    file: "onnx/model_int8.onnx",
+    hfDtype: "int8",
+  }],
+};
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+// What onnxruntime / transformers.js say when an execution provider cannot start.
+const DEVICE_FAILURE = /cuda|webgpu|adapter|execution ?provider|shared librar|unsupported device/i;
+
+/** The ONNX Runtime session transformers.js creates, as far as this module uses it. */
+interface OrtValueMetadata {
+  name: string;
+  isTensor?: boolean;
+  type?: string;
+  shape?: ReadonlyArray<number | string>;
+}
+interface OrtTensorLike {
+  data: unknown;
+  dims: readonly number[];
+  type: string;
+}
+interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  inputMetadata?: readonly OrtValueMetadata[];
+  outputMetadata?: readonly OrtValueMetadata[];
+  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, OrtTensorLike>>;
+}
+
+type Json = Record<string, unknown>;
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readJson(path: string): Json {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
+    return value as Json;
+  } catch (e) {
+    throw new Error(`${path} is not a JSON object: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Where a source string points: a local folder, or a hub id (with its revision) to download. */
+export interface ResolvedSource {
+  /** Absolute local folder. */
+  folder?: string;
+  /** Hub id to download (only with allowRemote). */
+  hubId?: string;
+  /** Hub revision of `hubId`. */
+  revision?: string;
+  /** The preset the source named, if it named one. */
+  preset?: ModelPreset;
+}
+
+/**
+ * Resolves a source: an existing folder; else a preset name (`data/models/<name>/`, or with `allowRemote` the
+ * preset's transformers.js export or hub id); else a hub id (`data/models/<owner>/<name>/`, or with
+ * `allowRemote` the hub).
+ */
+export function resolveModelSource(
+  source: string,
+  allowRemote = false,
+  modelsDir = MODELS_DIR,
+): ResolvedSource {
+  const direct = resolve(source);
+  if (isDir(direct)) return { folder: direct };
+  const preset = findPreset(source);
+  if (preset !== undefined) {
+    const folder = join(modelsDir, preset.name);
+    if (isDir(folder)) return { folder, preset };
+    if (allowRemote) {
+      // A PyTorch-only repo cannot be loaded by transformers.js; a known export of the same weights can.
+      const hubId = preset.onnxExportId ?? preset.hubId;
+      return { hubId, revision: preset.onnxExportId ? "main" : preset.revision, preset };
+    }
+    throw new Error(
+      `model preset "${source}" (${preset.hubId}@${preset.revision}) has no local folder ${folder}: put a ` +
+        "transformers.js export there (see docs/MODELS.md), or pass allowRemote: true on a machine that " +
+        "can reach the Hugging Face hub",
+    );
+  }
+  if (!isAbsolute(source) && !source.startsWith(".") && HUB_ID.test(source)) {
+    const folder = join(modelsDir, source);
+    if (isDir(folder)) return { folder };
+    if (allowRemote) return { hubId: source, revision: "main" };
+    throw new Error(
+      `"${source}" is not a local folder (also looked for ${folder}) and remote loading is off ` +
+        "(allowRemote: false); see docs/MODELS.md",
+    );
+  }
+  const names = listPresets().map((p) => p.name);
+  throw new Error(
+    `model folder not found: ${direct}; "${source}" is neither a folder, a preset (${
+      names.join(", ")
+    }) nor a ` +
+      "hub id",
+  );
+}
+
+/** The ONNX graph file for a dtype in a folder, or an error naming the file expected and those present. */
+export function onnxFileFor(folder: string, dtype: CausalLMDtype): { file: string; hfDtype: string } {
+  const candidates = ONNX_FILES_BY_DTYPE[dtype];
+  if (candidates === undefined) {
+    throw new Error(`unknown dtype "${dtype}"; one of ${Object.keys(ONNX_FILES_BY_DTYPE).join(", ")}`);
+  }
+  const found = candidates.find((c) => existsSync(join(folder, c.file)));
+  if (found) return found;
+  const onnxDir = join(folder, "onnx");
+  const present = isDir(onnxDir) ? readdirSync(onnxDir).filter((f) => f.endsWith(".onnx")).sort() : [];
+  throw new Error(
+    `model folder ${folder} lacks ${candidates.map((c) => c.file).join(" (or ")}${
+      candidates.length > 1 ? ")" : ""
+    } for dtype "${dtype}"; ONNX files present: ${present.length > 0 ? present.join(", ") : "none"}`,
+  );
+}
+
+/** Largest token id in a tokenizer.json (model vocabulary and added tokens); undefined if none. */
+export function maxTokenizerId(tokenizerJson: Json): number | undefined {
+  let max = -1;
+  const model = tokenizerJson.model as Json | undefined;
+  const vocab = model?.vocab;
+  if (Array.isArray(vocab)) {
+    max = vocab.length - 1; // Unigram: [piece, score] pairs, id = index
+  } else if (vocab !== null && typeof vocab === "object") {
+    for (const id of Object.values(vocab as Json)) if (typeof id === "number" && id > max) max = id;
+  }
+  const added = tokenizerJson.added_tokens;
+  if (Array.isArray(added)) {
+    for (const t of added) {
+      const id = (t as Json | null)?.id;
+      if (typeof id === "number" && id > max) max = id;
+    }
+  }
+  return max >= 0 ? max : undefined;
+}
+
+/** Files of a local folder checked before loading, with the facts read from them. */
+export interface CheckedFolder {
+  /** Parsed config.json. */
+  config: Record<string, unknown>;
+  /** Its vocab_size. */
+  vocabSize: number;
+  /** The ONNX graph for the dtype, and the transformers.js dtype that selects it. */
+  onnx: { file: string; hfDtype: string };
+  /** External-data files of that graph (folder-relative), in chunk order. */
+  externalData: string[];
+}
+
+/**
+ * Checks a local model folder: required files present (the error names each missing one), an ONNX graph
+ * for the dtype, a numeric `vocab_size`, and every tokenizer id below it.
+ */
+export function checkModelFolder(folder: string, dtype: CausalLMDtype = "fp32"): CheckedFolder {
+  const missing = REQUIRED_MODEL_FILES.filter((f) => !existsSync(join(folder, f)));
+  if (missing.length > 0) throw new Error(`model folder ${folder} lacks ${missing.join(" and ")}`);
+  const onnx = onnxFileFor(folder, dtype);
+  const configPath = join(folder, "config.json");
+  const config = readJson(configPath);
+  const vocabSize = config.vocab_size;
+  if (typeof vocabSize !== "number" || !Number.isInteger(vocabSize) || vocabSize < 1) {
+    throw new Error(`${configPath}: vocab_size must be a positive integer, got ${JSON.stringify(vocabSize)}`);
+  }
+  const tokenizerPath = join(folder, "tokenizer.json");
+  const maxId = maxTokenizerId(readJson(tokenizerPath));
+  if (maxId !== undefined && maxId >= vocabSize) {
+    throw new Error(
+      `vocab_size mismatch: config.json vocab_size = ${vocabSize}, but tokenizer.json has ids up to ` +
+        `${maxId} (tokenizer ids must be < vocab_size) in ${folder}`,
+    );
+  }
+  // ONNX external data (graphs over 2 GB): <file>_data, <file>_data_1, ... beside the graph.
+  const externalData: string[] = [];
+  for (let i = 0;; i++) {
+    const name = `${onnx.file}_data${i === 0 ? "" : `_${i}`}`;
+    if (!existsSync(join(folder, name))) break;
+    externalData.push(name);
+  }
+  return { config, vocabSize, onnx, externalData };
+}
+
+async function describeFiles(folder: string, names: readonly string[]): Promise<ModelFileInfo[]> {
+  const out: ModelFileInfo[] = [];
+  for (const name of names) {
+    const bytes = statSync(join(folder, name)).size;
+    const info: ModelFileInfo = { name, bytes };
+    if (bytes <= SHA256_LIMIT_BYTES) {
+      const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(join(folder, name)));
+      info.sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    out.push(info);
+  }
+  return out;
+}
+
+/** A preset knows its logits width: a folder holding another model (a 2.8B under a 6.9B name) is refused. */
+function checkPresetVocab(where: ResolvedSource, vocabSize: number): void {
+  const preset = where.preset;
+  if (preset?.vocabSize !== undefined && preset.vocabSize !== vocabSize) {
+    throw new Error(
+      `vocab_size mismatch: preset ${preset.name} (${preset.hubId}) has vocab_size ${preset.vocabSize}, ` +
+        `but the config.json of ${where.folder ?? where.hubId} has vocab_size = ${vocabSize}`,
+    );
+  }
+}
+
+/** Turns an execution-provider failure into an error saying the device is unavailable (no CPU fallback). */
+function deviceError(device: CausalLMDevice, e: unknown): Error {
+  const msg = (e as Error)?.message ?? String(e);
+  const why = device === "cuda"
+    ? "onnxruntime-node could not start its CUDA execution provider. The npm package bundles only the CPU " +
+      "(and WebGPU) providers; CUDA needs the provider libraries that onnxruntime-node's install script " +
+      "downloads, plus CUDA 12 and cuDNN 9 on the machine"
+    : "onnxruntime-node found no usable WebGPU adapter on this machine";
+  return new Error(`device "${device}" is not available: ${why}. No CPU fallback is made. (${msg})`, {
+    cause: e,
+  });
+}
+
+function numberField(config: Json, ...keys: string[]): number | undefined {
+  for (const k of keys) if (typeof config[k] === "number") return config[k] as number;
+  return undefined;
+}
+
+/** Past-key-value input shape for a first step: batch from the call, heads, head size from graph/config. */
+function emptyPastShape(meta: OrtValueMetadata | undefined, config: Json, batch: number): number[] {
+  const heads = numberField(config, "num_key_value_heads", "num_attention_heads", "n_head");
+  const hidden = numberField(config, "hidden_size", "n_embd");
+  const headDim = numberField(config, "head_dim") ?? (heads && hidden ? hidden / heads : undefined);
+  const shape = meta?.shape ?? ["batch_size", "num_heads", "past_sequence_length", "head_dim"];
+  return shape.map((d, i) => {
+    if (i === 0) return batch;
+    if (i === 2) return 0;
+    if (typeof d === "number") return d;
+    const fromConfig = i === 1 ? heads : i === 3 ? headDim : undefined;
+    if (fromConfig === undefined) {
+      throw new Error(`cannot size past input ${meta?.name}: dimension ${i} is "${d}"`);
+    }
+    return fromConfig;
+  });
+}
+
+/** IEEE half-precision bits to float32 (fp16 exports return Uint16Array logits). */
+function halfToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    out[i] = exp === 0
+      ? sign * frac * 2 ** -24
+      : exp === 31
+      ? (frac ? NaN : sign * Infinity)
+      : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+function toFloat32(tensor: OrtTensorLike): Float32Array {
+  const data = tensor.data;
+  if (data instanceof Float32Array) return data; // no copy: the buffer onnxruntime returned
+  if (tensor.type === "float16" && data instanceof Uint16Array) return halfToFloat32(data);
+  if (ArrayBuffer.isView(data) && typeof (data as unknown as { length?: number }).length === "number") {
+    return Float32Array.from(data as unknown as ArrayLike<number>); // e.g. a Float16Array
+  }
+  throw new Error(`logits of type ${tensor.type} cannot be read as float32`);
+}
+
+/**
+ * Loads a causal LM exported for transformers.js. `source`: a folder (absolute or relative to the working
+ * directory), a preset name (`data/models/<name>/`), or a hub id (`data/models/<id>/`, else with
+ * `allowRemote` the hub).
+ */
+export async function loadCausalLM(source: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
+  const dtype = options.dtype ?? "fp32";
+  const device = options.device ?? "cpu";
+  const allowRemote = options.allowRemote ?? false;
+  if (!(dtype in ONNX_FILES_BY_DTYPE)) {
+    throw new Error(`unknown dtype "${dtype}"; one of ${Object.keys(ONNX_FILES_BY_DTYPE).join(", ")}`);
+  }
+  if (!["cpu", "cuda", "webgpu"].includes(device)) throw new Error(`unknown device "${device}"`);
+  const modelsDir = options.modelsDir ?? MODELS_DIR;
+  const where = resolveModelSource(source, allowRemote, modelsDir);
+
+  let checked: CheckedFolder | undefined;
+  let files: ModelFileInfo[] = [];
+  if (where.folder !== undefined) {
+    checked = checkModelFolder(where.folder, dtype);
+    checkPresetVocab(where, checked.vocabSize); // before loading: a wrong multi-GB model is refused at once
+    files = await describeFiles(where.folder, [checked.onnx.file, ...checked.externalData]);
+  }
+
+  env.allowLocalModels = true;
+  env.allowRemoteModels = allowRemote;
+  env.localModelPath = modelsDir + "/";
+  env.cacheDir = TRANSFORMERS_CACHE_DIR;
+  const modelId = where.folder ?? where.hubId!;
+  let model: PreTrainedModel;
+  try {
+    model = await AutoModelForCausalLM.from_pretrained(modelId, {
+      local_files_only: where.folder !== undefined || !allowRemote,
+      // deno-lint-ignore no-explicit-any
+      dtype: (checked?.onnx.hfDtype ?? dtype) as any,
+      device,
+      ...(where.revision ? { revision: where.revision } : {}),
+      ...(checked && checked.externalData.length > 0
+        ? { use_external_data_format: checked.externalData.length }
+        : {}),
+    });
+  } catch (e) {
+    if (device !== "cpu" && DEVICE_FAILURE.test(String((e as Error)?.message ?? e))) {
+      throw deviceError(device, e);
+    }
+    const place = where.folder ? `folder ${where.folder}` : `hub id ${where.hubId} (is this machine online?)`;
+    throw new Error(`transformers.js could not load the ${place}: ${(e as Error).message}`, { cause: e });
+  }
+
+  try {
+    return wrap(model, where, checked, files, dtype, device);
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+}
+
+function wrap(
+  model: PreTrainedModel,
+  where: ResolvedSource,
+  checked: CheckedFolder | undefined,
+  files: ModelFileInfo[],
+  dtype: CausalLMDtype,
+  device: CausalLMDevice,
+): CausalLM {
+  const config = (checked?.config ?? model.config) as unknown as Json;
+  const session = (model.sessions.model ?? model.sessions.decoder_model_merged) as OrtSession | undefined;
+  if (session === undefined) {
+    throw new Error(
+      `no decoder session in ${where.folder ?? where.hubId} (sessions: ${Object.keys(model.sessions)})`,
+    );
+  }
+  const vocabSize = checked?.vocabSize ?? numberField(config, "vocab_size");
+  if (vocabSize === undefined) throw new Error(`config of ${where.folder ?? where.hubId} has no vocab_size`);
+  const onnxName = checked?.onnx.file ?? "the ONNX graph";
+  const logitsMeta = session.outputMetadata?.find((m) => m.name === "logits");
+  if (!session.outputNames.includes("logits")) {
+    throw new Error(`${onnxName} has no "logits" output (outputs: ${session.outputNames.join(", ")})`);
+  }
+  if (checked === undefined) checkPresetVocab(where, vocabSize);
+  const graphWidth = logitsMeta?.shape?.[2];
+  if (typeof graphWidth === "number" && graphWidth !== vocabSize) {
+    throw new Error(
+      `vocab_size mismatch: config.json vocab_size = ${vocabSize}, but ${onnxName} logits width = ` +
+        `${graphWidth}`,
+    );
+  }
+  const pastInputs = session.inputNames.filter((n) => n.startsWith("past_key_values."));
+  const known = new Set([
+    "input_ids",
+    "attention_mask",
+    "position_ids",
+    "use_cache_branch",
+    "num_logits_to_keep",
+  ]);
+  const unsupported = session.inputNames.filter((n) => !known.has(n) && !n.startsWith("past_key_values."));
+  if (unsupported.length > 0) {
+    throw new Error(`${onnxName} has inputs this loader cannot feed: ${unsupported}`);
+  }
+  const meta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
+  const maxPositions = numberField(config, "max_position_embeddings", "n_positions");
+  const numLayers = numberField(config, "num_hidden_layers", "n_layer") ?? pastInputs.length / 2;
+
+  const info: ModelInfo = {
+    source: where.folder ?? `huggingface.co/${where.hubId}@${where.revision ?? "main"}`,
+    ...(where.preset ? { preset: where.preset.name } : {}),
+    modelType: String(config.model_type ?? "unknown"),
+    vocabSize,
+    dtype,
+    device,
+    kvCache: pastInputs.length > 0,
+    numLayers,
+    ...(maxPositions !== undefined ? { maxPositions } : {}),
+    files,
+  };
+
+  const forward = async (windows: readonly Int32Array[]): Promise<CausalLMOutput> => {
+    const batch = windows.length;
+    if (batch === 0) throw new RangeError("forward needs at least one window");
+    const seq = windows[0].length;
+    if (seq === 0) throw new RangeError("windows must not be empty");
+    if (maxPositions !== undefined && seq > maxPositions) {
+      throw new RangeError(`window length ${seq} exceeds max_position_embeddings ${maxPositions}`);
+    }
+    const ids = new BigInt64Array(batch * seq);
+    const positions = new BigInt64Array(batch * seq);
+    windows.forEach((w, b) => {
+      if (w.length !== seq) throw new RangeError(`window ${b} has ${w.length} tokens, window 0 has ${seq}`);
+      for (let t = 0; t < seq; t++) {
+        const id = w[t];
+        if (id < 0 || id >= vocabSize) {
+          throw new RangeError(`window ${b} token ${t}: id ${id} outside [0, ${vocabSize})`);
+        }
+        ids[b * seq + t] = BigInt(id);
+        positions[b * seq + t] = BigInt(t);
+      }
+    });
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor("int64", ids, [batch, seq]),
+    };
+    if (session.inputNames.includes("attention_mask")) {
+      feeds.attention_mask = new Tensor("int64", new BigInt64Array(batch * seq).fill(1n), [batch, seq]);
+    }
+    if (session.inputNames.includes("position_ids")) {
+      feeds.position_ids = new Tensor("int64", positions, [batch, seq]);
+    }
+    if (session.inputNames.includes("use_cache_branch")) {
+      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([0]), [1]);
+    }
+    if (session.inputNames.includes("num_logits_to_keep")) {
+      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([0n]), []); // 0 = every position
+    }
+    for (const name of pastInputs) {
+      const m = meta.get(name);
+      const type = m?.type ?? "float32";
+      const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
+      // deno-lint-ignore no-explicit-any
+      feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch));
+    }
+    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.ort_tensor]));
+    const out = await session.run(ortFeeds, ["logits"]);
+    const logits = out.logits;
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || os !== seq) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${seq}]`);
+    }
+    if (vocab !== vocabSize) {
+      throw new Error(
+        `vocab_size mismatch: config.json vocab_size = ${vocabSize}, but ${onnxName} logits width = ${vocab}`,
+      );
+    }
+    return { logits: toFloat32(logits), batch, seq, vocab };
+  };
+
+  return {
+    info,
+    forward,
+    async dispose(): Promise<void> {
+      await model.dispose();
+    },
+  };
+}
