@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
 import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
+import { describeZstdDecoder } from "../lib/data/corpus.ts";
 
 /** Builds the GloVe binary cache once, so the first analysis does not pay the conversion (it is checked on open). */
 async function ensureGloveCache(): Promise<string> {
@@ -22,6 +23,7 @@ async function ensureGloveCache(): Promise<string> {
 const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "pythia tokenizer", run: async () => (await ensurePythiaTokenizer()).detail },
   { name: "glove vectors", run: ensureGloveCache },
+  { name: "zstd decoder", run: describeZstdDecoder },
 ];
 
 /** The `setup` command. */
