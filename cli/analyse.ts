@@ -15,6 +15,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   diversity: () => import("./diversity.ts"),
   "paper-check": () => import("./paper_check.ts"),
+  score: () => import("./score.ts"),
   setup: () => import("./setup.ts"),
 };
 

@@ -314,13 +314,14 @@ class WithPast(torch.nn.Module):
 
 def export_onnx(model, config, path: Path) -> None:
     """Legacy exporter, opset 17; dim names as transformers.js expects (it fills 'batch_size', zeros the rest)."""
-    head_dim = HIDDEN // HEADS
+    heads, layers = config.num_attention_heads, config.num_hidden_layers
+    head_dim = config.hidden_size // heads
     past_len, seq = 3, 5
     ids = torch.tensor([[5, 17, 300, 4000, 50000]] * 2, dtype=torch.int64)
     mask = torch.ones(2, past_len + seq, dtype=torch.int64)
     pos = torch.arange(past_len, past_len + seq, dtype=torch.int64).expand(2, seq).contiguous()
     gen = torch.Generator().manual_seed(0)
-    past = [torch.randn(2, HEADS, past_len, head_dim, generator=gen) for _ in range(2 * LAYERS)]
+    past = [torch.randn(2, heads, past_len, head_dim, generator=gen) for _ in range(2 * layers)]
     input_names = ["input_ids", "attention_mask", "position_ids"]
     output_names = ["logits"]
     axes = {
@@ -329,7 +330,7 @@ def export_onnx(model, config, path: Path) -> None:
         "position_ids": {0: "batch_size", 1: "sequence_length"},
         "logits": {0: "batch_size", 1: "sequence_length"},
     }
-    for i in range(LAYERS):
+    for i in range(layers):
         for kind in ("key", "value"):
             input_names.append(f"past_key_values.{i}.{kind}")
             output_names.append(f"present.{i}.{kind}")
