@@ -27,6 +27,7 @@ const { values } = parseArgs({
     docs: { type: "string", default: "4" },
     python: { type: "string" },
     "memory-docs": { type: "string", default: "10,100,1000" },
+    "memory-only": { type: "string" },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
   },
 });
@@ -90,7 +91,8 @@ async function scoreOnce(dir: string, docs: CorpusDocument[], maxSeqLen: number)
 const report: Record<string, unknown> = {
   machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
 };
-for (const size of values.sizes!.split(",")) {
+// In a --memory-only child process, skip the throughput part.
+for (const size of values["memory-only"] === undefined ? values.sizes!.split(",") : []) {
   const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${size}-random`);
   try {
     Deno.statSync(join(dir, "onnx", "model.onnx"));
@@ -143,12 +145,36 @@ for (const size of values.sizes!.split(",")) {
   report[size] = entry;
 }
 
-// Memory: peak RSS while scoring 10 … 1,000 short documents with the 70M architecture.
-const memory: Record<string, number> = {};
+// Memory: peak RSS while scoring 10 … 1,000 short documents with the 70M architecture, each count in a process of
+// its own (RSS is a process-wide high-water mark).
 const memDir = join(PROJECT_ROOT, "data", "models", "bench", "pythia-70m-random");
+if (values["memory-only"] !== undefined) {
+  const r = await scoreOnce(memDir, syntheticDocuments(Number(values["memory-only"]), 60), 1024);
+  console.log(
+    JSON.stringify({
+      tokens: r.tokens,
+      peakRssMiB: r.peakRssMiB,
+      heapMiB: Deno.memoryUsage().heapUsed / 2 ** 20,
+    }),
+  );
+  Deno.exit(0);
+}
+const memory: Record<string, { tokens: number; peakRssMiB: number }> = {};
 for (const n of values["memory-docs"]!.split(",").map(Number)) {
-  const r = await scoreOnce(memDir, syntheticDocuments(n, 60), 1024);
-  memory[String(n)] = r.peakRssMiB;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      join(PROJECT_ROOT, "bench", "score.ts"),
+      "--memory-only",
+      String(n),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  memory[String(n)] = r;
   console.error(`bench memory: ${n} documents (${r.tokens} tokens): peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
 }
 report.memory_peak_rss_mib = memory;

@@ -30,8 +30,13 @@ const USAGE =
   [--strict]                 stop at the first malformed corpus line (default: skip it, count it, report it)
   [--dtype fp32|fp16|q8] [--device cpu|cuda|webgpu] [--allow-remote]`;
 
-/** What a score checkpoint holds besides its key. */
-interface CheckpointState {
+/** `<out>.state.json`: the final accumulators of a finished run, for merging shards. */
+export function statePathOf(outPath: string): string {
+  return outPath.replace(/\.json$/i, "") + ".state.json";
+}
+
+/** What a score checkpoint (and a final state file) holds besides its key. */
+export interface CheckpointState {
   accumulator: unknown;
   /** Documents taken from the corpus stream (scored or empty). */
   documentsRead: number;
@@ -248,6 +253,19 @@ export const command: Command = {
         console.error(`score: checkpoint saved to ${checkpointPath}; statistics so far in ${outPath}`);
         return 130;
       }
+      // The final state stays beside the output, so shards scored apart can be merged (analyse merge-scores).
+      writeCheckpoint(statePathOf(values.out), {
+        kind: "score",
+        runKey,
+        runDescription,
+        unitsDone: documentsRead,
+        state: {
+          accumulator: acc.toJSON(),
+          documentsRead,
+          skippedLines,
+          skippedReasons,
+        } satisfies CheckpointState,
+      });
       await Deno.remove(checkpointPath).catch(() => {});
       const s = result.stats;
       console.error(

@@ -147,4 +147,17 @@ async function scoreWindow(
     acc.addScoredRows(buf.scored, 0, nScored);
   }
   acc.endWindow();
+  collectLogitsGarbage(logits.byteLength);
+}
+
+/**
+ * onnxruntime returns every window's logits in a fresh buffer (it ignores preallocated outputs), and V8 frees such
+ * external memory late, so the process grows by a few hundred MB of dead buffers over a long run. When the runtime
+ * exposes `gc` (the analyse task passes `--v8-flags=--expose-gc`), collect once dead logits exceed a few windows.
+ */
+function collectLogitsGarbage(windowBytes: number): void {
+  // deno-lint-ignore no-explicit-any
+  const gc = (globalThis as any).gc as (() => void) | undefined;
+  if (gc === undefined) return;
+  if (Deno.memoryUsage().external > Math.max(128 * 2 ** 20, 4 * windowBytes)) gc();
 }

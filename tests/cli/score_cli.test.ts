@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { zstdCompressSync } from "node:zlib";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
 const CORPUS = join(PROJECT_ROOT, "tests", "fixtures", "tiny-corpus", "corpus.jsonl");
@@ -225,6 +226,99 @@ Deno.test("score CLI: malformed lines are skipped and reported with file:line, o
     r = await analyse("score", "--model", join(dir, "nowhere"), "--data", bad, "--out", join(dir, "x.json"));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /nowhere/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("score CLI: a truncated .zst stops with the byte offset and keeps what was scored", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // One zstd frame per line (a valid multi-frame stream), so a cut keeps the frames before it decodable.
+    const lines = (await Deno.readTextFile(CORPUS)).trim().split("\n");
+    const frames = lines.map((l) => zstdCompressSync(new TextEncoder().encode(l + "\n")));
+    const full = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+    frames.reduce((at, f) => (full.set(f, at), at + f.length), 0);
+    const cut = join(dir, "cut.jsonl.zst");
+    await Deno.writeFile(cut, full.subarray(0, Math.floor(full.length * 0.6)));
+    const out = join(dir, "o.json");
+    const r = await analyse(
+      "score",
+      "--model",
+      join(FIXTURE, "base"),
+      "--data",
+      cut,
+      "--max-seq-len",
+      "64",
+      "--out",
+      out,
+      "--checkpoint-every",
+      "5",
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cut\.jsonl\.zst/);
+    assert.match(r.stderr, /offset|byte/i);
+    const partial = JSON.parse(await Deno.readTextFile(join(dir, "o.partial.json")));
+    assert.equal(partial.complete, false);
+    assert.ok(partial.documents > 0, "documents before the damage were scored and kept");
+    const cp = JSON.parse(await Deno.readTextFile(join(dir, "o.checkpoint.json")));
+    assert.ok(cp.unitsDone > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("score CLI: shards scored apart merge into exactly the single run's numbers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["score", "--model", join(FIXTURE, "base"), "--data", CORPUS, "--max-seq-len", "64"];
+    const whole = join(dir, "whole.json");
+    assert.equal((await analyse(...args, "--out", whole)).code, 0);
+    await Deno.writeTextFile(join(dir, "a.idx.json"), JSON.stringify([0, 2, 4, 6, 8, 10]));
+    await Deno.writeTextFile(join(dir, "b.idx.json"), JSON.stringify([1, 3, 5, 7, 9, 11]));
+    for (const s of ["a", "b"]) {
+      const r = await analyse(
+        ...args,
+        "--doc-indices",
+        join(dir, `${s}.idx.json`),
+        "--out",
+        join(dir, `${s}.json`),
+      );
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const merged = join(dir, "merged.json");
+    const r = await analyse(
+      "merge-scores",
+      "--out",
+      merged,
+      join(dir, "b.state.json"),
+      join(dir, "a.state.json"),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const a = JSON.parse(await Deno.readTextFile(whole)), b = JSON.parse(await Deno.readTextFile(merged));
+    for (
+      const k of [
+        "documents",
+        "tokens",
+        "bytes",
+        "perplexity",
+        "mean_entropy",
+        "effective_vocab",
+        "per_document",
+      ]
+    ) {
+      assert.deepEqual(b[k], a[k], k);
+    }
+    // Overlapping shards are refused.
+    const again = await analyse(
+      "merge-scores",
+      "--out",
+      join(dir, "x.json"),
+      join(dir, "a.state.json"),
+      join(dir, "a.state.json"),
+    );
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /in both accumulators/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
