@@ -89,6 +89,7 @@ export async function scoreCorpus(
   }
   const buffers = new WindowBuffers(options.maxSeqLen);
   const result: ScoreCorpusResult = { documentsRead: 0, emptyDocuments: 0, tokensScored: 0, aborted: false };
+  let lastYield = performance.now();
   for await (const doc of documents) {
     const ids = tokenizer.encode(doc.text, { addSpecialTokens: false });
     result.documentsRead++;
@@ -109,6 +110,12 @@ export async function scoreCorpus(
       result.tokensScored += ids.length;
     }
     await options.onDocument?.({ ...result, document: doc });
+    // Model calls and an in-memory corpus may never leave the microtask queue: give timers and signal handlers
+    // (Ctrl-C) a turn now and then, so an abort is seen after the current document, not at the end.
+    if (performance.now() - lastYield > 50) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
     if (options.signal?.aborted) {
       result.aborted = true;
       break;

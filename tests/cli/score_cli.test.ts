@@ -323,3 +323,49 @@ Deno.test("score CLI: shards scored apart merge into exactly the single run's nu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("score CLI: Ctrl-C finishes the document, saves a checkpoint and the statistics so far", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "int.json");
+    const child = command([
+      "score",
+      "--model",
+      join(FIXTURE, "base"),
+      "--data",
+      CORPUS,
+      "--max-seq-len",
+      "64",
+      "--out",
+      out,
+      "--checkpoint-every",
+      "1",
+    ]).spawn();
+    const checkpoint = join(dir, "int.checkpoint.json");
+    for (let i = 0; i < 3000; i++) {
+      try {
+        Deno.statSync(checkpoint);
+        break;
+      } catch { /* not yet */ }
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    let sent = true;
+    try {
+      child.kill("SIGINT");
+    } catch {
+      sent = false;
+    }
+    const status = await child.status;
+    const stderr = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer()) as ArrayBuffer);
+    await child.stdout.cancel();
+    assert.ok(sent, "the run finished before the interrupt");
+    assert.equal(status.code, 130, stderr);
+    assert.match(stderr, /interrupted/);
+    const partial = JSON.parse(await Deno.readTextFile(join(dir, "int.partial.json")));
+    assert.equal(partial.complete, false);
+    const cp = JSON.parse(await Deno.readTextFile(checkpoint));
+    assert.equal(cp.unitsDone >= 1, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
