@@ -152,8 +152,9 @@ export const command: Command = {
       }
 
       let documentsRead = resumedDocs;
-      const save = () =>
-        writeCheckpoint(checkpointPath, {
+      // A checkpoint during the run, and the final state beside the output: the same content.
+      const writeState = (path: string) =>
+        writeCheckpoint(path, {
           kind: "score",
           runKey,
           runDescription,
@@ -165,6 +166,7 @@ export const command: Command = {
             skippedReasons,
           } satisfies CheckpointState,
         });
+      const save = () => writeState(checkpointPath);
       const controller = new AbortController();
       const onSignal = () => {
         console.error("\nscore: interrupted; finishing the current document and saving a checkpoint");
@@ -254,18 +256,7 @@ export const command: Command = {
         return 130;
       }
       // The final state stays beside the output, so shards scored apart can be merged (analyse merge-scores).
-      writeCheckpoint(statePathOf(values.out), {
-        kind: "score",
-        runKey,
-        runDescription,
-        unitsDone: documentsRead,
-        state: {
-          accumulator: acc.toJSON(),
-          documentsRead,
-          skippedLines,
-          skippedReasons,
-        } satisfies CheckpointState,
-      });
+      writeState(statePathOf(values.out));
       await Deno.remove(checkpointPath).catch(() => {});
       const s = result.stats;
       console.error(

@@ -28,7 +28,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { fsum } from "../numeric/fsum.ts";
+import { fsum, growPartials } from "../numeric/fsum.ts";
 import type { DivergenceStats } from "./divergence.ts";
 import type { PositionStats } from "./position_stats.ts";
 
@@ -104,25 +104,6 @@ export function base64ToF64Array(s: unknown): Float64Array | undefined {
 }
 
 // ---- exact sums ---------------------------------------------------------------------------------------------------
-
-/** Adds finite `x` exactly into a Shewchuk list of non-overlapping partials (increasing magnitude). */
-function growPartials(partials: number[], x: number): void {
-  let i = 0;
-  for (let j = 0; j < partials.length; j++) {
-    let y = partials[j];
-    if (Math.abs(x) < Math.abs(y)) {
-      const t = x;
-      x = y;
-      y = t;
-    }
-    const hi = x + y;
-    const lo = y - (hi - x);
-    if (lo !== 0) partials[i++] = lo;
-    x = hi;
-  }
-  partials.length = i;
-  if (x !== 0) partials.push(x);
-}
 
 /** Serialised {@link ExactSum}: hex float64 partials and the sum of non-finite addends. */
 export interface ExactSumJson {
