@@ -127,7 +127,13 @@ export async function computeDiversity(
     for (let t = 0; t < T; t++) for (let p = 0; p < P; p++) cellRefs.push({ w, t, p });
   });
   for (const c of cellRefs) pending.add(`${c.w}/${c.t}/${c.p}`);
-  const truncated = (c: CellRef) => truncateSamples(grid.cells[c.t][c.p], options.words[c.w]);
+  // Each cell is truncated once, whichever phases need it (embedding, workers, main thread).
+  const truncatedCache = new Map<CellRef, string[]>();
+  const truncated = (c: CellRef) => {
+    let t = truncatedCache.get(c);
+    if (t === undefined) truncatedCache.set(c, t = truncateSamples(grid.cells[c.t][c.p], options.words[c.w]));
+    return t;
+  };
 
   const store = (c: CellRef, keys: readonly string[], out: CellOutcome) => {
     const wk = wordLimitKey(options.words[c.w]);
