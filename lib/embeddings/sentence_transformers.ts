@@ -10,6 +10,7 @@
  *   [SEP]; sentence-transformers (HF tokenizers) cuts the text's tokens to `max_seq_length − 2` and keeps [SEP].
  * @module
  */
+import { readJsonFileSync } from "../io/json_file.ts";
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from "@huggingface/transformers";
@@ -127,9 +128,9 @@ export function checkModelFolder(
     }
     throw new Error(`model folder ${dir} is missing ${file}${hint}`);
   }
-  const config = readJson(join(dir, "config.json")) as Record<string, unknown>;
-  readJson(join(dir, "tokenizer.json"));
-  readJson(join(dir, "tokenizer_config.json"));
+  const config = readJsonFileSync(join(dir, "config.json")) as Record<string, unknown>;
+  readJsonFileSync(join(dir, "tokenizer.json"));
+  readJsonFileSync(join(dir, "tokenizer_config.json"));
   const jsConfig = config["transformers.js_config"] as Record<string, unknown> | undefined;
   if (jsConfig?.use_external_data_format) {
     const data = `onnx/model${ONNX_FILE_SUFFIX[dtype]}.onnx_data`;
@@ -152,7 +153,7 @@ export function readSentenceTransformersLayout(dir: string): SentenceTransformer
     notes.push("no modules.json: assumed Transformer → mean Pooling → Normalize (the paper's model)");
     layout.normalizeModule = true;
   } else {
-    const modules = readJson(modulesPath) as { path?: string; type?: string }[];
+    const modules = readJsonFileSync(modulesPath) as { path?: string; type?: string }[];
     if (!Array.isArray(modules)) throw new Error(`${modulesPath}: expected a list of modules`);
     let pooling = false;
     for (const module of modules) {
@@ -178,7 +179,7 @@ export function readSentenceTransformersLayout(dir: string): SentenceTransformer
   }
   const sbertPath = join(dir, "sentence_bert_config.json");
   if (existsSync(sbertPath)) {
-    const value = (readJson(sbertPath) as Record<string, unknown>).max_seq_length;
+    const value = (readJsonFileSync(sbertPath) as Record<string, unknown>).max_seq_length;
     if (typeof value === "number") {
       layout.maxSeqLength = value;
       layout.maxSeqLengthFrom = "sentence_bert_config.json";
@@ -190,7 +191,7 @@ export function readSentenceTransformersLayout(dir: string): SentenceTransformer
 /** Accepts the 2.x keys (`pooling_mode_mean_tokens: true`, all others false) and the 5.x+ `pooling_mode: "mean"`. */
 function checkPoolingConfig(path: string): void {
   if (!existsSync(path)) throw new Error(`pooling config missing: ${path}`);
-  const config = readJson(path) as Record<string, unknown>;
+  const config = readJsonFileSync(path) as Record<string, unknown>;
   let modes: string[];
   if ("pooling_mode" in config) {
     const mode = config.pooling_mode;
@@ -399,20 +400,6 @@ function specialTokens(tokenizer: PreTrainedTokenizer): { prefix: number[]; suff
     }
   }
   throw new Error("could not work out the tokenizer's special tokens");
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 async function sha256File(path: string): Promise<string> {

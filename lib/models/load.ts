@@ -10,6 +10,7 @@
  * hand back its `present.*` tensors: 0.7 GB per 1024-token window for Pythia-2.8B).
  * @module
  */
+import { readJsonObjectSync } from "../io/json_file.ts";
 import { AutoModelForCausalLM, env, type PreTrainedModel, Tensor } from "@huggingface/transformers";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
@@ -152,19 +153,7 @@ function isDir(path: string): boolean {
 }
 
 function readJson(path: string): Json {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const value = JSON.parse(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
-    return value as Json;
-  } catch (e) {
-    throw new Error(`${path} is not a JSON object: ${(e as Error).message}`, { cause: e });
-  }
+  return readJsonObjectSync(path) as Json;
 }
 
 /** Where a source string points: a local folder, or a hub id (with its revision) to download. */
