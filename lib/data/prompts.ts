@@ -39,6 +39,7 @@
  * Unknown keys are rejected everywhere (a typo must not silently drop a field). Errors name the file and JSON path.
  * @module
  */
+import { JsonFormatError } from "../io/json_file.ts";
 import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { PROJECT_ROOT } from "../shared_dir.ts";
@@ -107,16 +108,10 @@ export interface PromptTemplates {
 }
 
 /** An invalid pack or template file; names the file and the JSON path. */
-export class PromptDataError extends Error {
-  /** The file concerned. */
-  readonly path: string;
-  /** JSON path of the offending value (e.g. `prompts[3].id`); "" for the whole document. */
-  readonly jsonPath: string;
+export class PromptDataError extends JsonFormatError {
   constructor(path: string, jsonPath: string, what: string) {
-    super(`${path}: ${jsonPath ? `${jsonPath}: ` : ""}${what}`);
+    super(path, jsonPath, what);
     this.name = "PromptDataError";
-    this.path = path;
-    this.jsonPath = jsonPath;
   }
 }
 

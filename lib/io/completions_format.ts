@@ -4,6 +4,7 @@
  * it was made. Also converts from/to the paper's `.npy` layout and loads either kind into one structure.
  * @module
  */
+import { JsonFormatError } from "./json_file.ts";
 import { extname } from "node:path";
 import { writeJsonAtomic } from "./atomic.ts";
 import { decodeNpy } from "./npy.ts";
@@ -107,16 +108,10 @@ export interface CompletionsDoc {
 }
 
 /** A file that is not a valid `completions/1` document; names the file and the JSON path. */
-export class CompletionsFormatError extends Error {
-  /** The file concerned. */
-  readonly path: string;
-  /** JSON path of the offending value (e.g. `cells[12].samples[3].text`); "" for the whole document. */
-  readonly jsonPath: string;
+export class CompletionsFormatError extends JsonFormatError {
   constructor(path: string, jsonPath: string, what: string) {
-    super(`${path}: ${jsonPath ? `${jsonPath}: ` : ""}${what}`);
+    super(path, jsonPath, what);
     this.name = "CompletionsFormatError";
-    this.path = path;
-    this.jsonPath = jsonPath;
   }
 }
 

@@ -23,3 +23,17 @@ export function readJsonObjectSync(path: string): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/** A JSON document that breaks its format's rules; the message names the file and the JSON path. */
+export class JsonFormatError extends Error {
+  /** The file concerned. */
+  readonly path: string;
+  /** JSON path of the offending value (e.g. `cells[12].samples[3].text`); "" for the whole document. */
+  readonly jsonPath: string;
+  constructor(path: string, jsonPath: string, what: string) {
+    super(`${path}: ${jsonPath ? `${jsonPath}: ` : ""}${what}`);
+    this.name = "JsonFormatError";
+    this.path = path;
+    this.jsonPath = jsonPath;
+  }
+}

@@ -41,38 +41,36 @@ function contexts(set: SampleSet): Context[] {
   });
 }
 
-/** `avg_compression_ratio_full`: mean over i of ratio(others) − ratio(others + target). */
-export function avgCompressionRatioFull(samples: Samples): number {
+/** `sum(term(i) for i in range(n)) / n` over the samples' contexts, after the checks both ratios share. */
+function meanOverContexts(samples: Samples, term: (set: SampleSet, c: Context, i: number) => number): number {
   const set = asSampleSet(samples);
   const n = set.size;
   if (n === 0) undefinedMetric("no_samples", "compression ratio of an empty set");
   requireEncodable(set);
-  const diffs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (n === 1) undefinedMetric("fewer_than_2_samples", 'the other samples of a single sample join to ""');
-    const c = contexts(set)[i];
+  const all = contexts(set);
+  return pythonSum(all.map((c, i) => term(set, c, i))) / n;
+}
+
+/** `avg_compression_ratio_full`: mean over i of ratio(others) − ratio(others + target). */
+export function avgCompressionRatioFull(samples: Samples): number {
+  return meanOverContexts(samples, (set, c, i) => {
+    if (set.size === 1) {
+      undefinedMetric("fewer_than_2_samples", 'the other samples of a single sample join to ""');
+    }
     if (c.othersBytes === 0) {
       undefinedMetric("all_others_empty", `the samples other than ${i} join to "" (ratio of zero bytes)`);
     }
-    diffs.push(c.cOthers / c.othersBytes - c.cWith / c.withBytes);
-  }
-  return pythonSum(diffs) / n;
+    return c.cOthers / c.othersBytes - c.cWith / c.withBytes;
+  });
 }
 
 /** `avg_compression_ratio_target`: mean over i of ratio(target) − ratio(others + target). */
 export function avgCompressionRatioTarget(samples: Samples): number {
-  const set = asSampleSet(samples);
-  const n = set.size;
-  if (n === 0) undefinedMetric("no_samples", "compression ratio of an empty set");
-  requireEncodable(set);
-  const diffs: number[] = [];
-  for (let i = 0; i < n; i++) {
+  return meanOverContexts(samples, (set, c, i) => {
     const target = set.samples[i];
     if (target.length === 0) {
       undefinedMetric("empty_sample", `sample ${i} is empty after truncation (ratio of zero bytes)`);
     }
-    const c = contexts(set)[i];
-    diffs.push(set.gzipLength(target) / set.bytes()[i].length - c.cWith / c.withBytes);
-  }
-  return pythonSum(diffs) / n;
+    return set.gzipLength(target) / set.bytes()[i].length - c.cWith / c.withBytes;
+  });
 }
