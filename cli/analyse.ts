@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   diversity: () => import("./diversity.ts"),
   "paper-check": () => import("./paper_check.ts"),
   score: () => import("./score.ts"),
+  generate: () => import("./generate.ts"),
   "merge-scores": () => import("./merge_scores.ts"),
   setup: () => import("./setup.ts"),
 };

@@ -7,7 +7,8 @@
 import { JsonFormatError } from "./json_file.ts";
 import { extname } from "node:path";
 import { writeJsonAtomic } from "./atomic.ts";
-import { decodeNpy } from "./npy.ts";
+import { decodeNpy, encodeNpy } from "./npy.ts";
+import { NdArray, type PyValue } from "./pickle.ts";
 import { paperCompletionsFromArray } from "../data/paper.ts";
 
 /** The format tag this module reads and writes. */
@@ -65,12 +66,19 @@ export interface Sample {
   text: string;
   /** Generated token ids. */
   token_ids?: number[];
-  /** Log-probability of each generated token (natural log). */
+  /**
+   * Log-probability of each generated token (natural log) under the model at temperature 1 with no top-k /
+   * top-p filter: what scoring the prompt + text gives.
+   */
   logprobs?: number[];
+  /** Log-probability of each token under the distribution it was drawn from (after temperature, top-k, top-p). */
+  logprobs_sampled?: number[];
   /** Entropy of the sampling distribution at each generated token, in nats. */
   entropies_nats?: number[];
   /** The seed that reproduces this sample. */
   seed?: string | number;
+  /** Why generation ended: a stop token (EOS, kept as the last token id) or the token limit. */
+  finish?: "stop_token" | "length";
 }
 
 /** The samples of one (temperature, prompt) pair. */
@@ -83,6 +91,11 @@ export interface CompletionCell {
   temperature: number;
   /** The samples, in generation order. */
   samples: Sample[];
+  /**
+   * Factual prompts: share of samples whose text contains one of the prompt's answers (case-insensitive);
+   * `null` when the cell has no samples.
+   */
+  answer_accuracy?: number | null;
 }
 
 /** A `completions/1` document. `cells` is ordered by temperature, then prompt: cell t·P + p. */
@@ -258,7 +271,13 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
   }
   cells.forEach((cell, i) => {
     const path = `cells[${i}]`;
-    const o = c.object(cell, path, ["temperature_index", "prompt_index", "temperature", "samples"]);
+    const o = c.object(cell, path, [
+      "temperature_index",
+      "prompt_index",
+      "temperature",
+      "samples",
+      "answer_accuracy",
+    ]);
     const t = Math.floor(i / P), p = i % P;
     if (c.int(o.temperature_index, `${path}.temperature_index`) !== t) {
       c.fail(`${path}.temperature_index`, `expected ${t} (cells are ordered by temperature, then prompt)`);
@@ -280,6 +299,10 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
       );
     }
     samples.forEach((sample, k) => checkSample(c, sample, `${path}.samples[${k}]`));
+    if ("answer_accuracy" in o && o.answer_accuracy !== null) {
+      const a = c.number(o.answer_accuracy, `${path}.answer_accuracy`);
+      if (a < 0 || a > 1) c.fail(`${path}.answer_accuracy`, `expected a share in [0, 1], got ${a}`);
+    }
   });
 
   c.object(doc.provenance, "provenance");
@@ -287,7 +310,15 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
 }
 
 function checkSample(c: Checker, sample: unknown, path: string): void {
-  const o = c.object(sample, path, ["text", "token_ids", "logprobs", "entropies_nats", "seed"]);
+  const o = c.object(sample, path, [
+    "text",
+    "token_ids",
+    "logprobs",
+    "logprobs_sampled",
+    "entropies_nats",
+    "seed",
+    "finish",
+  ]);
   if (!("text" in o)) c.fail(`${path}.text`, "missing required field");
   c.string(o.text, `${path}.text`);
   const lengths: Array<[string, number]> = [];
@@ -303,6 +334,13 @@ function checkSample(c: Checker, sample: unknown, path: string): void {
     });
     lengths.push(["logprobs", lp.length]);
   }
+  if ("logprobs_sampled" in o) {
+    const lp = c.numbers(o.logprobs_sampled, `${path}.logprobs_sampled`);
+    lp.forEach((x, i) => {
+      if (x > 0) c.fail(`${path}.logprobs_sampled[${i}]`, `expected a log-probability ≤ 0, got ${x}`);
+    });
+    lengths.push(["logprobs_sampled", lp.length]);
+  }
   if ("entropies_nats" in o) {
     const h = c.numbers(o.entropies_nats, `${path}.entropies_nats`);
     h.forEach((x, i) => {
@@ -316,6 +354,9 @@ function checkSample(c: Checker, sample: unknown, path: string): void {
     }
   }
   if ("seed" in o && typeof o.seed !== "string") c.int(o.seed, `${path}.seed`);
+  if ("finish" in o && o.finish !== "stop_token" && o.finish !== "length") {
+    c.fail(`${path}.finish`, `expected "stop_token" or "length", got ${JSON.stringify(o.finish)}`);
+  }
 }
 
 /** Parses and validates `completions/1` JSON text; errors name `pathForErrors` and the JSON path. */
@@ -425,6 +466,16 @@ export function toPaperCells(doc: CompletionsDoc): string[][][] {
     out[cell.temperature_index][cell.prompt_index] = cell.samples.map((s) => s.text);
   }
   return out;
+}
+
+/**
+ * The document's texts as the paper's `.npy` file: an object array of shape (T, P, 1) whose cells are Python
+ * lists of strings, pickled with protocol 3 (what `np.save` writes). Everything but the texts is dropped.
+ */
+export function completionsToPaperNpy(doc: CompletionsDoc): Uint8Array {
+  const cells = toPaperCells(doc);
+  const data: PyValue[] = cells.flatMap((row) => row.map((texts) => [...texts] as PyValue));
+  return encodeNpy(new NdArray("|O", [cells.length, doc.prompts.length, 1], data));
 }
 
 /** Where loaded completions came from. */

@@ -66,6 +66,8 @@ export interface ModelInfo {
   numLayers: number;
   /** Longest input the model was trained for (config `max_position_embeddings`), if the config gives it. */
   maxPositions?: number;
+  /** End-of-sequence ids from config.json `eos_token_id` (a number or a list); empty when it names none. */
+  eosTokenIds: number[];
   /** The ONNX files loaded (graph and external data); empty for a remote load. */
   files: ModelFileInfo[];
 }
@@ -82,12 +84,50 @@ export interface CausalLMOutput {
   vocab: number;
 }
 
+/**
+ * Decoder state between generation steps: the KV cache of every row (graphs exported with one), or the rows'
+ * token histories (graphs without; each step then re-reads the whole sequence). Opaque outside this module.
+ */
+export interface DecodeState {
+  /** Rows (sequences) in the state. */
+  readonly batch: number;
+  /** Tokens already read per row. */
+  readonly length: number;
+  /** `past_key_values.*` input name → the cache tensor for it; null for a graph without a KV cache. */
+  readonly past: ReadonlyMap<string, OrtTensorLike> | null;
+  /** Token history per row, kept only for a graph without a KV cache. */
+  readonly history: readonly Int32Array[] | null;
+}
+
+/** Next-token logits of one decoding step, and the state after it. */
+export interface StepOutput {
+  /** float32, row-major [batch, vocab]: the logits at each row's last position. */
+  logits: Float32Array;
+  /** Rows. */
+  batch: number;
+  /** Logits per row. */
+  vocab: number;
+  /** The state with this step's tokens read. */
+  state: DecodeState;
+}
+
 /** A loaded causal language model. */
 export interface CausalLM {
   /** What was loaded. */
   readonly info: ModelInfo;
   /** Logits for one batch of equal-length token windows, float32, row-major [batch, seq, vocab]. */
   forward(windows: readonly Int32Array[]): Promise<CausalLMOutput>;
+  /**
+   * One decoding step: reads `tokens` (one equal-length array per row: the prompt on the first step, then one
+   * token each) after `state` (none for the first step) and returns each row's next-token logits. Uses the KV
+   * cache when the graph has one. Positions continue from `state.length`; no padding is involved.
+   */
+  step(tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput>;
+  /**
+   * A state holding the given rows of `state`, in that order (a row may repeat): expands one prompt's state to
+   * N samples, or drops finished rows.
+   */
+  selectRows(state: DecodeState, rows: readonly number[]): DecodeState;
   /** Releases the ONNX session. */
   dispose(): Promise<void>;
 }
@@ -129,7 +169,8 @@ interface OrtValueMetadata {
   type?: string;
   shape?: ReadonlyArray<number | string>;
 }
-interface OrtTensorLike {
+/** An onnxruntime tensor as this module reads it (what `session.run` returns). */
+export interface OrtTensorLike {
   data: unknown;
   dims: readonly number[];
   type: string;
@@ -495,6 +536,7 @@ function wrap(
     kvCache: pastInputs.length > 0,
     numLayers,
     ...(maxPositions !== undefined ? { maxPositions } : {}),
+    eosTokenIds: [config.eos_token_id].flat().filter((id): id is number => Number.isSafeInteger(id)),
     files,
   };
 
@@ -556,9 +598,147 @@ function wrap(
     return { logits: toFloat32(logits), batch, seq, vocab };
   };
 
+  const presentOf = new Map(pastInputs.map((n) => [n, n.replace(/^past_key_values\./, "present.")]));
+  const missingPresent = [...presentOf.values()].filter((n) => !session.outputNames.includes(n));
+  if (missingPresent.length > 0) {
+    throw new Error(`${onnxName} has past inputs but lacks the outputs ${missingPresent.join(", ")}`);
+  }
+
+  /** The last position's logits of each row, copied out of a [batch, seq, vocab] output. */
+  const lastPositions = (all: Float32Array, batch: number, seq: number): Float32Array => {
+    if (seq === 1) return all;
+    const out = new Float32Array(batch * vocabSize);
+    for (let b = 0; b < batch; b++) {
+      const from = (b * seq + seq - 1) * vocabSize;
+      out.set(all.subarray(from, from + vocabSize), b * vocabSize);
+    }
+    return out;
+  };
+
+  const checkTokens = (tokens: readonly Int32Array[], state?: DecodeState): number => {
+    if (tokens.length === 0) throw new RangeError("step needs at least one row");
+    if (state !== undefined && state.batch !== tokens.length) {
+      throw new RangeError(`step got ${tokens.length} rows but the state holds ${state.batch}`);
+    }
+    const n = tokens[0].length;
+    if (n === 0) throw new RangeError("step needs at least one token per row");
+    tokens.forEach((row, b) => {
+      if (row.length !== n) throw new RangeError(`row ${b} has ${row.length} tokens, row 0 has ${n}`);
+      for (let t = 0; t < n; t++) {
+        if (row[t] < 0 || row[t] >= vocabSize) {
+          throw new RangeError(`row ${b} token ${t}: id ${row[t]} outside [0, ${vocabSize})`);
+        }
+      }
+    });
+    const total = (state?.length ?? 0) + n;
+    if (maxPositions !== undefined && total > maxPositions) {
+      throw new RangeError(`sequence length ${total} exceeds max_position_embeddings ${maxPositions}`);
+    }
+    return n;
+  };
+
+  const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
+    const n = checkTokens(tokens, state);
+    const batch = tokens.length;
+    const pastLength = state?.length ?? 0;
+    if (pastInputs.length === 0) {
+      // No cache in the graph: re-read each row's whole history.
+      const history = tokens.map((row, b) => {
+        const before = state?.history?.[b] ?? new Int32Array(0);
+        const joined = new Int32Array(before.length + n);
+        joined.set(before);
+        joined.set(row, before.length);
+        return joined;
+      });
+      const out = await forward(history);
+      return {
+        logits: lastPositions(out.logits, batch, out.seq),
+        batch,
+        vocab: vocabSize,
+        state: { batch, length: pastLength + n, past: null, history },
+      };
+    }
+    const total = pastLength + n;
+    const ids = new BigInt64Array(batch * n);
+    const positions = new BigInt64Array(batch * n);
+    tokens.forEach((row, b) => {
+      for (let t = 0; t < n; t++) {
+        ids[b * n + t] = BigInt(row[t]);
+        positions[b * n + t] = BigInt(pastLength + t);
+      }
+    });
+    const feeds: Record<string, unknown> = { input_ids: new Tensor("int64", ids, [batch, n]).ort_tensor };
+    if (session.inputNames.includes("attention_mask")) {
+      feeds.attention_mask =
+        new Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]).ort_tensor;
+    }
+    if (session.inputNames.includes("position_ids")) {
+      feeds.position_ids = new Tensor("int64", positions, [batch, n]).ort_tensor;
+    }
+    if (session.inputNames.includes("use_cache_branch")) {
+      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([state ? 1 : 0]), [1]).ort_tensor;
+    }
+    if (session.inputNames.includes("num_logits_to_keep")) {
+      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([1n]), []).ort_tensor;
+    }
+    for (const name of pastInputs) {
+      const cached = state?.past?.get(name);
+      if (cached !== undefined) {
+        feeds[name] = cached;
+      } else {
+        const m = meta.get(name);
+        const type = m?.type ?? "float32";
+        const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
+        // deno-lint-ignore no-explicit-any
+        feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch)).ort_tensor;
+      }
+    }
+    const out = await session.run(feeds, ["logits", ...presentOf.values()]);
+    const logits = out.logits;
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
+    }
+    const past = new Map<string, OrtTensorLike>();
+    for (const [input, output] of presentOf) past.set(input, out[output]);
+    return {
+      logits: lastPositions(toFloat32(logits), batch, os),
+      batch,
+      vocab: vocabSize,
+      state: { batch, length: total, past, history: null },
+    };
+  };
+
+  const selectRows = (state: DecodeState, rows: readonly number[]): DecodeState => {
+    if (rows.length === 0) throw new RangeError("selectRows needs at least one row");
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= state.batch) {
+        throw new RangeError(`row ${r} outside [0, ${state.batch})`);
+      }
+    }
+    if (state.past === null) {
+      return { ...state, batch: rows.length, history: rows.map((r) => state.history![r]) };
+    }
+    const past = new Map<string, OrtTensorLike>();
+    for (const [name, tensor] of state.past) {
+      const dims = tensor.dims;
+      const data = tensor.data as Float32Array | Uint16Array;
+      const rowSize = data.length / dims[0];
+      const picked = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
+        rows.length * rowSize,
+      );
+      rows.forEach((r, i) => picked.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+      // deno-lint-ignore no-explicit-any
+      past.set(name, new Tensor(tensor.type as any, picked, [rows.length, ...dims.slice(1)]).ort_tensor);
+    }
+    return { batch: rows.length, length: state.length, past, history: null };
+  };
+
   return {
     info,
     forward,
+    step,
+    selectRows,
     async dispose(): Promise<void> {
       await model.dispose();
     },

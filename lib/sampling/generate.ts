@@ -1,0 +1,163 @@
+/**
+ * The generation loop: N seeded samples of one prompt, decoded together over the model's KV cache, with the
+ * log-probability and sampling entropy of every generated token.
+ *
+ * The prompt is read once (batch 1) and its cache copied to every row; each row then draws from its own
+ * xoshiro128** stream seeded by its sample seed, so a sample depends only on (prompt, settings, its seed) — never
+ * on which other samples share its batch. Rows that stop (a stop token, or the token limit) leave the batch.
+ * @module
+ */
+import type { CausalLM, DecodeState } from "../models/load.ts";
+import { Xoshiro128StarStar } from "./rng.ts";
+import { sampleToken, type SamplingSettings, validateSamplingSettings } from "./sampler.ts";
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /** Temperature (0 = greedy), top-k, top-p. */
+  settings: SamplingSettings;
+  /** Most tokens generated per sample (≥ 1). */
+  maxNewTokens: number;
+  /** Ids that end a sample when drawn (kept as its last token, as Hugging Face's generate does); [] = none. */
+  stopTokenIds: readonly number[];
+  /** Rows decoded together (default: all samples at once). */
+  batchSize?: number;
+  /** Called after every decoding step with the tokens generated so far and the most there can be. */
+  onTokens?: (generated: number, maxTotal: number) => void;
+  /** Stops between steps with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Why a sample ended. */
+export type FinishReason = "stop_token" | "length";
+
+/** One generated sample. */
+export interface GeneratedSample {
+  /** Generated token ids (the prompt excluded, a final stop token included). */
+  tokenIds: number[];
+  /** log p of each token under the model at temperature 1 with no filter (what scoring the text gives). */
+  logprobsModelNats: number[];
+  /** log p of each token under the distribution it was drawn from (after temperature, top-k, top-p). */
+  logprobsSampledNats: number[];
+  /** Entropy (nats) of each distribution a token was drawn from (0 when greedy). */
+  entropiesNats: number[];
+  /** Why it ended. */
+  finish: FinishReason;
+  /** The seed of its random stream. */
+  seed: number;
+}
+
+/** Checks generation options, throwing a RangeError that names the bad one. */
+export function validateGenerateOptions(options: GenerateOptions): void {
+  validateSamplingSettings(options.settings);
+  if (!Number.isSafeInteger(options.maxNewTokens) || options.maxNewTokens < 1) {
+    throw new RangeError(`maxNewTokens must be an integer ≥ 1, got ${options.maxNewTokens}`);
+  }
+  if (
+    options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)
+  ) {
+    throw new RangeError(`batchSize must be an integer ≥ 1, got ${options.batchSize}`);
+  }
+}
+
+/**
+ * Generates one sample per seed from `promptIds`. Samples come back in the order of `seeds`; each equals what
+ * a call with that seed alone would return.
+ */
+export async function generate(
+  model: CausalLM,
+  promptIds: ArrayLike<number>,
+  seeds: readonly number[],
+  options: GenerateOptions,
+): Promise<GeneratedSample[]> {
+  validateGenerateOptions(options);
+  if (promptIds.length === 0) {
+    throw new RangeError("the prompt has no tokens (a model needs at least one to condition on)");
+  }
+  if (seeds.length === 0) return [];
+  const batchSize = options.batchSize ?? seeds.length;
+  const prompt = Int32Array.from(promptIds);
+  options.signal?.throwIfAborted();
+  const first = await model.step([prompt]);
+  const out: GeneratedSample[] = [];
+  const maxTotal = seeds.length * options.maxNewTokens;
+  for (let start = 0; start < seeds.length; start += batchSize) {
+    const chunk = seeds.slice(start, start + batchSize);
+    const done = out.reduce((n, s) => n + s.tokenIds.length, 0);
+    out.push(
+      ...await decodeRows(
+        model,
+        first.logits,
+        first.state,
+        chunk,
+        options,
+        (n) => options.onTokens?.(done + n, maxTotal),
+      ),
+    );
+  }
+  return out;
+}
+
+/** Decodes one batch of rows that share the prompt's state and first logits. */
+async function decodeRows(
+  model: CausalLM,
+  promptLogits: Float32Array,
+  promptState: DecodeState,
+  seeds: readonly number[],
+  options: GenerateOptions,
+  onTokens: (generated: number) => void,
+): Promise<GeneratedSample[]> {
+  const { settings, maxNewTokens } = options;
+  const stop = new Set(options.stopTokenIds);
+  const vocab = promptLogits.length; // the prompt step has one row
+  const rngs = seeds.map((s) => new Xoshiro128StarStar(s));
+  const samples: GeneratedSample[] = seeds.map((seed) => ({
+    tokenIds: [],
+    logprobsModelNats: [],
+    logprobsSampledNats: [],
+    entropiesNats: [],
+    finish: "length",
+    seed,
+  }));
+  // active[i] = sample index of state row i; logits row i belongs to active[i].
+  let active = seeds.map((_, i) => i);
+  let logits = promptLogits;
+  let rowOfLogits = (_i: number) => 0; // every row reads the prompt's single logits row first
+  let state: DecodeState | undefined;
+  let generated = 0;
+  for (let step = 0;; step++) {
+    const next: number[] = [];
+    const stillActive: number[] = [];
+    const keepRows: number[] = [];
+    active.forEach((sampleIndex, i) => {
+      const r = rowOfLogits(i);
+      const drawn = sampleToken(logits.subarray(r * vocab, (r + 1) * vocab), settings, rngs[sampleIndex]);
+      const s = samples[sampleIndex];
+      s.tokenIds.push(drawn.tokenId);
+      s.logprobsModelNats.push(drawn.logprobModelNats);
+      s.logprobsSampledNats.push(drawn.logprobSampledNats);
+      s.entropiesNats.push(drawn.entropyNats);
+      generated++;
+      if (stop.has(drawn.tokenId)) {
+        s.finish = "stop_token";
+      } else if (s.tokenIds.length < maxNewTokens) {
+        stillActive.push(sampleIndex);
+        keepRows.push(i);
+        next.push(drawn.tokenId);
+      }
+    });
+    onTokens(generated);
+    if (stillActive.length === 0) break;
+    options.signal?.throwIfAborted();
+    if (state === undefined) {
+      state = model.selectRows(promptState, keepRows.map(() => 0));
+    } else if (keepRows.length < active.length) {
+      state = model.selectRows(state, keepRows);
+    }
+    const result = await model.step(next.map((id) => Int32Array.of(id)), state);
+    state = result.state;
+    logits = result.logits;
+    active = stillActive;
+    rowOfLogits = (i) => i;
+  }
+  return samples;
+}
