@@ -114,6 +114,7 @@ export function diversityHeatmap(
       labelAnchor: "center",
       ticks: 5,
     },
+    y: { axis: null },
     color: { type: "linear", scheme, domain },
     marks: [Plot.rect(ramp, { x1: "x1", x2: "x2", y1: 0, y2: 1, fill: "mid" })],
   });

@@ -147,7 +147,12 @@ export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): s
   const cellW = Math.max(1, ...sizes.map((s) => s.width));
   const cellH = Math.max(1, ...sizes.map((s) => s.height));
   const rows = Math.ceil(inner.length / cols);
-  const width = cols * cellW + (cols - 1) * gap + 2 * gap;
+  const textW = (t: string | undefined, sizePx: number) => (t ? t.length * sizePx * 0.62 + 2 * gap : 0);
+  const width = Math.max(
+    cols * cellW + (cols - 1) * gap + 2 * gap,
+    textW(layout.title, FONT_SIZE_PX.title),
+    textW(layout.subtitle, FONT_SIZE_PX.label),
+  );
   const parts: string[] = [];
   let y = gap;
   if (layout.title) {

@@ -1,0 +1,55 @@
+/**
+ * Reading `score/1` files (the output of `analyse score`) for the next-token figures: the JSON, and the full
+ * mean next-token distribution in the `.meandist.npy` beside it, turned into the descending-sorted cumulative
+ * distribution the CDF figure plots.
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+import { readNpy } from "../io/npy.ts";
+import { SCORE_FORMAT, type ScoreFile } from "../io/score_format.ts";
+import { sortedCumulative } from "../scoring/corpus_stats.ts";
+
+/** A score file with its model name and (when its side file exists) its sorted cumulative distribution. */
+export interface ScoreFigureInput {
+  /** Display name of the model (given, else the model record's name/source basename, else the file stem). */
+  model: string;
+  score: ScoreFile;
+  /** Descending-sorted cumulative mean distribution (length V), or null when the `.npy` is missing. */
+  sortedCumulative: Float64Array | null;
+  path: string;
+}
+
+/** Parses a `score/1` JSON text (format tag and the fields the figures use are checked). */
+export function parseScoreFile(text: string, path = "<score file>"): ScoreFile {
+  const obj = JSON.parse(text) as Record<string, unknown>;
+  if (obj?.format !== SCORE_FORMAT) {
+    throw new Error(`${path}: format: expected "${SCORE_FORMAT}", got ${JSON.stringify(obj?.format)}`);
+  }
+  for (const f of ["entropy_histogram", "confidence_histogram", "calibration", "cdf"]) {
+    if (typeof obj[f] !== "object" || obj[f] === null) throw new Error(`${path}: ${f}: missing`);
+  }
+  return obj as unknown as ScoreFile;
+}
+
+function modelName(score: ScoreFile, path: string): string {
+  const m = score.model as Record<string, unknown>;
+  for (const k of ["name", "preset", "id"]) if (typeof m?.[k] === "string") return m[k] as string;
+  if (typeof m?.source === "string") return basename(m.source as string);
+  return basename(path).replace(/\.json$/i, "");
+}
+
+/** Reads a `score/1` file and its mean distribution side file (if present). */
+export async function readScoreFigureInput(path: string, model?: string): Promise<ScoreFigureInput> {
+  const score = parseScoreFile(await Deno.readTextFile(path), path);
+  let cumulative: Float64Array | null = null;
+  const dist = join(dirname(path), score.mean_distribution_file ?? "");
+  if (score.mean_distribution_file) {
+    try {
+      const arr = await readNpy(dist);
+      cumulative = sortedCumulative(Float64Array.from(arr.data as ArrayLike<number>));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return { model: model ?? modelName(score, path), score, sortedCumulative: cumulative, path };
+}
