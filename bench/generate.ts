@@ -1,0 +1,117 @@
+/**
+ * Benchmark: new tokens per second sampling 25 completions of 70 tokens (temperature 1, top-k 50, the paper's
+ * settings, EOS ignored so every run makes exactly 1,750 tokens) with a model of the Pythia-70M architecture
+ * (random weights, tools/make_bench_models.py), against Hugging Face transformers (PyTorch, CPU) `generate` with
+ * the same settings and prompt in the same run (bench/generate_reference.py).
+ *
+ * usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
+ *                                 [--python python3] [--threads 2] [--out results/bench/generate.json]
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
+import { loadCausalLM } from "../lib/models/load.ts";
+import { generate } from "../lib/sampling/generate.ts";
+import { writeJsonAtomic } from "../lib/io/atomic.ts";
+import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { runtimeDescription } from "../lib/version.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    size: { type: "string", default: "70m" },
+    runs: { type: "string", default: "3" },
+    samples: { type: "string", default: "25" },
+    "new-tokens": { type: "string", default: "70" },
+    python: { type: "string" },
+    threads: { type: "string", default: String(navigator.hardwareConcurrency) },
+    out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
+  },
+});
+
+const runs = Number(values.runs);
+const samples = Number(values.samples);
+const newTokens = Number(values["new-tokens"]);
+const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${values.size}-random`);
+if (!existsSync(join(dir, "onnx", "model.onnx"))) {
+  console.error(`bench: ${dir} missing; run: python3 tools/make_bench_models.py --sizes ${values.size}`);
+  Deno.exit(2);
+}
+// A fixed 12-token prompt (ids of ordinary English tokens in the Pythia vocabulary).
+const PROMPT_IDS = [510, 3158, 8516, 30013, 27287, 689, 253, 22658, 4370, 15, 380, 4370];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const model = await loadCausalLM(dir);
+const seeds = Array.from({ length: samples }, (_, i) => i);
+const settings = { temperature: 1, topK: 50, topP: 1 };
+const oursSeconds: number[] = [];
+await generate(model, PROMPT_IDS, seeds.slice(0, 2), { settings, maxNewTokens: 4, stopTokenIds: [] }); // warm-up
+for (let r = 0; r < runs; r++) {
+  const t0 = performance.now();
+  const out = await generate(model, PROMPT_IDS, seeds, {
+    settings,
+    maxNewTokens: newTokens,
+    stopTokenIds: [],
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const made = out.reduce((n, s) => n + s.tokenIds.length, 0);
+  if (made !== samples * newTokens) throw new Error(`made ${made} tokens, expected ${samples * newTokens}`);
+  oursSeconds.push(seconds);
+  console.error(
+    `bench: ours run ${r + 1}: ${seconds.toFixed(2)} s (${(made / seconds).toFixed(0)} tokens/s)`,
+  );
+}
+await model.dispose();
+const total = samples * newTokens;
+const ours = {
+  seconds_median: median(oursSeconds),
+  tokens_per_s: total / median(oursSeconds),
+  runs: oursSeconds,
+};
+
+let reference: Record<string, unknown> | undefined;
+const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
+if (python) {
+  const out = await new Deno.Command(python, {
+    args: [
+      join(PROJECT_ROOT, "bench", "generate_reference.py"),
+      "--model",
+      join(dir, "pytorch"),
+      "--prompt-ids",
+      PROMPT_IDS.join(","),
+      "--samples",
+      String(samples),
+      "--new-tokens",
+      String(newTokens),
+      "--runs",
+      String(runs),
+      "--threads",
+      values.threads!,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (out.code !== 0) throw new Error(`${python} bench/generate_reference.py exited with ${out.code}`);
+  reference = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+const result = {
+  benchmark: "generate",
+  machine: `${navigator.hardwareConcurrency} cores, ${Deno.build.os}-${Deno.build.arch}`,
+  runtime: runtimeDescription(),
+  model: `pythia-${values.size} architecture, random weights (${dir})`,
+  settings: {
+    samples,
+    new_tokens: newTokens,
+    temperature: 1,
+    top_k: 50,
+    top_p: 1,
+    prompt_tokens: PROMPT_IDS.length,
+  },
+  ours,
+  ...(reference ? { pytorch: reference, ratio: ours.tokens_per_s / (reference.tokens_per_s as number) } : {}),
+};
+await writeJsonAtomic(values.out!, result);
+console.log(JSON.stringify(result, null, 1));
