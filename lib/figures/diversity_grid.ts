@@ -316,9 +316,9 @@ export function diversityDifferenceGrid(
   const sub = subtitleOf(data).replace(/^[^;]*; /, "");
   const svg = drawGrid(data, {
     ...options,
-    title: options.title ?? `${capitalise(a)} − ${b} per prompt`,
+    title: options.title ?? `Δ = ${a} − ${b}, per prompt`,
     subtitle: sub,
-    yLabel: (m) => `${metricLabel(m)}: ${a} − ${b}`,
+    yLabel: (m) => `Δ ${metricLabel(m)}`,
   });
   return makeFigure(svg, data);
 }

@@ -1,13 +1,17 @@
 /**
  * Reading `score/1` files (the output of `analyse score`) for the next-token figures: the JSON, and the full
  * mean next-token distribution in the `.meandist.npy` beside it, turned into the descending-sorted cumulative
- * distribution the CDF figure plots.
+ * distribution the CDF figure plots; adapters to the inputs of the CDF, histogram and reliability figures (for
+ * the KL figure: `klRowFromScore` in kl.ts).
  * @module
  */
 import { basename, dirname, join } from "node:path";
 import { readNpy } from "../io/npy.ts";
 import { SCORE_FORMAT, type ScoreFile } from "../io/score_format.ts";
 import { sortedCumulative } from "../scoring/corpus_stats.ts";
+import type { CdfInput } from "./cdf.ts";
+import type { HistogramInput } from "./histograms.ts";
+import type { ReliabilityInput } from "./reliability.ts";
 
 /** A score file with its model name and (when its side file exists) its sorted cumulative distribution. */
 export interface ScoreFigureInput {
@@ -52,4 +56,33 @@ export async function readScoreFigureInput(path: string, model?: string): Promis
     }
   }
   return { model: model ?? modelName(score, path), score, sortedCumulative: cumulative, path };
+}
+
+/**
+ * CDF input of a score file: the full sorted cumulative distribution when its side file was read, else the
+ * file's downsampled `cdf` points. `paperCompat` uses the paper's window-weighted distribution
+ * (`paper_compat.cdf`, downsampled points only).
+ */
+export function toCdfInput(input: ScoreFigureInput, options: { paperCompat?: boolean } = {}): CdfInput {
+  if (options.paperCompat) {
+    return { model: input.model, points: input.score.paper_compat.cdf, vocab: input.score.vocab };
+  }
+  return input.sortedCumulative
+    ? { model: input.model, sortedCumulative: input.sortedCumulative }
+    : { model: input.model, points: input.score.cdf, vocab: input.score.vocab };
+}
+
+/** Entropy-histogram input of a score file. */
+export function toEntropyHistogramInput(input: ScoreFigureInput): HistogramInput {
+  return { model: input.model, histogram: input.score.entropy_histogram };
+}
+
+/** Confidence-histogram input of a score file. */
+export function toConfidenceHistogramInput(input: ScoreFigureInput): HistogramInput {
+  return { model: input.model, histogram: input.score.confidence_histogram };
+}
+
+/** Reliability input of a score file (its bins and stored ECE). */
+export function toReliabilityInput(input: ScoreFigureInput): ReliabilityInput {
+  return { model: input.model, calibration: input.score.calibration, ece: input.score.ece };
 }

@@ -5,7 +5,13 @@ import { cdfFigure } from "../../lib/figures/cdf.ts";
 import { confidenceHistogramFigure, entropyHistogramFigure } from "../../lib/figures/histograms.ts";
 import { klFigure, klTableHtml } from "../../lib/figures/kl.ts";
 import { eceFromBins, reliabilityFigure } from "../../lib/figures/reliability.ts";
-import { readScoreFigureInput } from "../../lib/figures/score_input.ts";
+import {
+  readScoreFigureInput,
+  toCdfInput,
+  toConfidenceHistogramInput,
+  toEntropyHistogramInput,
+  toReliabilityInput,
+} from "../../lib/figures/score_input.ts";
 import {
   PROBABILITY_BINS,
   probabilityBin,
@@ -69,7 +75,10 @@ Deno.test("score/1 input: sorted cumulative from the .meandist.npy beside it", a
       cdf: { ranks: [1, 4], cumulative: [0.5, 1] },
       entropy_histogram: { lower: 0, upper: 1, counts: [1] },
       confidence_histogram: { lower: 0, upper: 1, counts: [1] },
-      calibration: [],
+      calibration: [{ lower: 0, upper: 1, count: 4, mean_confidence: 0.5, accuracy: 0.25 }],
+      ece: 0.25,
+      vocab: 4,
+      paper_compat: { cdf: { ranks: [1, 4], cumulative: [0.6, 1] } },
     };
     await Deno.writeTextFile(join(dir, "s.json"), JSON.stringify(score));
     const input = await readScoreFigureInput(join(dir, "s.json"));
@@ -77,6 +86,11 @@ Deno.test("score/1 input: sorted cumulative from the .meandist.npy beside it", a
     assert.deepEqual([...input.sortedCumulative!], [0.5, 0.75, 0.9, 1]);
     const fig = cdfFigure([{ model: input.model, sortedCumulative: input.sortedCumulative! }]);
     assert.deepEqual(fig.data.lines[0].marks.map((m) => m.tokens), [2, 4]);
+    assert.equal(toCdfInput(input).sortedCumulative, input.sortedCumulative);
+    assert.deepEqual(toCdfInput(input, { paperCompat: true }).points!.cumulative, [0.6, 1]);
+    assert.equal(toEntropyHistogramInput(input).histogram, input.score.entropy_histogram);
+    assert.equal(toConfidenceHistogramInput(input).histogram, input.score.confidence_histogram);
+    assert.equal(reliabilityFigure([toReliabilityInput(input)]).data.panels[0].ece, 0.25);
     await Deno.remove(join(dir, "s.meandist.npy"));
     const noDist = await readScoreFigureInput(join(dir, "s.json"), "named");
     assert.equal(noDist.sortedCumulative, null);
