@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command } from "./analyse.ts";
-import type { CheckpointState } from "./score.ts";
+import type { CheckpointState } from "../lib/scoring/score_job.ts";
 import { type Checkpoint, CHECKPOINT_FORMAT } from "../lib/io/checkpoint.ts";
 import { CorpusAccumulator } from "../lib/scoring/accumulators.ts";
 import { computeCorpusStats } from "../lib/scoring/corpus_stats.ts";
