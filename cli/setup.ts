@@ -8,8 +8,10 @@ import type { Command } from "./analyse.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
+import { ensureMobyDickCorpus } from "../lib/data/public_corpus.ts";
 import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
 import { describeZstdDecoder } from "../lib/data/corpus.ts";
+import { ensureNotebookTools } from "../lib/setup/jupyter.ts";
 
 /** Builds the GloVe binary cache once, so the first analysis does not pay the conversion (it is checked on open). */
 async function ensureGloveCache(): Promise<string> {
@@ -23,7 +25,9 @@ async function ensureGloveCache(): Promise<string> {
 const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "pythia tokenizer", run: async () => (await ensurePythiaTokenizer()).detail },
   { name: "glove vectors", run: ensureGloveCache },
+  { name: "public-domain corpus", run: async () => (await ensureMobyDickCorpus()).detail },
   { name: "zstd decoder", run: describeZstdDecoder },
+  { name: "notebooks", run: async () => (await ensureNotebookTools()).detail },
 ];
 
 /** The `setup` command. */

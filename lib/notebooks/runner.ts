@@ -1,0 +1,454 @@
+/**
+ * Headless notebook runner: executes `.ipynb` notebooks through Jupyter with the Deno kernel, with parameters
+ * injected (./params.ts), and writes the executed notebook and its HTML export.
+ *
+ * Execution is done by `execute_notebook.py` beside this file, run by Debian's `/usr/bin/python3` with nbclient
+ * (Jupyter's client is Python). That driver works around the Deno kernel's idle-before-result race: after a
+ * cell's `status: idle` it keeps reading IOPub until no message for that cell arrived for `graceMs` (default
+ * 500 ms), and appends the late outputs instead of dropping them (TOOLCHAIN.md, "Kernel race").
+ *
+ * Any cell error fails the run with a {@link NotebookRunError} naming the notebook, the cell (its index in the
+ * source notebook) and the error; the executed notebook, error output included, is still written for inspection.
+ * @module
+ */
+import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { PROJECT_ROOT } from "../shared_dir.ts";
+import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
+import { ensureDenoKernel, jupyterEnv, SYSTEM_PYTHON } from "../setup/jupyter.ts";
+import {
+  cellSource,
+  errorOutputs,
+  type Notebook,
+  readNotebook,
+  serializeNotebook,
+  stripAnsi,
+  writeNotebook,
+} from "./ipynb.ts";
+import { injectParameters } from "./params.ts";
+
+/** Where the project's notebooks live. */
+export const NOTEBOOKS_DIR: string = join(PROJECT_ROOT, "notebooks");
+
+/** Default output folder of executed notebooks and their HTML. */
+export const DEFAULT_OUT_DIR: string = join(PROJECT_ROOT, "results", "notebooks");
+
+/** The Python driver. */
+export const DRIVER: string = join(PROJECT_ROOT, "lib", "notebooks", "execute_notebook.py");
+
+/** Default quiet time after a cell's idle during which late outputs are still collected. */
+export const DEFAULT_GRACE_MS = 500;
+
+/** An output that arrived after the kernel said the cell was idle (and was kept). */
+export interface LateOutput {
+  type: string;
+  ms_after_idle: number;
+}
+
+/** What happened to one executed code cell. */
+export interface CellReport {
+  /** Index in the executed notebook (the injected cell counts). */
+  index: number;
+  /** Index in the source notebook, or "injected" for the injected parameters cell. */
+  sourceIndex: number | "injected";
+  /** 1-based position among the code cells, and their count. */
+  ordinal: number;
+  of: number;
+  seconds: number;
+  /** Output types, in order. */
+  outputs: string[];
+  /** Outputs that came after idle (the race), which a plain nbclient run would have lost. */
+  late: LateOutput[];
+}
+
+/** A runner progress event. */
+export type RunEvent =
+  | { kind: "start"; notebook: string; codeCells: number }
+  | { kind: "cell"; notebook: string; cell: CellReport }
+  | { kind: "done"; notebook: string; result: NotebookRunResult };
+
+/** Options of {@link runNotebook}. */
+export interface NotebookRunOptions {
+  /** Parameter overrides (JSON values), checked against the notebook's parameters cell. */
+  params?: Record<string, unknown>;
+  /** Output folder (default {@link DEFAULT_OUT_DIR}). */
+  outDir?: string;
+  /** The kernel's working folder (default: the notebook's folder, so `../lib/...` imports resolve). */
+  cwd?: string;
+  /** Also export HTML (default true). */
+  html?: boolean;
+  /** Limit per cell in seconds (default 1800; 0 = none). */
+  cellTimeoutS?: number;
+  /** Kernel start limit in seconds (default 120). */
+  startupTimeoutS?: number;
+  /** Quiet time after idle in milliseconds (default {@link DEFAULT_GRACE_MS}). */
+  graceMs?: number;
+  /** Kernel name (default "deno"). */
+  kernel?: string;
+  /** Python with nbclient (default /usr/bin/python3). */
+  python?: string;
+  /** Extra environment for the kernel (e.g. MODE_COLLAPSE_RECOMPUTE=1). */
+  env?: Record<string, string>;
+  /** Progress lines (default: to stderr); pass `() => {}` for silence. */
+  log?: (line: string) => void;
+  /** Structured progress. */
+  onEvent?: (e: RunEvent) => void;
+}
+
+/** Result of a successful run. */
+export interface NotebookRunResult {
+  /** Notebook name (file name without `.ipynb`). */
+  name: string;
+  /** The source notebook. */
+  source: string;
+  /** The executed notebook written. */
+  executed: string;
+  /** The HTML export, when made. */
+  html?: string;
+  /** The overrides injected, in declaration order. */
+  params: [string, unknown][];
+  /** Per executed code cell. */
+  cells: CellReport[];
+  /** Total late outputs recovered. */
+  lateOutputs: number;
+  seconds: number;
+}
+
+/** Details of the failing cell. */
+export interface FailedCell {
+  /** Index in the source notebook (or "injected"). */
+  sourceIndex: number | "injected";
+  /** Index in the executed notebook. */
+  index: number;
+  /** First line of the cell's source. */
+  excerpt: string;
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+/** A notebook that did not execute cleanly. */
+export class NotebookRunError extends Error {
+  /** The source notebook. */
+  readonly source: string;
+  /** The executed (partial) notebook, when written. */
+  readonly executed?: string;
+  /** The failing cell, for a cell error. */
+  readonly cell?: FailedCell;
+  constructor(message: string, source: string, executed?: string, cell?: FailedCell) {
+    super(message);
+    this.name = "NotebookRunError";
+    this.source = source;
+    this.executed = executed;
+    this.cell = cell;
+  }
+}
+
+/** The notebook's name: its file name without `.ipynb`. */
+export function notebookName(path: string): string {
+  return basename(path).replace(/\.ipynb$/, "");
+}
+
+/**
+ * The notebooks in `dir` (`*.ipynb`, sorted; checkpoints and dot files left out). `only` selects by name (with
+ * or without `.ipynb`); an unknown name is an error listing the available ones.
+ */
+export function listNotebooks(dir: string = NOTEBOOKS_DIR, only: string[] = []): string[] {
+  const all = existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort().map((f) =>
+      join(dir, f)
+    )
+    : [];
+  if (only.length === 0) return all;
+  return only.map((want) => {
+    const hit = all.find((p) => notebookName(p) === notebookName(want));
+    if (hit === undefined) {
+      const names = all.map(notebookName).join(", ") || "none";
+      throw new Error(`no notebook "${want}" in ${dir} (available: ${names})`);
+    }
+    return hit;
+  });
+}
+
+let kernelReady: Promise<string> | undefined;
+
+/** Registers the Deno kernel for this deno once per process (cheap when already registered). */
+function ensureKernelOnce(): Promise<string> {
+  kernelReady ??= ensureDenoKernel();
+  return kernelReady;
+}
+
+interface DriverEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of stream) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+    }
+  }
+  if (buf !== "") yield buf;
+}
+
+/** "cell 3" (index in the source notebook) or "injected parameters cell". */
+function cellLabel(sourceIndex: number | "injected"): string {
+  return typeof sourceIndex === "number" ? `cell ${sourceIndex}` : "injected parameters cell";
+}
+
+function describeOutputs(c: CellReport): string {
+  const outs = c.outputs.length > 0 ? c.outputs.join(", ") : "no output";
+  const late = c.late.length > 0
+    ? `; recovered ${c.late.length} late output(s) after idle: ${
+      c.late.map((l) => `${l.type} +${l.ms_after_idle} ms`).join(", ")
+    }`
+    : "";
+  return `${outs}${late}`;
+}
+
+/** Executes one notebook; see the module doc. */
+export async function runNotebook(path: string, opts: NotebookRunOptions = {}): Promise<NotebookRunResult> {
+  const source = resolve(path);
+  const name = notebookName(source);
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const outDir = resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  const executed = join(outDir, `${name}.ipynb`);
+  const html = opts.html === false ? undefined : join(outDir, `${name}.html`);
+  const cwd = resolve(opts.cwd ?? dirname(source));
+  const started = performance.now();
+
+  const nb = await readNotebook(source);
+  const injected = injectParameters(nb, opts.params ?? {}, source);
+  const inj = injected.injectedIndex;
+  const sourceIndexOf = (i: number): number | "injected" =>
+    inj === undefined || i < inj ? i : i === inj ? "injected" : i - 1;
+  const codeIndexes = injected.notebook.cells.flatMap((c, i) => (c.cell_type === "code" ? [i] : []));
+
+  await ensureKernelOnce();
+  await Deno.mkdir(outDir, { recursive: true });
+  const tag = `${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`;
+  const input = join(outDir, `.${name}.input.${tag}.ipynb`);
+  const rawOut = join(outDir, `.${name}.executed.${tag}.ipynb`);
+  await Deno.writeTextFile(input, serializeNotebook(injected.notebook));
+  if (html !== undefined) await Deno.remove(html).catch(() => {});
+
+  const args = [
+    DRIVER,
+    "--input",
+    input,
+    "--output",
+    rawOut,
+    "--cwd",
+    cwd,
+    "--kernel",
+    opts.kernel ?? "deno",
+    "--timeout",
+    String(opts.cellTimeoutS ?? 1800),
+    "--startup-timeout",
+    String(opts.startupTimeoutS ?? 120),
+    "--grace",
+    String((opts.graceMs ?? DEFAULT_GRACE_MS) / 1000),
+  ];
+  if (html !== undefined) args.push("--html", html);
+  const cells: CellReport[] = [];
+  let fatal: string | undefined;
+  let failed: FailedCell | undefined;
+  const stderrTail: string[] = [];
+  const paramNote = injected.assignments.length > 0
+    ? ` with ${injected.assignments.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`
+    : "";
+  log(`notebooks: ${name}: running ${codeIndexes.length} code cells in ${cwd}${paramNote}`);
+  opts.onEvent?.({ kind: "start", notebook: name, codeCells: codeIndexes.length });
+
+  let status: Deno.CommandStatus;
+  try {
+    const proc = new Deno.Command(opts.python ?? SYSTEM_PYTHON, {
+      args,
+      cwd,
+      env: { ...jupyterEnv(), ...(opts.env ?? {}) },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const readErr = (async () => {
+      for await (const line of lines(proc.stderr)) {
+        stderrTail.push(line);
+        if (stderrTail.length > 40) stderrTail.shift();
+      }
+    })();
+    for await (const line of lines(proc.stdout)) {
+      if (!line.startsWith("@@nbrun ")) {
+        log(`notebooks: ${name}: kernel: ${line}`);
+        continue;
+      }
+      const e = JSON.parse(line.slice("@@nbrun ".length)) as DriverEvent;
+      const index = e.index as number;
+      if (e.event === "cell_done") {
+        const report: CellReport = {
+          index,
+          sourceIndex: sourceIndexOf(index),
+          ordinal: codeIndexes.indexOf(index) + 1,
+          of: codeIndexes.length,
+          seconds: e.seconds as number,
+          outputs: e.outputs as string[],
+          late: e.late as LateOutput[],
+        };
+        cells.push(report);
+        log(
+          `notebooks: ${name}: ${cellLabel(report.sourceIndex)} (${report.ordinal}/${report.of}) ok ${
+            report.seconds.toFixed(2)
+          } s: ${describeOutputs(report)}`,
+        );
+        opts.onEvent?.({ kind: "cell", notebook: name, cell: report });
+      } else if (e.event === "cell_error") {
+        failed = {
+          index,
+          sourceIndex: sourceIndexOf(index),
+          excerpt: cellSource(injected.notebook.cells[index]).split("\n").find((l) =>
+            l.trim() !== ""
+          )?.trim() ??
+            "",
+          ename: String(e.ename ?? ""),
+          evalue: String(e.evalue ?? ""),
+          traceback: (e.traceback as string[] | undefined) ?? [],
+        };
+        log(`notebooks: ${name}: ${cellLabel(failed.sourceIndex)} FAILED: ${failed.ename}: ${failed.evalue}`);
+      } else if (e.event === "fatal") {
+        fatal = String(e.message);
+      }
+    }
+    status = await proc.status;
+    await readErr;
+  } catch (e) {
+    await Deno.remove(input).catch(() => {});
+    throw new NotebookRunError(
+      `${source}: cannot start ${opts.python ?? SYSTEM_PYTHON}: ${
+        (e as Error).message
+      } (run: deno task setup)`,
+      source,
+    );
+  }
+  await Deno.remove(input).catch(() => {});
+
+  // The executed notebook, even a failed one, is kept for inspection.
+  let written: string | undefined;
+  let result: Notebook | undefined;
+  if (existsSync(rawOut)) {
+    try {
+      result = await readNotebook(rawOut);
+      result.metadata.mode_collapse = {
+        executed_by: "deno task notebooks",
+        source: source.startsWith(PROJECT_ROOT + "/") ? source.slice(PROJECT_ROOT.length + 1) : source,
+        params: Object.fromEntries(injected.assignments),
+        toolkit_version: TOOLKIT_VERSION,
+        runtime: runtimeDescription(),
+        late_outputs_recovered: cells.reduce((a, c) => a + c.late.length, 0),
+        status: status.code === 0 && failed === undefined ? "ok" : "failed",
+      };
+      await writeNotebook(executed, result);
+      written = executed;
+    } finally {
+      await Deno.remove(rawOut).catch(() => {});
+    }
+  }
+
+  if (failed !== undefined) {
+    const where = cellLabel(failed.sourceIndex);
+    const trace = failed.traceback.map(stripAnsi).join("\n").split("\n").filter((l) => l.trim() !== "")
+      .slice(0, 12).map((l) => `    ${l}`).join("\n");
+    throw new NotebookRunError(
+      `${source}: ${where} (code cell ${codeIndexes.indexOf(failed.index) + 1} of ${codeIndexes.length}: ${
+        JSON.stringify(failed.excerpt)
+      }) failed: ${failed.ename}: ${failed.evalue}${trace ? `\n${trace}` : ""}${
+        written ? `\n  executed notebook: ${written}` : ""
+      }`,
+      source,
+      written,
+      failed,
+    );
+  }
+  if (status.code !== 0 || fatal !== undefined) {
+    const tail = stderrTail.filter((l) => !/"deno jupyter" is unstable/.test(l)).slice(-8).join("\n    ");
+    throw new NotebookRunError(
+      `${source}: execution failed (exit ${status.code}): ${fatal ?? "see the driver's output"}${
+        tail ? `\n    ${tail}` : ""
+      }`,
+      source,
+      written,
+    );
+  }
+  if (result === undefined || written === undefined) {
+    throw new NotebookRunError(`${source}: the driver wrote no executed notebook`, source);
+  }
+  const errs = errorOutputs(result);
+  if (errs.length > 0) {
+    const e = errs[0];
+    throw new NotebookRunError(
+      `${source}: cell ${e.cell} has an error output: ${e.output.ename}: ${stripAnsi(e.output.evalue ?? "")}`,
+      source,
+      written,
+    );
+  }
+  const out: NotebookRunResult = {
+    name,
+    source,
+    executed: written,
+    html: html !== undefined && existsSync(html) ? html : undefined,
+    params: injected.assignments,
+    cells,
+    lateOutputs: cells.reduce((a, c) => a + c.late.length, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(
+    `notebooks: ${name}: ok in ${
+      out.seconds.toFixed(1)
+    } s (${cells.length} cells, ${out.lateOutputs} late outputs recovered) → ${written}${
+      out.html ? `, ${out.html}` : ""
+    }`,
+  );
+  opts.onEvent?.({ kind: "done", notebook: name, result: out });
+  return out;
+}
+
+/** Result of {@link runNotebooks}. */
+export interface RunAllResult {
+  results: NotebookRunResult[];
+  failures: NotebookRunError[];
+}
+
+/**
+ * Runs several notebooks one after another. A failure does not stop the others unless `failFast`; every
+ * failure is returned. `paramsFor` gives each notebook its overrides (default: `opts.params` for all).
+ */
+export async function runNotebooks(
+  paths: string[],
+  opts: NotebookRunOptions & {
+    failFast?: boolean;
+    paramsFor?: (path: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  } = {},
+): Promise<RunAllResult> {
+  const results: NotebookRunResult[] = [];
+  const failures: NotebookRunError[] = [];
+  for (const p of paths) {
+    try {
+      const params = opts.paramsFor ? await opts.paramsFor(p) : opts.params;
+      results.push(await runNotebook(p, { ...opts, params }));
+    } catch (e) {
+      const err = e instanceof NotebookRunError
+        ? e
+        : new NotebookRunError(`${p}: ${(e as Error).message}`, p);
+      failures.push(err);
+      (opts.log ?? ((l: string) => console.error(l)))(
+        `notebooks: ${notebookName(p)}: FAILED\n${err.message}`,
+      );
+      if (opts.failFast) break;
+    }
+  }
+  return { results, failures };
+}
