@@ -1,0 +1,199 @@
+/**
+ * The main job: a whole study end to end — corpus, next-token scores, completion sweeps, diversity metrics,
+ * the notebooks executed headlessly, and an HTML report — each step reused when its inputs have not changed.
+ * What `deno task reproduce` runs.
+ * @module
+ */
+import { join } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { parseDiversityFile } from "../io/diversity_format.ts";
+import type { DiversityFile } from "../io/diversity_format.ts";
+import { listNotebooks, notebookName, runNotebooks } from "../notebooks/runner.ts";
+import { readNotebook } from "../notebooks/ipynb.ts";
+import { notebookParameters } from "../notebooks/params.ts";
+import { notebooksAvailable, probeNotebookTools } from "../setup/jupyter.ts";
+import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
+import type { StudyConfig } from "./config.ts";
+import { ensureDiversity, ensureScore, ensureStudyCorpus, type ScoreHeadline, StudyModels } from "./steps.ts";
+import { type CollapseVerdict, collapseVerdict } from "./verdict.ts";
+import { renderReport } from "./report.ts";
+
+/** Options of {@link runStudy}. */
+export interface RunStudyOptions {
+  /** Recompute every step (default: reuse what is still valid). */
+  force?: boolean;
+  /** Execute the notebooks: `true` (an error when Jupyter is missing), `false`, or `auto` (default: when available). */
+  notebooks?: boolean | "auto";
+  /** Only these notebooks (names). */
+  onlyNotebooks?: string[];
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** What a study run produced. */
+export interface StudyRunResult {
+  /** The study file written for the notebooks (`<results>/study.json`). */
+  studyFile: string;
+  /** `<results>/summary.json`. */
+  summaryFile: string;
+  /** `<results>/report.html`. */
+  reportFile: string;
+  /** Score headline per model. */
+  scores: Record<string, ScoreHeadline>;
+  /** Verdict per fine-tune. */
+  verdicts: CollapseVerdict[];
+  /** Notebooks that failed (empty when all ran or none were run). */
+  notebookFailures: string[];
+}
+
+/** Models in an order where every base comes before its fine-tunes. */
+function baseFirst(study: StudyConfig): string[] {
+  const order: string[] = [];
+  const visit = (name: string, seen: Set<string>) => {
+    if (order.includes(name)) return;
+    if (seen.has(name)) throw new Error(`models' base relation has a cycle through "${name}"`);
+    seen.add(name);
+    const base = study.models.find((m) => m.name === name)?.base;
+    if (base !== undefined) visit(base, seen);
+    order.push(name);
+  };
+  for (const m of study.models) visit(m.name, new Set());
+  return order;
+}
+
+/** Runs a study (see the module comment). */
+export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): Promise<StudyRunResult> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const steps: string[] = [];
+  const step = (line: string) => {
+    steps.push(line);
+    log(line);
+  };
+  await Deno.mkdir(study.resultsDir, { recursive: true });
+  const studyFile = join(study.resultsDir, "study.json");
+  await writeJsonAtomic(studyFile, study);
+
+  const corpus = await ensureStudyCorpus(study);
+  step(`corpus: ${corpus}`);
+  const models = new StudyModels(study);
+  const scores: Record<string, ScoreHeadline> = {};
+  const diversity: Record<string, DiversityFile[]> = {};
+  try {
+    for (const name of baseFirst(study)) {
+      let last = 0;
+      const r = await ensureScore(study, name, {
+        models,
+        force: opts.force,
+        log: (l) => log(`score ${name}: ${l}`),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < 5000) return;
+          last = now;
+          log(`score ${name}: ${p.documentsRead}/${p.documentsTotal ?? "?"} documents, ${p.tokens} tokens`);
+        },
+      });
+      scores[name] = r.value.headline;
+      step(`score ${name}: ${r.note}`);
+    }
+    for (const name of baseFirst(study)) {
+      diversity[name] = [];
+      for (const pack of study.sweep.packs) {
+        const r = await ensureDiversity(study, name, pack, {
+          models,
+          force: opts.force,
+          log: (l) => log(`${name} ${pack}: ${l}`),
+        });
+        step(`diversity ${name} ${pack}: ${r.note}`);
+        diversity[name].push(parseDiversityFile(await Deno.readTextFile(r.value.path), r.value.path));
+      }
+    }
+  } finally {
+    await models.dispose();
+  }
+
+  const verdicts = study.models.filter((m) => m.base !== undefined).map((m) =>
+    collapseVerdict(m.name, m.base!, { base: scores[m.base!], tuned: scores[m.name] }, {
+      base: diversity[m.base!],
+      tuned: diversity[m.name],
+    })
+  );
+  for (const v of verdicts) {
+    step(
+      `verdict ${v.model} vs ${v.base}: ${v.collapsed ? "mode collapse detected" : "no collapse detected"} ` +
+        `(less diverse on ${
+          v.lessDiverseShare === null ? "–" : (100 * v.lessDiverseShare).toFixed(0) + "%"
+        } of ` +
+        `${v.diversityPoints} points)`,
+    );
+  }
+
+  // Notebooks, on the same study file, so they reuse every result above.
+  const notebookRows: { name: string; html?: string; ok: boolean; note?: string }[] = [];
+  const notebookFailures: string[] = [];
+  let runNotebooksNow = opts.notebooks ?? "auto";
+  if (runNotebooksNow !== false) {
+    const tools = await probeNotebookTools();
+    if (!notebooksAvailable(tools)) {
+      const why = tools.problems.join("; ");
+      if (runNotebooksNow === true) throw new Error(`cannot execute the notebooks: ${why}`);
+      step(`notebooks: skipped (${why})`);
+      runNotebooksNow = false;
+    }
+  }
+  if (runNotebooksNow !== false) {
+    const paths = listNotebooks(undefined, opts.onlyNotebooks ?? []);
+    const wanted: Record<string, unknown> = {
+      study: studyFile,
+      recompute: false,
+      ...(study.paperDir !== null ? { paperDir: study.paperDir } : {}),
+    };
+    const r = await runNotebooks(paths, {
+      outDir: join(study.resultsDir, "notebooks"),
+      log,
+      paramsFor: async (p) => {
+        const declared = new Set(notebookParameters(await readNotebook(p), p).map((d) => d.name));
+        return Object.fromEntries(Object.entries(wanted).filter(([k]) => declared.has(k)));
+      },
+    });
+    for (const ok of r.results) {
+      notebookRows.push({ name: ok.name, html: ok.html, ok: true, note: `${ok.seconds.toFixed(0)} s` });
+      step(`notebook ${ok.name}: executed in ${ok.seconds.toFixed(1)} s`);
+    }
+    for (const f of r.failures) {
+      notebookRows.push({ name: notebookName(f.source), ok: false, note: f.message.split("\n")[0] });
+      notebookFailures.push(notebookName(f.source));
+      step(`notebook ${notebookName(f.source)}: FAILED: ${f.message.split("\n")[0]}`);
+    }
+  }
+
+  const figuresDir = join(study.resultsDir, "figures");
+  const figures = existsSync(figuresDir)
+    ? readdirSync(figuresDir).filter((f) => f.endsWith(".svg")).sort().map((f) => join(figuresDir, f))
+    : [];
+  const provenance = {
+    toolkit: TOOLKIT_VERSION,
+    runtime: runtimeDescription(),
+    written: new Date().toISOString(),
+  };
+  const summaryFile = join(study.resultsDir, "summary.json");
+  await writeJsonAtomic(summaryFile, {
+    format: "study-summary/1",
+    study: study.name,
+    scores,
+    verdicts,
+    notebooks: notebookRows,
+    steps,
+    provenance,
+  });
+  const reportFile = join(study.resultsDir, "report.html");
+  await writeFileAtomic(
+    reportFile,
+    await renderReport(
+      { study, scores, verdicts, figures, notebooks: notebookRows, steps, provenance },
+      reportFile,
+    ),
+  );
+  log(`report: ${reportFile}`);
+  return { studyFile, summaryFile, reportFile, scores, verdicts, notebookFailures };
+}
