@@ -218,3 +218,44 @@ export function stripAnsi(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
 }
+
+/** Tag: the cell must end with a result (`execute_result`). */
+export const EXPECT_RESULT_TAG = "expect-result";
+
+/** Tag: the cell must output at least one SVG figure (`image/svg+xml`, or `text/html` holding an `<svg>`). */
+export const FIGURE_TAG = "figure";
+
+/** Tag: the cell must print something (a `stream` output). */
+export const EXPECT_STREAM_TAG = "expect-stream";
+
+/** Outputs of a cell that carry an SVG figure. */
+export function outputFigureCount(cell: NotebookCell): number {
+  return (cell.outputs ?? []).filter((o) => {
+    const svg = o.data?.["image/svg+xml"];
+    if (svg !== undefined) return true;
+    const html = o.data?.["text/html"];
+    return isText(html) && /<svg\b/i.test(joinText(html));
+  }).length;
+}
+
+/**
+ * What an executed notebook promised but does not have: cells tagged {@link EXPECT_RESULT_TAG} without a
+ * result, {@link FIGURE_TAG} without a figure, {@link EXPECT_STREAM_TAG} without printed output. Each entry
+ * names the cell (index in `nb`).
+ */
+export function unmetExpectations(nb: Notebook): { cell: number; problem: string }[] {
+  const out: { cell: number; problem: string }[] = [];
+  nb.cells.forEach((c, i) => {
+    const tags = cellTags(c);
+    if (tags.includes(EXPECT_RESULT_TAG) && executeResult(c) === undefined) {
+      out.push({ cell: i, problem: `tagged "${EXPECT_RESULT_TAG}" but has no execute_result` });
+    }
+    if (tags.includes(FIGURE_TAG) && outputFigureCount(c) === 0) {
+      out.push({ cell: i, problem: `tagged "${FIGURE_TAG}" but has no SVG output` });
+    }
+    if (tags.includes(EXPECT_STREAM_TAG) && !(c.outputs ?? []).some((o) => o.output_type === "stream")) {
+      out.push({ cell: i, problem: `tagged "${EXPECT_STREAM_TAG}" but printed nothing` });
+    }
+  });
+  return out;
+}

@@ -9,6 +9,8 @@
  *
  * Any cell error fails the run with a {@link NotebookRunError} naming the notebook, the cell (its index in the
  * source notebook) and the error; the executed notebook, error output included, is still written for inspection.
+ * So does an unmet output expectation: a cell tagged `expect-result` without a result, `figure` without an SVG
+ * output, or `expect-stream` without printed output (see ./ipynb.ts).
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
@@ -23,6 +25,7 @@ import {
   readNotebook,
   serializeNotebook,
   stripAnsi,
+  unmetExpectations,
   writeNotebook,
 } from "./ipynb.ts";
 import { injectParameters } from "./params.ts";
@@ -391,6 +394,16 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
     const e = errs[0];
     throw new NotebookRunError(
       `${source}: cell ${e.cell} has an error output: ${e.output.ename}: ${stripAnsi(e.output.evalue ?? "")}`,
+      source,
+      written,
+    );
+  }
+  const unmet = unmetExpectations(result);
+  if (unmet.length > 0) {
+    throw new NotebookRunError(
+      `${source}: ${
+        unmet.map((u) => `${cellLabel(sourceIndexOf(u.cell))} is ${u.problem}`).join("; ")
+      }\n  executed notebook: ${written}`,
       source,
       written,
     );

@@ -6,13 +6,16 @@ import {
   cellsTagged,
   type Notebook,
   NotebookFormatError,
+  outputFigureCount,
   parseNotebook,
   readNotebook,
   serializeNotebook,
   splitLines,
   stripAnsi,
+  unmetExpectations,
   writeNotebook,
 } from "../../lib/notebooks/ipynb.ts";
+import { topLevelSvgCount } from "../../lib/notebooks/browser.ts";
 import {
   checkParams,
   INJECTED_TAG,
@@ -175,4 +178,29 @@ Deno.test("ipynb: validation names the file and the cell; writing is atomic and 
   assert.deepEqual(listNotebooks(FIXTURES, ["smoke.ipynb"]).length, 1);
   assert.throws(() => listNotebooks(FIXTURES, ["x"]), /no notebook "x" .*available: failing, smoke/);
   assert.deepEqual(listNotebooks(join(dir, "missing")), []);
+});
+
+Deno.test("unmetExpectations and topLevelSvgCount: what the runner and the render check count", () => {
+  const nb = notebook(["1", ["expect-result", "figure"]], ["2", ["expect-stream"]], ["3", []]);
+  nb.cells[0].outputs = [{
+    output_type: "execute_result",
+    data: { "text/plain": "1" },
+    metadata: {},
+    execution_count: 1,
+  }];
+  assert.deepEqual(unmetExpectations(nb), [
+    { cell: 0, problem: 'tagged "figure" but has no SVG output' },
+    { cell: 1, problem: 'tagged "expect-stream" but printed nothing' },
+  ]);
+  nb.cells[0].outputs.push({
+    output_type: "display_data",
+    data: { "text/html": ["<figure><svg>", "</svg></figure>"] },
+  });
+  nb.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "hi\n" }];
+  assert.deepEqual(unmetExpectations(nb), []);
+  assert.equal(outputFigureCount(nb.cells[0]), 1);
+  assert.equal(
+    topLevelSvgCount('<svg a="1"><g><svg/></g><svg></svg></svg><p/><SVG viewBox="0 0 1 1"></SVG><svg/>'),
+    3,
+  );
 });

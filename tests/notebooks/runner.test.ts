@@ -18,7 +18,8 @@ import {
 } from "../../lib/notebooks/ipynb.ts";
 import { INJECTED_TAG } from "../../lib/notebooks/params.ts";
 import { NotebookRunError, runNotebook } from "../../lib/notebooks/runner.ts";
-import { BROWSER_SKIP_NOTE, chromium, FIXTURES, notebookTest, SCREENSHOTS, TOOLS } from "./tools.ts";
+import { checkRendered, dumpDom } from "../../lib/notebooks/browser.ts";
+import { BROWSER_SKIP_NOTE, FIXTURES, notebookTest, SCREENSHOTS, TOOLS } from "./tools.ts";
 
 const SMOKE = join(FIXTURES, "smoke.ipynb");
 const FAILING = join(FIXTURES, "failing.ipynb");
@@ -65,7 +66,7 @@ notebookTest(
             `cell ${i} (${nb.cells[i].id}) has its execute_result`,
           );
         }
-        for (const i of cellsTagged(nb, "expect-svg")) {
+        for (const i of cellsTagged(nb, "figure")) {
           assert.match(
             outputText(nb.cells[i], "image/svg+xml"),
             /^<svg[\s\S]*<\/svg>\s*$/,
@@ -92,8 +93,7 @@ notebookTest(
       name: "HTML renders in headless Chromium: screenshot kept, figures in the page" + BROWSER_SKIP_NOTE,
       ignore: TOOLS.chromium === undefined || lastHtml === undefined,
       fn: async () => {
-        const url = `file://${lastHtml}`;
-        const dom = await chromium(["--dump-dom", url]);
+        const dom = await dumpDom(lastHtml!);
         const plot = /<svg[^>]*aria-label="smoke-figure"[\s\S]*?<\/svg>/.exec(dom);
         assert.ok(plot !== null, "the Plot figure is in the page");
         assert.equal(
@@ -105,16 +105,14 @@ notebookTest(
         assert.ok(bars !== null, "the Deno.jupyter.svg figure is in the page");
         assert.equal(bars[0].match(/<rect/g)?.length, 3, "with its 3 bars");
         assert.ok(dom.includes("printed bonjour 7 times"), "printed output in the page");
-        await Deno.mkdir(SCREENSHOTS, { recursive: true });
         const png = join(SCREENSHOTS, "smoke.png");
-        await Deno.remove(png).catch(() => {});
-        await chromium([`--screenshot=${png}`, "--window-size=1280,2000", url]);
-        const bytes = await Deno.readFile(png);
-        assert.deepEqual(
-          [...bytes.subarray(0, 8)],
-          [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-          "a PNG",
+        const check = await checkRendered(
+          lastHtml!,
+          await readNotebook(join(lastHtml!, "..", "smoke.ipynb")),
+          png,
         );
+        assert.deepEqual([check.figures, check.svgInPage], [2, 2]);
+        const bytes = await Deno.readFile(png);
         assert.ok(bytes.length > 20_000, `a real page, not a blank one (${bytes.length} bytes)`);
         await Deno.remove(join(lastHtml!, ".."), { recursive: true });
       },
@@ -174,6 +172,32 @@ notebookTest(
     assert.equal((nb.metadata.mode_collapse as { status: string }).status, "failed");
     assert.ok(!existsSync(join(outDir, "failing.html")), "no HTML for a failed run");
     await Deno.remove(outDir, { recursive: true });
+  },
+);
+
+notebookTest(
+  "runner: a cell tagged figure or expect-result that lacks that output fails the run, naming the cell",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "nb-expect-" });
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        newCodeCell("let n = 1;", ["parameters"]),
+        newCodeCell("n + 1", ["figure"]),
+        newCodeCell("void n;", ["expect-result"]),
+      ],
+    };
+    await writeNotebook(join(dir, "expect.ipynb"), nb);
+    await assert.rejects(
+      runNotebook(join(dir, "expect.ipynb"), { outDir: dir, params: { n: 2 }, log: () => {} }),
+      (e: Error) =>
+        e instanceof NotebookRunError &&
+        /expect\.ipynb: cell 1 is tagged "figure" but has no SVG output; cell 2 is tagged "expect-result" but has no execute_result/
+          .test(e.message),
+    );
+    await Deno.remove(dir, { recursive: true });
   },
 );
 

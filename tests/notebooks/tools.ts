@@ -33,32 +33,3 @@ export const SCREENSHOTS: string = join(PROJECT_ROOT, "results", "notebooks", "s
 export function notebookTest(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
   Deno.test({ name: name + NOTEBOOK_SKIP_NOTE, ignore: !notebooksAvailable(TOOLS), fn });
 }
-
-/** Headless Chromium flags that work on these machines (TOOLCHAIN.md). */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-/** Runs Chromium with the flags above plus `args`; returns stdout. */
-export async function chromium(args: string[], timeoutMs = 60_000): Promise<string> {
-  if (TOOLS.chromium === undefined) throw new Error("chromium not available");
-  const userData = await Deno.makeTempDir({ prefix: "nb-chromium-" });
-  try {
-    const out = await new Deno.Command(TOOLS.chromium, {
-      args: [...CHROMIUM_FLAGS, `--user-data-dir=${userData}`, ...args],
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(timeoutMs),
-    }).output();
-    if (!out.success) throw new Error(`chromium exited with ${out.code}`);
-    return new TextDecoder().decode(out.stdout);
-  } finally {
-    await Deno.remove(userData, { recursive: true }).catch(() => {});
-  }
-}
