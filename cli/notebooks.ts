@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import type { Command } from "./analyse.ts";
 import { readNotebook } from "../lib/notebooks/ipynb.ts";
 import {
@@ -20,9 +20,11 @@ import {
   DEFAULT_OUT_DIR,
   listNotebooks,
   notebookName,
+  NotebookRunError,
   NOTEBOOKS_DIR,
   runNotebooks,
 } from "../lib/notebooks/runner.ts";
+import { checkRendered } from "../lib/notebooks/browser.ts";
 import { notebooksAvailable, probeNotebookTools } from "../lib/setup/jupyter.ts";
 import { RECOMPUTE_ENV } from "../lib/cache/result_cache.ts";
 
@@ -38,6 +40,8 @@ options:
   --dir DIR           notebooks folder (default notebooks/)
   --recompute         ignore cached results (sets ${RECOMPUTE_ENV}=1 for the kernel)
   --no-html           skip the HTML export
+  --screenshots       render each HTML export in headless Chromium: <out>/screenshots/<name>.png, and fail
+                      when a figure of the notebook is missing from the page
   --timeout S         limit per cell in seconds (default 1800; 0 = none)
   --grace-ms MS       quiet time after a cell's idle to collect late outputs (default ${DEFAULT_GRACE_MS})
   --fail-fast         stop at the first failing notebook
@@ -59,6 +63,7 @@ export const command: Command = {
           dir: { type: "string" },
           recompute: { type: "boolean" },
           "no-html": { type: "boolean" },
+          screenshots: { type: "boolean" },
           timeout: { type: "string" },
           "grace-ms": { type: "string" },
           "fail-fast": { type: "boolean" },
@@ -143,6 +148,27 @@ export const command: Command = {
       env: args.recompute ? { [RECOMPUTE_ENV]: "1" } : undefined,
       paramsFor: (p) => params.get(p) ?? {},
     });
+    if (args.screenshots && !args["no-html"]) {
+      for (const r of results.splice(0)) {
+        const png = join(args.out ?? DEFAULT_OUT_DIR, "screenshots", `${r.name}.png`);
+        try {
+          const check = await checkRendered(r.html!, await readNotebook(r.executed), png);
+          console.error(
+            `notebooks: ${r.name}: rendered, ${check.svgInPage} SVG in the page for ${check.figures} figure(s) → ${png}`,
+          );
+          results.push(r);
+        } catch (e) {
+          failures.push(
+            new NotebookRunError(
+              `${r.source}: render check failed: ${(e as Error).message}`,
+              r.source,
+              r.executed,
+            ),
+          );
+          console.error(`notebooks: ${r.name}: FAILED render check: ${(e as Error).message}`);
+        }
+      }
+    }
     const late = results.reduce((a, r) => a + r.lateOutputs, 0);
     console.error(
       `notebooks: ${results.length} ok, ${failures.length} failed` +
