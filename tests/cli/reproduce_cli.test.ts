@@ -1,0 +1,81 @@
+/**
+ * `deno task reproduce` on the embedded default at CI size (notebooks are executed by
+ * tests/notebooks/all_notebooks.test.ts): the injected collapse is detected, the report is written, a rerun reuses
+ * every step, a removed result is recomputed identically, and a bad study file is named.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { embeddedStudy } from "../../lib/study/config.ts";
+
+const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
+
+async function reproduce(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "reproduce", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("reproduce: the embedded default detects the injected collapse; reruns reuse; removed files are remade", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /tiny-collapsed vs tiny-base: MODE COLLAPSE DETECTED/);
+    const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
+    const [v] = summary.verdicts;
+    assert.equal(v.collapsed, true);
+    assert.ok(v.lessDiverseShare > 0.5 && v.diversityPoints > 10);
+    const { "tiny-base": base, "tiny-collapsed": tuned } = summary.scores;
+    assert.ok(tuned.mean_entropy < base.mean_entropy && tuned.mean_confidence > base.mean_confidence);
+    assert.ok(tuned.kl_from_base > 0 && base.kl_from_base === null);
+    assert.equal(base.documents, 2);
+    const report = await Deno.readTextFile(join(dir, "report.html"));
+    assert.match(report, /tiny-collapsed vs tiny-base: mode collapse detected/);
+    const study = JSON.parse(await Deno.readTextFile(join(dir, "study.json")));
+    assert.equal(study.format, "study/1");
+
+    const completions = join(dir, "completions", "tiny-base", "factual.json");
+    const before = JSON.parse(await Deno.readTextFile(completions));
+    const again = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(
+      (again.stderr.match(/: reused cached/g) ?? []).length,
+      2 + 6,
+      "2 scores and 6 diversity results reused",
+    );
+
+    await Deno.remove(completions);
+    const third = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(
+      third.stderr,
+      /diversity tiny-base factual: recomputed .*missing or changed|diversity tiny-base factual: computed/,
+    );
+    const after = JSON.parse(await Deno.readTextFile(completions));
+    assert.deepEqual(after.cells, before.cells, "the same seeds give the same samples");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("reproduce: a study file with an unknown base model is refused with the file and field", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const s = embeddedStudy("ci", dir);
+    s.models[1].base = "no-such-model";
+    const path = join(dir, "study.json");
+    await Deno.writeTextFile(path, JSON.stringify(s));
+    const r = await reproduce("--study", path, "--no-notebooks");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`${path.replaceAll("/", "\\/")}: models\\[1\\]\\.base: "no-such-model" is not a model`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
