@@ -12,9 +12,11 @@ import { embeddedStudy, readStudy } from "../lib/study/config.ts";
 import { runStudy } from "../lib/study/run.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { existsSync } from "node:fs";
+import { checkPaperDir, fetchPaperFiles, PAPER_COMMIT, PAPER_REPOSITORY } from "../lib/data/paper_files.ts";
 
 const USAGE = `usage: deno task reproduce [--study <study.json>] [--size default|ci] [--results <dir>]
   [--paper-dir <dir>]     the paper's result files (default: ../shared/paper when present)
+  [--fetch-paper <dir>]   download the paper's result files into <dir> (online; each sha256 verified), use them
   [--no-notebooks]        skip executing the notebooks (default: execute them when Jupyter is set up)
   [--only <names>]        execute only these notebooks (comma list)
   [--recompute]           recompute every step instead of reusing valid results`;
@@ -31,6 +33,7 @@ export const command: Command = {
         size: { type: "string", default: "default" },
         results: { type: "string" },
         "paper-dir": { type: "string" },
+        "fetch-paper": { type: "string" },
         "no-notebooks": { type: "boolean", default: false },
         only: { type: "string" },
         recompute: { type: "boolean", default: false },
@@ -47,10 +50,25 @@ export const command: Command = {
     }
     const study = values.study ? readStudy(values.study) : embeddedStudy(values.size);
     if (values.results) study.resultsDir = resolve(values.results);
+    if (values["fetch-paper"]) {
+      console.error(
+        `reproduce: fetching the paper's files (${PAPER_REPOSITORY}@${PAPER_COMMIT.slice(0, 7)})`,
+      );
+      await fetchPaperFiles(values["fetch-paper"], { log: (l) => console.error(`reproduce: ${l}`) });
+    }
     const shared = findSharedDir();
-    const paperDir = values["paper-dir"] ?? (shared !== undefined ? `${shared}/paper` : undefined);
+    const paperDir = values["fetch-paper"] ?? values["paper-dir"] ??
+      (shared !== undefined ? `${shared}/paper` : undefined);
     if (paperDir !== undefined) {
       if (!existsSync(paperDir)) throw new Error(`--paper-dir ${paperDir} does not exist`);
+      const check = await checkPaperDir(paperDir);
+      if (check.corrupt.length > 0) {
+        throw new Error(`${paperDir}: files with a wrong sha256:\n  ${check.corrupt.join("\n  ")}`);
+      }
+      console.error(
+        `reproduce: the paper's files in ${paperDir}: ${check.ok.length} verified` +
+          (check.missing.length > 0 ? `, ${check.missing.length} missing` : ""),
+      );
       study.paperDir = resolve(paperDir);
     }
     console.error(`reproduce: ${study.name} → ${study.resultsDir}`);
