@@ -47,7 +47,7 @@ notebookTest(
         assert.equal(result.executed, join(outDir, "smoke.ipynb"));
         assert.ok(result.html !== undefined && existsSync(result.html), "HTML written");
         assert.ok(
-          lines.some((l) => /cell 2 \(3\/6\) ok/.test(l)),
+          lines.some((l) => /cell 2 \(3\/7\) ok/.test(l)),
           `per-cell progress lines:\n${lines.join("\n")}`,
         );
 
@@ -82,6 +82,16 @@ notebookTest(
           greeting: "bonjour",
           count: 7,
         });
+        // The result cache across kernel sessions: the same key is reused from the second run on.
+        const cacheCell = nb.cells.findIndex((c) => c.id === "cache");
+        const said = outputText(nb.cells[cacheCell]);
+        assert.match(
+          said,
+          run === 1
+            ? /^(reused cached|computed \(no cached result\)) "smoke sum"/
+            : /^reused cached "smoke sum"/,
+        );
+        assert.match(said, /\n6$/, "the cached value");
         late.push(result.lateOutputs);
         if (run === runs) lastHtml = result.html;
         else await Deno.remove(outDir, { recursive: true });
