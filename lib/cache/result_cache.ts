@@ -220,6 +220,13 @@ export class FileHasher {
 /** The default hasher, with its memo in `results/cache/file-hashes.json`. */
 export const defaultHasher: FileHasher = new FileHasher(join(CACHE_DIR, "file-hashes.json"));
 
+/** Content sha256 of a file or folder with the default hasher (memo kept), e.g. to show a data set's hash. */
+export async function contentHash(path: string, hasher: FileHasher = defaultHasher): Promise<string> {
+  const h = await hasher.hashPath(path);
+  await hasher.save();
+  return h;
+}
+
 /** What determines a result. */
 export interface KeyParts {
   /** A short name of the computation, shown in reports ("score tiny-base"); part of the key. */

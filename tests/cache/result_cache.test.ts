@@ -8,6 +8,7 @@ import {
   cached,
   cachePath,
   canonicalJson,
+  contentHash,
   describeCached,
   FileHasher,
   forget,
@@ -59,6 +60,7 @@ Deno.test("keyOf: same inputs same key; key order irrelevant; params, file conte
   assert.equal((await keyOf({ ...base, params: { stride: 512, windows: 8 } })).key, k1.key, "key order");
   assert.equal(k1.material.version, TOOLKIT_VERSION);
   assert.deepEqual(k1.material.files, { model: sha256Text("model weights v1") });
+  assert.equal(await contentHash(a, hasher), sha256Text("model weights v1"));
   assert.notEqual((await keyOf({ ...base, params: { windows: 9, stride: 512 } })).key, k1.key, "params");
   assert.notEqual((await keyOf({ ...base, version: "9.9.9" })).key, k1.key, "version");
   assert.notEqual((await keyOf({ ...base, label: "other" })).key, k1.key, "label");
