@@ -1,0 +1,95 @@
+/**
+ * The qualitative look at mode collapse for one prompt (the paper's Mode_Collapse notebooks, SEED.md §6.4–6.5):
+ * every model's top-k next tokens, and a greedy and a sampled generation of each, rendered as one HTML block of
+ * generations coloured by token probability with a single legend.
+ * @module
+ */
+import type { CausalLM } from "../models/load.ts";
+import type { Tokenizer } from "../models/tokenizer.ts";
+import {
+  type NextTokenProb,
+  scoredGeneration,
+  type ScoredToken,
+  topKNextTokens,
+} from "../sampling/next_token.ts";
+import { escapeMarkup } from "../figures/escape.ts";
+import { probabilityLegendHtml, tokenProbabilityHtml } from "../figures/token_colours.ts";
+
+/** One model's view of a prompt. */
+export interface ModelLook {
+  model: string;
+  /** The top-k next tokens after the prompt (temperature 1). */
+  topK: NextTokenProb[];
+  /** Greedy continuation with each token's probability. */
+  greedy: ScoredToken[];
+  /** Sampled continuation (seeded) with each token's probability at temperature 1. */
+  sampled: ScoredToken[];
+}
+
+/** Options of {@link lookAtPrompt}. */
+export interface LookOptions {
+  /** Top-k tokens per model. */
+  k: number;
+  /** Tokens per generation (default 40). */
+  maxNewTokens?: number;
+  /** Temperature of the sampled generation (default 1). */
+  temperature?: number;
+  /** Seed of the sampled generation (default 0). */
+  seed?: number;
+}
+
+/** Top-k, greedy and sampled generation of one model after `prompt`. */
+export async function lookAtPrompt(
+  model: string,
+  loaded: { model: CausalLM; tokenizer: Tokenizer },
+  prompt: string,
+  options: LookOptions,
+): Promise<ModelLook> {
+  const { model: lm, tokenizer } = loaded;
+  const topK = await topKNextTokens(lm, tokenizer, prompt, options.k);
+  const maxNewTokens = options.maxNewTokens ?? 40;
+  const greedy = await scoredGeneration(lm, tokenizer, prompt, { maxNewTokens, temperature: 0 });
+  const sampled = await scoredGeneration(lm, tokenizer, prompt, {
+    maxNewTokens,
+    temperature: options.temperature ?? 1,
+    seed: options.seed ?? 0,
+  });
+  return { model, topK, greedy, sampled };
+}
+
+/** Mean probability of a generation's tokens (NaN when empty). */
+function meanProb(tokens: readonly ScoredToken[]): number {
+  return tokens.length ? tokens.reduce((a, t) => a + Math.exp(t.logprob), 0) / tokens.length : NaN;
+}
+
+/**
+ * One HTML block for a prompt: the prompt, then per model its greedy and sampled generation coloured by token
+ * probability (prompt shown uncoloured before each), with the mean token probability in each title, and one
+ * legend at the end.
+ */
+export function generationsHtml(
+  prompt: string,
+  looks: readonly ModelLook[],
+  options: { temperature?: number; seed?: number } = {},
+): string {
+  const t = options.temperature ?? 1, seed = options.seed ?? 0;
+  const rows = looks.map((l) => {
+    const g = tokenProbabilityHtml(l.greedy, {
+      title: `${l.model} — greedy (mean token p = ${meanProb(l.greedy).toFixed(3)})`,
+      prefix: prompt,
+      legend: false,
+    }).html;
+    const s = tokenProbabilityHtml(l.sampled, {
+      title: `${l.model} — sampled, T = ${t}, seed ${seed} (mean token p = ${
+        meanProb(l.sampled).toFixed(3)
+      })`,
+      prefix: prompt,
+      legend: false,
+    }).html;
+    return `<tr><td style="vertical-align:top;padding:4px 8px;max-width:480px">${g}</td>` +
+      `<td style="vertical-align:top;padding:4px 8px;max-width:480px">${s}</td></tr>`;
+  }).join("\n");
+  return `<div class="qualitative"><div><b>prompt:</b> <code>${escapeMarkup(prompt)}</code></div>` +
+    `<table><thead><tr><th>greedy</th><th>sampled</th></tr></thead><tbody>\n${rows}\n</tbody></table>` +
+    `${probabilityLegendHtml()}</div>`;
+}
