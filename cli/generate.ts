@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import type { Command } from "./analyse.ts";
+import { loadOptionsFrom, MODEL_LOAD_ARGS } from "./model_options.ts";
 import { formatSeconds } from "./progress.ts";
 import { loadCausalLM } from "../lib/models/load.ts";
 import { findPreset } from "../lib/models/presets.ts";
@@ -97,9 +98,7 @@ export const command: Command = {
         npy: { type: "string" },
         out: { type: "string" },
         resume: { type: "boolean", default: false },
-        dtype: { type: "string" },
-        device: { type: "string", default: "cpu" },
-        "allow-remote": { type: "boolean", default: false },
+        ...MODEL_LOAD_ARGS,
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -136,11 +135,7 @@ export const command: Command = {
     const packs: PromptPack[] = [];
     for (const name of packNames) packs.push(await loadPromptPack(name));
 
-    const loadOptions = {
-      dtype: values.dtype as "fp32" | "fp16" | "q8" | undefined,
-      device: values.device as "cpu" | "cuda" | "webgpu",
-      allowRemote: values["allow-remote"],
-    };
+    const loadOptions = loadOptionsFrom(values);
     console.error(`generate: loading ${values.model}`);
     const model = await loadCausalLM(values.model, loadOptions);
     try {

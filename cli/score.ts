@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command } from "./analyse.ts";
+import { loadOptionsFrom, MODEL_LOAD_ARGS } from "./model_options.ts";
 import { formatSeconds } from "./progress.ts";
 import { readDocIndexFile } from "../lib/data/corpus.ts";
 import { runScoreJob } from "../lib/scoring/score_job.ts";
@@ -40,9 +41,7 @@ export const command: Command = {
         "checkpoint-every": { type: "string", default: "50" },
         resume: { type: "boolean", default: false },
         strict: { type: "boolean", default: false },
-        dtype: { type: "string" },
-        device: { type: "string", default: "cpu" },
-        "allow-remote": { type: "boolean", default: false },
+        ...MODEL_LOAD_ARGS,
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -71,11 +70,7 @@ export const command: Command = {
     const maxDocs = int("max-docs", values["max-docs"], 0);
     const every = int("checkpoint-every", values["checkpoint-every"], 1)!;
     const docIndices = values["doc-indices"] ? await readDocIndexFile(values["doc-indices"]) : undefined;
-    const loadOptions = {
-      dtype: values.dtype as "fp32" | "fp16" | "q8" | undefined,
-      device: values.device as "cpu" | "cuda" | "webgpu",
-      allowRemote: values["allow-remote"],
-    };
+    const loadOptions = loadOptionsFrom(values);
 
     const controller = new AbortController();
     const onSignal = () => {

@@ -4,21 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { completionsFromPaperNpy, writeCompletionsJson } from "../../lib/io/completions_format.ts";
 import { writePaperCompletions } from "../../lib/data/paper.ts";
 import { parseDiversityFile } from "../../lib/io/diversity_format.ts";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";
-
-async function analyse(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(PROJECT_ROOT, "cli", "analyse.ts"), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { analyse } from "../helpers/cli.ts";
 
 /** 2 temperatures × 3 prompts; prompt 1 at T0 has one sample, prompt 2 at T1 has none. */
 function smallCells(): string[][][] {

@@ -9,21 +9,10 @@ import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { loadCompletions, parseCompletionsJson } from "../../lib/io/completions_format.ts";
 import { journalPathFor } from "../../lib/io/completions_journal.ts";
 import { applyTemplate, getTemplate, loadPromptPack, loadTemplates } from "../../lib/data/prompts.ts";
+import { analyse, analyseCommand as command } from "../helpers/cli.ts";
 
 const MODEL = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox", "base");
-const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
 
-function command(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-async function analyse(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await command(args).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
 const read = async (path: string) => parseCompletionsJson(await Deno.readTextFile(path), path);
 
 Deno.test("generate: the three paper packs end to end, read by analyse diversity without conversion", async () => {

@@ -5,19 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
+import { analyse } from "../helpers/cli.ts";
 
-const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
-
-async function reproduce(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "reproduce", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const reproduce = (...args: string[]) => analyse("reproduce", ...args);
 
 Deno.test("reproduce: the embedded default detects the injected collapse; reruns reuse; removed files are remade", async () => {
   const dir = await Deno.makeTempDir();

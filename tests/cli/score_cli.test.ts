@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { zstdCompressSync } from "node:zlib";
+import { analyse, analyseCommand as command } from "../helpers/cli.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
 const CORPUS = join(PROJECT_ROOT, "tests", "fixtures", "tiny-corpus", "corpus.jsonl");
-const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
 
 interface RefCorpus {
   tokens: number;
@@ -29,18 +29,6 @@ interface RefCorpus {
 type RefDoc = { index: number; n_tokens: number; base: { logprob: number[]; entropy: number[] } };
 type Ref = { corpus: Record<string, RefCorpus>; settings: { vocab_size: number }; documents: RefDoc[] };
 const reference = (): Ref => JSON.parse(Deno.readTextFileSync(join(FIXTURE, "reference.json")));
-
-function command(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-async function analyse(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await command(args).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
 
 function close(actual: number, expected: number, what: string, rel = 1e-4): void {
   assert.ok(

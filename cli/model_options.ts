@@ -1,0 +1,29 @@
+/** The model-loading options every model command takes (`--dtype`, `--device`, `--allow-remote`). @module */
+import type { CausalLMDevice, CausalLMDtype } from "../lib/models/load.ts";
+
+/** `parseArgs` option specs of the model-loading flags. */
+export const MODEL_LOAD_ARGS = {
+  dtype: { type: "string" },
+  device: { type: "string", default: "cpu" },
+  "allow-remote": { type: "boolean", default: false },
+} as const;
+
+/** Loader options from parsed flags; an unknown dtype or device is an error naming the flag. */
+export function loadOptionsFrom(values: { dtype?: string; device?: string; "allow-remote"?: boolean }): {
+  dtype?: CausalLMDtype;
+  device: CausalLMDevice;
+  allowRemote: boolean;
+} {
+  if (values.dtype !== undefined && !["fp32", "fp16", "q8"].includes(values.dtype)) {
+    throw new Error(`--dtype must be fp32, fp16 or q8, got "${values.dtype}"`);
+  }
+  const device = values.device ?? "cpu";
+  if (!["cpu", "cuda", "webgpu"].includes(device)) {
+    throw new Error(`--device must be cpu, cuda or webgpu, got "${device}"`);
+  }
+  return {
+    ...(values.dtype !== undefined ? { dtype: values.dtype as CausalLMDtype } : {}),
+    device: device as CausalLMDevice,
+    allowRemote: values["allow-remote"] ?? false,
+  };
+}
