@@ -614,3 +614,32 @@ export function gridRecords(
   }
   return rows;
 }
+
+/**
+ * Is `model` less diverse on pack `a` than on pack `b`? {@link lessDiverseShare} over (metric, temperature)
+ * points, with prompt i of `a` against prompt i of `b` at the same temperature (means over prompts).
+ */
+export function lessDiverseAcrossPacks(
+  series: readonly DiversitySeries[],
+  model: string,
+  a: string,
+  b: string,
+  metrics: readonly string[],
+  direction: (key: string) => Direction | undefined = metricDirection,
+): LessDiverseShare {
+  const tag = `${model} @ ${a}`;
+  const view = series.flatMap((s) =>
+    s.model !== model
+      ? []
+      : s.promptSet === a
+      ? [{ ...s, model: tag, promptSet: b }]
+      : s.promptSet === b
+      ? [s]
+      : []
+  );
+  return {
+    ...lessDiverseShare(view, tag, model, [b], metrics, direction),
+    tuned: `${model} (${a})`,
+    base: `${model} (${b})`,
+  };
+}
