@@ -200,6 +200,11 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
   if (buf !== "") yield buf;
 }
 
+/** The first non-blank line of a cell's source, trimmed. */
+function firstLine(source: string): string {
+  return source.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+}
+
 /** "cell 3" (index in the source notebook) or "injected parameters cell". */
 function cellLabel(sourceIndex: number | "injected"): string {
   return typeof sourceIndex === "number" ? `cell ${sourceIndex}` : "injected parameters cell";
@@ -269,9 +274,9 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
   log(`notebooks: ${name}: running ${codeIndexes.length} code cells in ${cwd}${paramNote}`);
   opts.onEvent?.({ kind: "start", notebook: name, codeCells: codeIndexes.length });
 
-  let status: Deno.CommandStatus;
+  let proc: Deno.ChildProcess;
   try {
-    const proc = new Deno.Command(opts.python ?? SYSTEM_PYTHON, {
+    proc = new Deno.Command(opts.python ?? SYSTEM_PYTHON, {
       args,
       cwd,
       env: { ...jupyterEnv(), ...(opts.env ?? {}) },
@@ -279,6 +284,17 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+  } catch (e) {
+    await Deno.remove(input).catch(() => {});
+    throw new NotebookRunError(
+      `${source}: cannot start ${opts.python ?? SYSTEM_PYTHON}: ${
+        (e as Error).message
+      } (run: deno task setup)`,
+      source,
+    );
+  }
+  let status: Deno.CommandStatus;
+  try {
     const readErr = (async () => {
       for await (const line of lines(proc.stderr)) {
         stderrTail.push(line);
@@ -290,7 +306,13 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
         log(`notebooks: ${name}: kernel: ${line}`);
         continue;
       }
-      const e = JSON.parse(line.slice("@@nbrun ".length)) as DriverEvent;
+      let e: DriverEvent;
+      try {
+        e = JSON.parse(line.slice("@@nbrun ".length)) as DriverEvent;
+      } catch {
+        log(`notebooks: ${name}: unreadable driver event: ${line}`);
+        continue;
+      }
       const index = e.index as number;
       if (e.event === "cell_done") {
         const report: CellReport = {
@@ -313,10 +335,7 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
         failed = {
           index,
           sourceIndex: sourceIndexOf(index),
-          excerpt: cellSource(injected.notebook.cells[index]).split("\n").find((l) =>
-            l.trim() !== ""
-          )?.trim() ??
-            "",
+          excerpt: firstLine(cellSource(injected.notebook.cells[index])),
           ename: String(e.ename ?? ""),
           evalue: String(e.evalue ?? ""),
           traceback: (e.traceback as string[] | undefined) ?? [],
@@ -328,16 +347,9 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
     }
     status = await proc.status;
     await readErr;
-  } catch (e) {
+  } finally {
     await Deno.remove(input).catch(() => {});
-    throw new NotebookRunError(
-      `${source}: cannot start ${opts.python ?? SYSTEM_PYTHON}: ${
-        (e as Error).message
-      } (run: deno task setup)`,
-      source,
-    );
   }
-  await Deno.remove(input).catch(() => {});
 
   // The executed notebook, even a failed one, is kept for inspection.
   let written: string | undefined;

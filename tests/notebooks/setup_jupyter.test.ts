@@ -57,3 +57,20 @@ notebookTest(
     assert.equal(r.status.chromium, TOOLS.chromium);
   },
 );
+
+Deno.test("runner without a usable Python: a NotebookRunError that says to run set-up, and no stray files", async () => {
+  const { NotebookRunError, runNotebook } = await import("../../lib/notebooks/runner.ts");
+  const outDir = await Deno.makeTempDir({ prefix: "nb-nopython-" });
+  await assert.rejects(
+    runNotebook(join(PROJECT_ROOT, "tests", "fixtures", "notebooks", "smoke.ipynb"), {
+      outDir,
+      python: "/nonexistent/python3",
+      log: () => {},
+    }),
+    (e: Error) =>
+      e instanceof NotebookRunError &&
+      /cannot start \/nonexistent\/python3: .*run: deno task setup/.test(e.message),
+  );
+  assert.deepEqual([...Deno.readDirSync(outDir)], []);
+  await Deno.remove(outDir, { recursive: true });
+});
