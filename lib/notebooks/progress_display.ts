@@ -29,9 +29,14 @@ export interface ProgressDisplayOptions {
   now?: () => number;
 }
 
-/** `Deno.jupyter` when running inside the Deno Jupyter kernel, else undefined. */
+/** `Deno.jupyter` when running inside the Deno Jupyter kernel, else undefined (elsewhere reading it throws). */
 export function kernelJupyter(): JupyterProgressApi | undefined {
-  const j = (Deno as unknown as { jupyter?: Partial<JupyterProgressApi> }).jupyter;
+  let j: Partial<JupyterProgressApi> | undefined;
+  try {
+    j = (Deno as unknown as { jupyter?: Partial<JupyterProgressApi> }).jupyter;
+  } catch {
+    return undefined; // outside `deno jupyter` the getter throws
+  }
   return j && typeof j.display === "function" && typeof j.broadcast === "function"
     ? j as JupyterProgressApi
     : undefined;
