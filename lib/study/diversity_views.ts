@@ -17,6 +17,7 @@ import {
 } from "../figures/diversity_data.ts";
 import { type DiversityGridData, diversityGridData } from "../figures/diversity_grid.ts";
 import { escapeMarkup } from "../figures/escape.ts";
+import { saveFigure } from "../figures/export.ts";
 import { type Figure, makeFigure } from "../figures/figure.ts";
 import type { ModelRole as FigureRole } from "../figures/style.ts";
 import { METRICS } from "../metrics/registry.ts";
@@ -367,11 +368,12 @@ export interface PaperDirChoice {
 }
 
 /**
- * The paper's files: `param` when given (relative to the working folder; an error if it does not exist), else
+ * The paper's files: none when `param` is "none"; `param` when given (relative to the working folder; an error if it does not exist), else
  * the study's `paperDir`, else `$MODE_COLLAPSE_SHARED/paper`, else `shared/paper` beside the project (from
  * `notebooks/`: `../../shared/paper`); undefined when none exists.
  */
 export function resolvePaperDir(param: string, study?: StudyConfig): PaperDirChoice {
+  if (param === "none") return { dir: undefined, how: 'skipped on request (paperDir = "none")' };
   if (param !== "") {
     const dir = resolve(param);
     if (!existsSync(dir)) throw new Error(`paperDir ${param} (${dir}) does not exist`);
@@ -642,4 +644,15 @@ export function lessDiverseAcrossPacks(
     tuned: `${model} (${a})`,
     base: `${model} (${b})`,
   };
+}
+
+/** Saves a figure as SVG and PNG unless it is a {@link skippedFigure} placeholder; returns the SVG path or null. */
+export async function saveDrawn(
+  figure: { svg: string; data: unknown },
+  name: string,
+  dir: string,
+): Promise<string | null> {
+  const d = figure.data as Record<string, unknown> | null;
+  if (d !== null && typeof d === "object" && "skipped" in d) return null;
+  return (await saveFigure(figure, name, dir)).svgPath;
 }
