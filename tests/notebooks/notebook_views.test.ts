@@ -1,5 +1,6 @@
-// The notebooks' view helpers: next-token summary (order, roles, headline table, collapse verdict) and the
-// completions browser (summary records, cell choice, cell HTML). No models or Jupyter needed.
+// The notebooks' view helpers: next-token summary (order, roles, headline table, collapse verdict), the
+// completions browser (summary records, cell choice, cell HTML) and the sampling-entropy figure. No models or
+// Jupyter needed.
 import assert from "node:assert/strict";
 import { embeddedStudy, type StudyConfig } from "../../lib/study/config.ts";
 import type { ScoreHeadline } from "../../lib/study/steps.ts";
@@ -18,6 +19,10 @@ import {
   sweepSummaryRecords,
 } from "../../lib/notebooks/completions_browser.ts";
 import type { CompletionsDoc } from "../../lib/io/completions_format.ts";
+import {
+  sampledEntropyByTemperature,
+  sampledEntropyFigure,
+} from "../../lib/notebooks/sweep_entropy_figure.ts";
 
 function headline(over: Partial<ScoreHeadline>): ScoreHeadline {
   return {
@@ -178,4 +183,21 @@ Deno.test("completions browser: cell choice, model input and cell HTML", () => {
   });
   assert.match(empty, /&lt;b&gt;\?&lt;\/b&gt;/);
   assert.match(empty, /no samples/);
+});
+
+Deno.test("sweep entropy figure: per-temperature means over prompts with ±2 SE, one panel per pack", () => {
+  const d = doc();
+  const pts = sampledEntropyByTemperature(d);
+  // T=0.5: prompt 0 mean (1+3+2+2)/4 = 2, prompt 1 mean 0 → mean 1, population sd 1, 2·SE = 2/√2
+  assert.equal(pts[0].mean, 1);
+  assert.equal(pts[0].prompts, 2);
+  assert.ok(Math.abs(pts[0].twoSe - Math.SQRT2) < 1e-12);
+  assert.deepEqual(pts[1], { temperature: 1, mean: 4, twoSe: 0, prompts: 1 });
+  const fig = sampledEntropyFigure([
+    { model: "m", pack: "factual", doc: d },
+    { model: "m-sft", pack: "factual", doc: d },
+  ]);
+  assert.deepEqual(fig.data.packs, ["factual"]);
+  assert.equal(fig.data.lines.length, 2);
+  assert.match(fig.svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
 });
