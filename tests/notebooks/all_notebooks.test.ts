@@ -1,23 +1,65 @@
-// Every notebook in notebooks/ executes headlessly with its default parameters (the embedded default), with no
-// error output and every tagged expectation met (`expect-result`, `figure`, `expect-stream`), and its HTML
-// export renders in headless Chromium with all its figures; the executed notebooks, their HTML and one
-// screenshot per notebook are kept in results/notebooks/ (CI artefacts).
+// Every notebook in notebooks/ executed headlessly through the runner (`deno task notebooks --param
+// study=<file>`) on the embedded default study at CI size, its study results in a temporary folder: no error
+// outputs, every cell tagged `figure` produced a figure (the expected minimum comes from the notebook's own
+// tags; the runner also checks `expect-result` / `expect-stream`), the HTML export exists, and headless
+// Chromium renders it with every figure in the page. Executed notebooks and HTML are kept in
+// results/notebooks/ci/, one screenshot per notebook in results/notebooks/screenshots/ (CI artefacts).
+// Notebooks run one after another, whichever exist. Skipped, with the reason in the test name, without Jupyter
+// (the browser step without Chromium).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readNotebook } from "../../lib/notebooks/ipynb.ts";
-import { checkRendered } from "../../lib/notebooks/browser.ts";
+import { existsSync } from "node:fs";
+import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { embeddedStudy, readStudy } from "../../lib/study/config.ts";
 import {
-  DEFAULT_OUT_DIR,
-  listNotebooks,
-  notebookName,
-  NOTEBOOKS_DIR,
-  runNotebook,
-} from "../../lib/notebooks/runner.ts";
-import { BROWSER_SKIP_NOTE, notebookTest, SCREENSHOTS, TOOLS } from "./tools.ts";
+  cellTags,
+  errorOutputs,
+  joinText,
+  type NotebookCell,
+  readNotebook,
+  stripAnsi,
+} from "../../lib/notebooks/ipynb.ts";
+import { notebookParameters } from "../../lib/notebooks/params.ts";
+import { listNotebooks, notebookName, NOTEBOOKS_DIR } from "../../lib/notebooks/runner.ts";
+import { checkRendered, type RenderCheck } from "../../lib/notebooks/browser.ts";
+import { notebooksAvailable } from "../../lib/setup/jupyter.ts";
+import { BROWSER_SKIP_NOTE, NOTEBOOK_SKIP_NOTE, SCREENSHOTS, TOOLS } from "./tools.ts";
 
-const notebooks = listNotebooks(NOTEBOOKS_DIR);
+/** Outputs of a cell that carry a figure: `image/svg+xml`, or `text/html` holding an `<svg>`. */
+function figureOutputs(cell: NotebookCell): number {
+  return (cell.outputs ?? []).filter((o) => {
+    const data = (o as { data?: Record<string, unknown> }).data ?? {};
+    if (data["image/svg+xml"] !== undefined) return true;
+    const html = data["text/html"];
+    return (typeof html === "string" || Array.isArray(html)) && /<svg\b/i.test(joinText(html as string[]));
+  }).length;
+}
 
-if (notebooks.length === 0) {
+const NOTEBOOKS = listNotebooks(NOTEBOOKS_DIR);
+
+/** Executed notebooks and their HTML (CI artefacts; kept apart from the full-size runs in results/notebooks). */
+const OUT_DIR = join(PROJECT_ROOT, "results", "notebooks", "ci");
+
+/** The CI study, written once for all notebooks (so 04 reuses the creative sweeps of 03). */
+let setup: Promise<{ tmp: string; studyFile: string }> | undefined;
+function ciStudy(): Promise<{ tmp: string; studyFile: string }> {
+  setup ??= (async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "nb-all-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(tmp, { recursive: true });
+      } catch { /* already gone */ }
+    });
+    const studyFile = join(tmp, "study-ci.json");
+    const study = embeddedStudy("ci", join(tmp, "results"));
+    await Deno.writeTextFile(studyFile, JSON.stringify(study, null, 2));
+    assert.deepEqual(readStudy(studyFile), study, "the study file reads back as the embedded CI study");
+    return { tmp, studyFile };
+  })();
+  return setup;
+}
+
+if (NOTEBOOKS.length === 0) {
   Deno.test({
     name: "notebooks/*.ipynb execute and render [skipped: no notebooks in notebooks/ yet]",
     ignore: true,
@@ -25,26 +67,109 @@ if (notebooks.length === 0) {
   });
 }
 
-for (const path of notebooks) {
+/** Chromium checks run in the background while the next notebook executes (Chromium takes ~7 s to start here). */
+type RenderOutcome = { ok: true; check: RenderCheck; bytes: number } | { ok: false; error: unknown };
+const renders = new Map<string, Promise<RenderOutcome>>();
+
+for (const path of NOTEBOOKS) {
   const name = notebookName(path);
-  notebookTest(
-    `notebooks/${name}.ipynb executes headlessly without errors and renders with its figures`,
-    async (t) => {
-      const result = await runNotebook(path, { outDir: DEFAULT_OUT_DIR });
-      assert.ok(result.html !== undefined, "HTML exported");
+  Deno.test({
+    name:
+      `notebooks/${name}.ipynb runs headlessly on the embedded default at CI size: no errors, every figure ` +
+      `cell has its figure, HTML exported${NOTEBOOK_SKIP_NOTE}`,
+    ignore: !notebooksAvailable(TOOLS),
+    // The Chromium check it starts is awaited by the render test below.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const { studyFile } = await ciStudy();
+      const source = await readNotebook(path);
+      const declared = new Set(notebookParameters(source, path).map((d) => d.name));
+      const taggedFigures = source.cells.filter((c) => cellTags(c).includes("figure")).length;
+      const executedPath = join(OUT_DIR, `${name}.ipynb`);
+      const htmlPath = join(OUT_DIR, `${name}.html`);
+
+      const args = ["task", "notebooks", "--only", name, "--out", OUT_DIR, "--timeout", "300"];
+      if (declared.has("study")) args.push("--param", `study=${studyFile}`);
+      if (declared.has("size")) args.push("--param", "size=ci");
+      const started = performance.now();
+      const out = await new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: PROJECT_ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const seconds = (performance.now() - started) / 1000;
+      const log = stripAnsi(new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout));
+      assert.equal(
+        out.code,
+        0,
+        `deno task notebooks ${args.slice(1).join(" ")} failed:\n${log.split("\n").slice(-40).join("\n")}`,
+      );
+      console.log(`${name}: executed in ${seconds.toFixed(1)} s`);
+
+      const nb = await readNotebook(executedPath);
+      assert.deepEqual(
+        errorOutputs(nb).map((e) => `cell ${e.cell}: ${e.output.ename}: ${e.output.evalue}`),
+        [],
+        "no error outputs",
+      );
+      const params =
+        (nb.metadata.mode_collapse as { params?: Record<string, unknown> } | undefined)?.params ?? {};
+      if (declared.has("study")) assert.equal(params.study, studyFile, "ran on the CI study file");
+      const figureCells = nb.cells.filter((c) => cellTags(c).includes("figure"));
+      assert.equal(figureCells.length, taggedFigures, "every figure cell is in the executed notebook");
+      for (const c of figureCells) {
+        assert.ok(figureOutputs(c) > 0, `figure cell ${c.id ?? "?"} has no SVG output`);
+      }
+      const figures = nb.cells.reduce((a, c) => a + figureOutputs(c), 0);
+      assert.ok(figures >= taggedFigures, `${figures} figures, expected at least ${taggedFigures}`);
+      assert.ok(existsSync(htmlPath), `HTML export ${htmlPath} exists`);
+
+      if (TOOLS.chromium !== undefined) {
+        const png = join(SCREENSHOTS, `${name}.png`);
+        renders.set(
+          name,
+          checkRendered(htmlPath, nb, png).then(
+            async (check): Promise<RenderOutcome> => ({
+              ok: true,
+              check,
+              bytes: (await Deno.stat(png)).size,
+            }),
+            (error): RenderOutcome => ({ ok: false, error }),
+          ),
+        );
+      }
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "notebooks: each executed notebook's HTML renders in headless Chromium with every figure in the page " +
+    `(screenshots in results/notebooks/screenshots/)${NOTEBOOK_SKIP_NOTE}${BROWSER_SKIP_NOTE}`,
+  ignore: !notebooksAvailable(TOOLS) || TOOLS.chromium === undefined || NOTEBOOKS.length === 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    for (const path of NOTEBOOKS) {
+      const name = notebookName(path);
       await t.step({
-        name:
-          `HTML renders in headless Chromium (screenshot results/notebooks/screenshots/${name}.png)${BROWSER_SKIP_NOTE}`,
-        ignore: TOOLS.chromium === undefined,
+        name: `${name}: rendered, figures in the page, screenshot ${name}.png` +
+          (renders.has(name) ? "" : " [skipped: the notebook did not execute or was filtered out]"),
+        ignore: !renders.has(name),
         fn: async () => {
-          const check = await checkRendered(
-            result.html!,
-            await readNotebook(result.executed),
-            join(SCREENSHOTS, `${name}.png`),
+          const r = await renders.get(name)!;
+          if (!r.ok) throw r.error;
+          assert.ok(
+            r.check.svgInPage >= r.check.figures,
+            `${r.check.svgInPage} <svg> in the page for ${r.check.figures} figures`,
           );
-          assert.ok(check.svgInPage >= check.figures);
+          assert.ok(r.bytes > 20_000, `a real page, not a blank one (${r.bytes} bytes)`);
         },
       });
-    },
-  );
-}
+    }
+  },
+});
