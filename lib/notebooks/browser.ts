@@ -56,9 +56,16 @@ export function fileUrl(path: string): string {
   return new URL(`file://${path.startsWith("/") ? "" : "/"}${path}`).href;
 }
 
-/** The page's DOM after rendering (scripts run). */
+/**
+ * The page's DOM after rendering (scripts run). Under heavy load Chromium occasionally exits 0 having printed
+ * nothing; that is retried (3 tries in all) and then reported as an error, never returned as an empty page.
+ */
 export async function dumpDom(htmlPath: string, opts: ChromiumOptions = {}): Promise<string> {
-  return await runChromium(["--dump-dom", fileUrl(htmlPath)], opts);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const dom = await runChromium(["--dump-dom", fileUrl(htmlPath)], opts);
+    if (/<html[\s>]/i.test(dom)) return dom;
+  }
+  throw new Error(`chromium printed no page for ${htmlPath} (3 tries)`);
 }
 
 /** Writes a PNG screenshot of the page (default window 1280 × 2000). */
