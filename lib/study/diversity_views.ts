@@ -110,14 +110,15 @@ export type Direction = "similarity" | "diversity";
 
 /**
  * Directions that contradict the metric registry, with the evidence. The registry (lib/metrics/defs/
- * compression.ts, and METRICS.md §4–5) marks both compression-ratio keys "higher = more diverse", but each is
- * a sample's own gzip ratio minus the ratio once the other samples are there, which is LARGE when the samples
- * repeat each other: in the paper's stored results they fall with temperature (20-word creative PLM target
- * 0.684 → 0.468 from T = 0.1 to 1.5) and are highest for the most collapsed model (llama2-chat 0.927 vs llama2
- * 0.751 at T = 0.1), as in the embedded study's injected collapse. They are read as similarities here.
+ * compression.ts, and METRICS.md §5) marks `avg_compression_ratio_target` "higher = more diverse", but it is a
+ * sample's own gzip ratio minus the ratio once the other samples are there, which is LARGE when the samples
+ * repeat each other: in the paper's stored results it falls with temperature in all 12 Pythia-2.8B series
+ * (Spearman ρ −0.85 to −1; 20-word creative PLM 0.684 → 0.468 from T = 0.1 to 1.5) and is highest for the most
+ * collapsed model (llama2-chat 0.927 vs llama2 0.751 at T = 0.1, SEED.md §8.3). It is read as a similarity here.
+ * `avg_compression_ratio_full` keeps the registry's reading: it is tiny (≈ 0.003) and not monotone in
+ * temperature in the paper's data (ρ from −0.96 to +0.95 across the 12 series), so neither reading is safe.
  */
 export const DIRECTION_OVERRIDES: Readonly<Record<string, Direction>> = {
-  avg_compression_ratio_full: "similarity",
   avg_compression_ratio_target: "similarity",
 };
 
