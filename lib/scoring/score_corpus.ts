@@ -7,6 +7,7 @@
  * @module
  */
 import type { CausalLM } from "../models/load.ts";
+import { trimNativeMemory } from "../models/native_memory.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type { CorpusDocument } from "../data/corpus.ts";
 import { CorpusAccumulator } from "./accumulators.ts";
@@ -34,7 +35,16 @@ export interface ScoreCorpusOptions extends WindowSettings {
   onDocument?: (progress: ScoreProgress) => void | Promise<void>;
   /** When aborted, the loop stops after the current document (nothing half-added). */
   signal?: AbortSignal;
+  /**
+   * Least milliseconds between two returns of freed C-heap memory to the OS (glibc `malloc_trim`, see
+   * {@link trimNativeMemory}), checked after every window; 0: after every window; `Infinity`: never. Default
+   * {@link DEFAULT_TRIM_INTERVAL_MS}. A no-op without glibc or FFI permission; results do not depend on it.
+   */
+  trimIntervalMs?: number;
 }
+
+/** Default of {@link ScoreCorpusOptions.trimIntervalMs}. */
+export const DEFAULT_TRIM_INTERVAL_MS = 1000;
 
 /** Running totals reported after each document. */
 export interface ScoreProgress {
@@ -88,6 +98,9 @@ export async function scoreCorpus(
     );
   }
   const buffers = new WindowBuffers(options.maxSeqLen);
+  const collector = new LogitsCollector();
+  const trimInterval = options.trimIntervalMs ?? DEFAULT_TRIM_INTERVAL_MS;
+  let lastTrim = performance.now();
   const result: ScoreCorpusResult = { documentsRead: 0, emptyDocuments: 0, tokensScored: 0, aborted: false };
   let lastYield = performance.now();
   for await (const doc of documents) {
@@ -101,7 +114,12 @@ export async function scoreCorpus(
     } else {
       try {
         for (const w of rollingWindows(ids, options)) {
-          await scoreWindow(w.input, w.predict, model, base, acc, buffers, vocab);
+          // Called once the window's logits are out of scope, so a collection frees them too.
+          collector.dropped(await scoreWindow(w.input, w.predict, model, base, acc, buffers, vocab));
+          if (performance.now() - lastTrim >= trimInterval) {
+            trimNativeMemory();
+            lastTrim = performance.now();
+          }
         }
       } catch (e) {
         throw new Error(`document ${doc.index} (line ${doc.line}): ${(e as Error).message}`, { cause: e });
@@ -124,7 +142,7 @@ export async function scoreCorpus(
   return result;
 }
 
-/** Runs one window through the model(s) and adds its rows to the open document. */
+/** Runs one window through the model(s) and adds its rows to the open document; returns the logits bytes used. */
 async function scoreWindow(
   input: Int32Array,
   predict: Int32Array,
@@ -133,8 +151,9 @@ async function scoreWindow(
   acc: CorpusAccumulator,
   buf: WindowBuffers,
   vocab: number,
-): Promise<void> {
+): Promise<number> {
   const L = input.length, nScored = predict.length, nContext = L - nScored;
+  let baseBytes: number | undefined;
   const { logits } = await model.forward([input]);
   // Rows before the scored ones only re-read context (the final window of a long document); their statistics
   // feed the paper-compatible outputs alone.
@@ -148,23 +167,44 @@ async function scoreWindow(
   if (nContext > 0) acc.addContextRows(buf.context, 0, nContext);
   if (base !== undefined) {
     const { logits: baseLogits } = await base.forward([input]);
+    baseBytes = baseLogits.byteLength;
     divergeRows(baseLogits, logits, vocab, nContext, nScored, buf.divergence);
     acc.addScoredRows(buf.scored, 0, nScored, buf.divergence);
   } else {
     acc.addScoredRows(buf.scored, 0, nScored);
   }
   acc.endWindow();
-  collectLogitsGarbage(logits.byteLength);
+  return logits.byteLength + (baseBytes ?? 0);
 }
 
 /**
- * onnxruntime returns every window's logits in a fresh buffer (it ignores preallocated outputs), and V8 frees such
- * external memory late, so the process grows by a few hundred MB of dead buffers over a long run. When the runtime
- * exposes `gc` (the analyse task passes `--v8-flags=--expose-gc`), collect once dead logits exceed a few windows.
+ * onnxruntime returns every window's logits in a fresh buffer (it ignores preallocated outputs; onnxruntime-node
+ * copies them into an ArrayBuffer it creates), and V8 frees such buffers only when it collects, late for buffers of
+ * tens or hundreds of MB: dead logits would pile up to a few hundred MB and fragment the C heap. When the runtime
+ * exposes `gc` (the analyse and bench tasks pass `--v8-flags=--expose-gc`), collect as soon as the logits dropped
+ * since the last collection reach {@link DEAD_LOGITS_BUDGET_BYTES} (every window for windows of 32 MiB or more: one
+ * 1,024-token window of a 50k vocabulary is 206 MB), or when external memory exceeds 128 MiB for another reason.
+ * A full collection with the scorer's small heap takes a few ms, well under one forward call.
  */
-function collectLogitsGarbage(windowBytes: number): void {
+class LogitsCollector {
+  #dead = 0;
   // deno-lint-ignore no-explicit-any
-  const gc = (globalThis as any).gc as (() => void) | undefined;
-  if (gc === undefined) return;
-  if (Deno.memoryUsage().external > Math.max(128 * 2 ** 20, 4 * windowBytes)) gc();
+  readonly #gc = (globalThis as any).gc as (() => void) | undefined;
+  /** Collections run so far. */
+  collections = 0;
+
+  /** Records that `bytes` of logits are dead now; collects when the budget is reached. */
+  dropped(bytes: number): void {
+    if (this.#gc === undefined) return;
+    this.#dead += bytes;
+    if (this.#dead >= DEAD_LOGITS_BUDGET_BYTES || Deno.memoryUsage().external > EXTERNAL_LIMIT_BYTES) {
+      this.#gc();
+      this.#dead = 0;
+      this.collections++;
+    }
+  }
 }
+
+/** Dead logits bytes allowed to wait for the garbage collector. */
+export const DEAD_LOGITS_BUDGET_BYTES = 32 * 2 ** 20;
+const EXTERNAL_LIMIT_BYTES = 128 * 2 ** 20;

@@ -1,0 +1,122 @@
+/**
+ * Native-memory controls: glibc's malloc_trim through FFI runs and reports (or is a clean no-op without glibc or
+ * FFI permission), and scoring the tiny GPT-NeoX fixture gives bit-identical accumulators whether freed native
+ * memory is trimmed after every window or never.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { nativeMemory, openNativeMemory } from "../../lib/models/native_memory.ts";
+import { loadCausalLM } from "../../lib/models/load.ts";
+import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";
+import type { CorpusDocument } from "../../lib/data/corpus.ts";
+import { CorpusAccumulator } from "../../lib/scoring/accumulators.ts";
+import { scoreCorpus } from "../../lib/scoring/score_corpus.ts";
+
+const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
+const CORPUS = join(PROJECT_ROOT, "tests", "fixtures", "tiny-corpus", "corpus.jsonl");
+
+/** glibc is what Debian/Ubuntu-style Linux runs; elsewhere the module must say why it is unavailable. */
+function expectGlibc(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    Deno.dlopen("libc.so.6", { malloc_trim: { parameters: ["usize"], result: "i32" } }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("nativeMemory: malloc_trim runs through FFI and is counted", () => {
+  const m = openNativeMemory();
+  if (!expectGlibc()) {
+    assert.equal(m.available, false);
+    assert.match(m.unavailable ?? "", /./);
+    assert.equal(m.trim(), false);
+    assert.equal(m.stats.trims, 0);
+    return;
+  }
+  assert.equal(m.available, true, m.unavailable ?? "");
+  assert.equal(m.unavailable, undefined);
+  // Leave freed memory behind in the C heap: V8 array buffers are malloc'd; a collection frees them.
+  // deno-lint-ignore no-explicit-any
+  const gc = (globalThis as any).gc as (() => void) | undefined;
+  let keep: Uint8Array[] | null = Array.from({ length: 64 }, () => new Uint8Array(64 * 1024).fill(1));
+  assert.equal(keep.length, 64);
+  keep = null;
+  gc?.();
+  const released = m.trim();
+  assert.equal(typeof released, "boolean");
+  m.trim();
+  assert.equal(m.stats.trims, 2);
+  assert.ok(m.stats.released <= 2);
+  assert.ok(m.stats.milliseconds >= 0 && Number.isFinite(m.stats.milliseconds));
+  // mallopt(M_TRIM_THRESHOLD) back to glibc's default (128 KiB): accepted.
+  assert.equal(m.mallopt(-1, 128 * 1024), true);
+  // The shared instance is one object.
+  assert.equal(nativeMemory(), nativeMemory());
+});
+
+Deno.test({
+  name: "nativeMemory: a no-op without FFI permission",
+  permissions: { read: true, ffi: false },
+  fn() {
+    const m = openNativeMemory();
+    assert.equal(m.available, false);
+    assert.match(m.unavailable ?? "", /permission/);
+    assert.equal(m.trim(), false);
+    assert.equal(m.mallopt(-1, 128 * 1024), false);
+    assert.deepEqual(m.stats, { trims: 0, released: 0, milliseconds: 0 });
+  },
+});
+
+async function corpus(): Promise<CorpusDocument[]> {
+  const lines = (await Deno.readTextFile(CORPUS)).split("\n").filter((l) => l.trim() !== "");
+  return lines.map((line, index) => {
+    const text = (JSON.parse(line) as { text: string }).text;
+    return { index, line: index + 1, text, bytes: new TextEncoder().encode(text).length };
+  });
+}
+
+async function* stream(docs: CorpusDocument[]): AsyncIterable<CorpusDocument> {
+  yield* docs;
+}
+
+Deno.test("scoreCorpus: results are bit-identical whether native memory is trimmed after every window or never", async () => {
+  const model = await loadCausalLM(join(FIXTURE, "tuned"));
+  const base = await loadCausalLM(join(FIXTURE, "base"));
+  const tokenizer = await loadTokenizer(join(FIXTURE, "tuned"));
+  try {
+    // The first six documents: a long one (several windows, context rows), an empty one, short ones.
+    const docs = (await corpus()).slice(0, 6);
+    const run = async (trimIntervalMs: number) => {
+      const accumulator = new CorpusAccumulator({ vocab: model.info.vocabSize, withBase: true });
+      const before = nativeMemory().stats.trims;
+      const r = await scoreCorpus(stream(docs), {
+        model,
+        base,
+        tokenizer,
+        // Short windows: the longer documents take several, some with context rows.
+        maxSeqLen: 32,
+        contextLen: 8,
+        prefixToken: prefixTokenId(tokenizer),
+        accumulator,
+        trimIntervalMs,
+      });
+      return { r, json: JSON.stringify(accumulator.toJSON()), trims: nativeMemory().stats.trims - before };
+    };
+    const never = await run(Infinity);
+    const always = await run(0);
+    assert.equal(never.trims, 0);
+    assert.ok(always.r.tokensScored > 0);
+    if (nativeMemory().available) {
+      // At least one trim per window: more trims than documents with tokens.
+      assert.ok(always.trims > always.r.documentsRead - always.r.emptyDocuments, `${always.trims} trims`);
+    }
+    assert.deepEqual(always.r, never.r);
+    assert.equal(always.json, never.json);
+  } finally {
+    await model.dispose();
+    await base.dispose();
+  }
+});
