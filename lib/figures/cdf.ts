@@ -75,7 +75,7 @@ export interface CdfOptions {
 }
 
 /** The paper's title of F4. */
-export const CDF_TITLE = "CDF of average token probability on The Pile validation";
+export const CDF_TITLE = "Sorted cumulative mean next-token probability";
 
 function thresholdMark(input: CdfInput, vocab: number, threshold: number): CdfThresholdMark {
   if (input.sortedCumulative) {

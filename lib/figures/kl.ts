@@ -7,7 +7,7 @@
 import * as Plot from "@observablehq/plot";
 import type { ScoreFile } from "../io/score_format.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { basePlotOptions, ROLE_STYLES, roleOfModel } from "./style.ts";
+import { assignModelStyles, basePlotOptions, type ModelRole } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 import { recordsToHtml, type TableOptions } from "./table.ts";
 
@@ -43,9 +43,10 @@ export function klRowFromScore(score: ScoreFile, model: string): KlRow {
 /** Horizontal bars of mean KL(base ‖ tuned) per model, coloured by role, value printed at each bar. */
 export function klFigure(
   rows: readonly KlRow[],
-  options: { title?: string; widthPx?: number } = {},
+  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> } = {},
 ): Figure<KlRow[]> {
   const data = rows.map((r) => ({ ...r }));
+  const styles = assignModelStyles(data.map((r) => r.model), options.roles);
   const el = Plot.plot({
     ...basePlotOptions(),
     width: options.widthPx ?? 560,
@@ -64,7 +65,7 @@ export function klFigure(
       Plot.barX(data, {
         y: "model",
         x: "klFromBaseNats",
-        fill: (r: KlRow) => ROLE_STYLES[roleOfModel(r.model)].colour,
+        fill: (r: KlRow) => styles.get(r.model)!.colour,
       }),
       Plot.text(data, {
         y: "model",

@@ -7,7 +7,7 @@
 import * as Plot from "@observablehq/plot";
 import type { CalibrationBin } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { basePlotOptions, FONT_SIZE_PX, ROLE_STYLES, roleOfModel } from "./style.ts";
+import { assignModelStyles, basePlotOptions, FONT_SIZE_PX, type ModelRole } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
 /** One model's calibration. */
@@ -48,8 +48,9 @@ export function formatEce(ece: number): string {
 /** Reliability diagram, one panel per model, titled "<model> — ECE = …". */
 export function reliabilityFigure(
   inputs: readonly ReliabilityInput[],
-  options: { title?: string; sizePx?: number } = {},
+  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> } = {},
 ): Figure<ReliabilityData> {
+  const styles = assignModelStyles(inputs.map((i) => i.model), options.roles);
   const panels = inputs.map((i) => {
     const recomputed = eceFromBins(i.calibration);
     return {
@@ -62,7 +63,7 @@ export function reliabilityFigure(
   });
   const size = options.sizePx ?? 340;
   const svgs = panels.map((p) => {
-    const colour = ROLE_STYLES[roleOfModel(p.model)].colour;
+    const colour = styles.get(p.model)!.colour;
     const filled = p.bins.filter((b) => b.count > 0);
     const el = Plot.plot({
       ...basePlotOptions(),

@@ -30,7 +30,7 @@ export const PANEL_SIZE_PX = { width: 360, height: 220 } as const;
 export const BAND_OPACITY = 0.2;
 
 /** Model roles that get a fixed colour. */
-export type ModelRole = "base" | "sft" | "dpo" | "ppo" | "chat" | "kto" | "slic" | "other";
+export type ModelRole = "base" | "sft" | "dpo" | "ppo" | "chat" | "kto" | "slic" | "collapsed" | "other";
 
 /** Observable Plot symbol names used as line markers. */
 export type MarkerSymbol = "plus" | "circle" | "diamond" | "square" | "triangle" | "star" | "cross" | "wye";
@@ -56,6 +56,8 @@ export const ROLE_STYLES: Readonly<Record<ModelRole, ModelStyle>> = {
   chat: { label: "Chat", colour: "#2ca02c", marker: "plus", role: "chat" },
   kto: { label: "KTO", colour: "#8c564b", marker: "square", role: "kto" },
   slic: { label: "SLiC", colour: "#17becf", marker: "triangle", role: "slic" },
+  // The embedded default's deliberately sharpened copy of its base.
+  collapsed: { label: "collapsed", colour: "#111111", marker: "cross", role: "collapsed" },
   other: { label: "other", colour: "#7f7f7f", marker: "star", role: "other" },
 };
 
@@ -78,7 +80,7 @@ export function dashForPromptSet(promptSet: string): string | undefined {
 
 /**
  * The role of a model from its name: `-dpo` before `-sft` (so `sfted0-dpo3_1` is DPO), then `-ppo`, `-kto`,
- * `-slic`, `-chat`, `-sft`/`-sfted`; anything else (e.g. `pythia-2.8b`, `llama2`) is the base model (PLM).
+ * `-slic`, `-chat`, `-sft`/`-sfted`, `-collapsed`; anything else (e.g. `pythia-2.8b`, `llama2`) is the base model (PLM).
  */
 export function roleOfModel(name: string): ModelRole {
   const n = name.toLowerCase();
@@ -88,6 +90,7 @@ export function roleOfModel(name: string): ModelRole {
   if (/(^|[-_/])slic/.test(n)) return "slic";
   if (/(^|[-_/])chat/.test(n)) return "chat";
   if (/(^|[-_/])sft/.test(n)) return "sft";
+  if (/(^|[-_/])collapsed/.test(n)) return "collapsed";
   return "base";
 }
 

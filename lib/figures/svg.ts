@@ -74,6 +74,18 @@ export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx = 4): s
       }" fill="${colour}"/>`;
     case "triangle":
       return `<path d="M0,${-r}L${r},${r * 0.8}L${-r},${r * 0.8}Z" fill="${colour}"/>`;
+    case "star": {
+      // Five points, inner radius 0.45 r, as Plot's star symbol.
+      const pts = Array.from({ length: 10 }, (_, i) => {
+        const a = (Math.PI / 5) * i - Math.PI / 2, rad = i % 2 === 0 ? r : r * 0.45;
+        return `${(rad * Math.cos(a)).toFixed(2)},${(rad * Math.sin(a)).toFixed(2)}`;
+      });
+      return `<path d="M${pts.join("L")}Z" fill="${colour}"/>`;
+    }
+    case "wye":
+      return `<path d="M0,0V${-r}M0,0L${(r * 0.87).toFixed(2)},${r / 2}M0,0L${-(r * 0.87).toFixed(2)},${
+        r / 2
+      }" stroke="${colour}" stroke-width="1.5" fill="none"/>`;
     default:
       return `<circle r="${r * 0.6}" fill="${colour}" stroke="${colour}"/>`;
   }

@@ -60,7 +60,8 @@ function formatProb(p: number): string {
 }
 
 function tokenHtml(text: string): string {
-  return escapeMarkup(text).replaceAll("\n", '<span class="nl">\\n</span><br>');
+  // The container keeps white space (pre-wrap), so the newline itself breaks the line; no <br> as well.
+  return escapeMarkup(text).replaceAll("\n", '<span class="nl">\\n</span>\n');
 }
 
 /** The legend: one swatch per bin with its range. */

@@ -10,11 +10,11 @@ import { recordsToHtml } from "../figures/table.ts";
 import type { StudyConfig, StudyModel } from "../study/config.ts";
 import type { ScoreHeadline } from "../study/steps.ts";
 
-const FIGURE_ROLES: readonly FigureRole[] = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic"];
+const FIGURE_ROLES: readonly FigureRole[] = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic", "collapsed"];
 
 /**
  * Figure role per study model (for the figures' `roles` option): the study role when the figures know it, else
- * `other` (e.g. the embedded `collapsed` model, so it is not drawn as a second base model).
+ * `other`.
  */
 export function figureRoles(study: StudyConfig): Record<string, FigureRole> {
   return Object.fromEntries(

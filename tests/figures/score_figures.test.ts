@@ -174,7 +174,10 @@ Deno.test("token colouring: every token escaped, bins, legend, newline visible",
   const spans = [...doc.querySelectorAll("span.tok")];
   assert.equal(spans.length, 4);
   assert.equal(spans[0].textContent, "<b>");
-  assert.ok(spans[2].innerHTML.includes("\\n") && spans[2].innerHTML.includes("<br>"));
+  assert.ok(
+    spans[2].innerHTML.includes("\\n") && !spans[2].innerHTML.includes("<br>"),
+    "one line break per newline (pre-wrap)",
+  );
   assert.equal(spans[1].getAttribute("title"), "p=0.3000");
   assert.ok(spans[0].getAttribute("style")!.includes(PROBABILITY_BINS[9].background));
   assert.equal(doc.querySelectorAll(".token-prob-legend span.bin").length, PROBABILITY_BINS.length);
