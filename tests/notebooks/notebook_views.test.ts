@@ -54,7 +54,7 @@ Deno.test("next-token summary: bases first, figure roles, headline table", () =>
     ],
   };
   assert.deepEqual(baseFirstOrder(s).map((m) => m.name), ["m", "m-sft", "m-dpo", "c"]);
-  assert.deepEqual(figureRoles(s), { "m-dpo": "dpo", "m-sft": "sft", m: "base", c: "other" });
+  assert.deepEqual(figureRoles(s), { "m-dpo": "dpo", "m-sft": "sft", m: "base", c: "collapsed" });
   const rows = headlineRecords([{ model: "m", headline: headline({}) }]);
   assert.equal(rows.find((r) => r.statistic === "perplexity")?.m, 10);
   assert.equal(rows.find((r) => String(r.statistic).startsWith("KL"))?.m, null);
