@@ -19,7 +19,7 @@ import { type DiversityGridData, diversityGridData } from "../figures/diversity_
 import { escapeMarkup } from "../figures/escape.ts";
 import { saveFigure } from "../figures/export.ts";
 import { type Figure, makeFigure } from "../figures/figure.ts";
-import type { ModelRole as FigureRole } from "../figures/style.ts";
+import { type ModelRole as FigureRole, ROLE_STYLES } from "../figures/style.ts";
 import { METRICS } from "../metrics/registry.ts";
 import { PROJECT_ROOT, SHARED_DIR_ENV } from "../shared_dir.ts";
 import type { StudyConfig } from "./config.ts";
@@ -83,9 +83,9 @@ export async function studyDiversity(
   return { series, notes, files };
 }
 
-/** The figure role (colour, marker) of each study model; study roles without a figure style become "other". */
+/** The figure role (colour, marker) of each study model: its study role where the figures style it, else "other". */
 export function figureRoles(study: StudyConfig): Record<string, FigureRole> {
-  const known = new Set<FigureRole>(["base", "sft", "dpo", "ppo", "chat", "kto", "slic"]);
+  const known = new Set<string>(Object.keys(ROLE_STYLES).filter((r) => r !== "other"));
   return Object.fromEntries(
     study.models.map((m) => [m.name, known.has(m.role as FigureRole) ? m.role as FigureRole : "other"]),
   );

@@ -158,8 +158,11 @@ Deno.test("fineTuneEffectSeries: per-prompt fine-tune − base, named and styled
   ]);
   assert.ok(Math.abs(effects[0].values.selfBleuSmoothed[2][1] - 0.05) < 1e-12);
   assert.ok(Math.abs(effects[0].values.average_pairwise_ncd[0][0] + 0.1) < 1e-12);
-  assert.deepEqual(effectRoles(STUDY), { "m-tuned − m-base": "other" });
-  assert.deepEqual(figureRoles(STUDY), { "m-base": "base", "m-tuned": "other" });
+  assert.deepEqual(effectRoles(STUDY), { "m-tuned − m-base": "collapsed" });
+  assert.deepEqual(figureRoles(STUDY), { "m-base": "base", "m-tuned": "collapsed" });
+  assert.deepEqual(figureRoles({ ...STUDY, models: [{ name: "x", role: "weird" as never, source: "/x" }] }), {
+    x: "other",
+  });
   const data = diversityGridData(effects, { metrics: ["selfBleuSmoothed", "average_pairwise_ncd"] });
   const rows = gridRecords(data, { effect: true });
   assert.equal(rows.length, 4);
