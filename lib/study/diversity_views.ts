@@ -109,18 +109,15 @@ export function availableMetrics(
 export type Direction = "similarity" | "diversity";
 
 /**
- * Directions that contradict the metric registry, with the evidence. The registry (lib/metrics/defs/
- * compression.ts, and METRICS.md §5) marks `avg_compression_ratio_target` "higher = more diverse", but it is a
- * sample's own gzip ratio minus the ratio once the other samples are there, which is LARGE when the samples
- * repeat each other: in the paper's stored results it falls with temperature in all 12 Pythia-2.8B series
- * (Spearman ρ −0.85 to −1; 20-word creative PLM 0.684 → 0.468 from T = 0.1 to 1.5) and is highest for the most
- * collapsed model (llama2-chat 0.927 vs llama2 0.751 at T = 0.1, SEED.md §8.3). It is read as a similarity here.
- * `avg_compression_ratio_full` keeps the registry's reading: it is tiny (≈ 0.003) and not monotone in
- * temperature in the paper's data (ρ from −0.96 to +0.95 across the 12 series), so neither reading is safe.
+ * Directions that contradict the metric registry (none now). Both gzip compression ratios are similarities in
+ * the registry (lib/metrics/defs/compression.ts): each is large when a sample compresses away against the
+ * others. METRICS.md §4–5 annotate them "higher = more diverse", which the paper's own data contradicts: the
+ * target ratio falls with temperature in all 12 Pythia-2.8B series (Spearman ρ −0.85 to −1; 20-word creative
+ * PLM 0.684 → 0.468 from T = 0.1 to 1.5) and is highest for the most collapsed model (llama2-chat 0.927 vs
+ * llama2 0.751 at T = 0.1, SEED.md §8.3). The full ratio is tiny (≈ 0.003) and not monotone in temperature in
+ * the paper's data (ρ from −0.96 to +0.95), so its "wrong sign" rows in the temperature check are expected.
  */
-export const DIRECTION_OVERRIDES: Readonly<Record<string, Direction>> = {
-  avg_compression_ratio_target: "similarity",
-};
+export const DIRECTION_OVERRIDES: Readonly<Record<string, Direction>> = {};
 
 /** The registry's direction of a key (undefined for unknown keys). */
 export function registryDirection(key: string): Direction | undefined {

@@ -82,14 +82,10 @@ Deno.test("spearman: ranks with ties, undefined cases", () => {
   assert.equal(spearman([1, 2, 3, 4], [1, NaN, 2, 3]), 1, "pairs with NaN left out");
 });
 
-Deno.test("directions: the target compression ratio is read as a similarity (the registry says diversity)", () => {
-  assert.equal(registryDirection("avg_compression_ratio_target"), "diversity");
+Deno.test("directions: both compression ratios read as similarities, here and in the registry", () => {
+  assert.equal(registryDirection("avg_compression_ratio_target"), "similarity");
   assert.equal(metricDirection("avg_compression_ratio_target"), "similarity");
-  assert.equal(
-    metricDirection("avg_compression_ratio_full"),
-    "diversity",
-    "ambiguous: the registry's reading kept",
-  );
+  assert.equal(metricDirection("avg_compression_ratio_full"), "similarity");
   assert.equal(metricDirection("selfBleuSmoothed"), "similarity");
   assert.equal(metricDirection("average_pairwise_ncd"), "diversity");
   assert.equal(metricDirection("vendi_jaccard_2"), "diversity");
@@ -105,7 +101,7 @@ Deno.test("temperatureTracking: expected sign per direction, flags", () => {
   assert.deepEqual(rows.map((r) => [r.metric, r.expectedSign, r.rho, r.flag]), [
     ["selfBleuSmoothed", "−", -1, "ok"],
     ["average_pairwise_ncd", "+", 1, "ok"],
-    ["avg_compression_ratio_target", "−", -1, "ok (registry direction disagrees)"],
+    ["avg_compression_ratio_target", "−", -1, "ok"],
   ]);
   const wrong = temperatureTracking([series("x", "creative", (_k, t) => 0.1 * t)], ["selfBleuSmoothed"]);
   assert.equal(wrong[0].flag, "WRONG SIGN");
@@ -118,7 +114,7 @@ Deno.test("lessDiverseShare: direction-aware, ties and NaN left out", () => {
   const r = lessDiverseShare(ALL, "m-tuned", "m-base", ["creative", "factual"], metrics);
   assert.deepEqual([r.less, r.more, r.ties, r.undefinedPoints, r.share], [18, 0, 0, 0, 1]);
   const reg = lessDiverseShare(ALL, "m-tuned", "m-base", ["creative", "factual"], metrics, registryDirection);
-  assert.deepEqual([reg.less, reg.more], [12, 6], "the registry reads the target ratio the other way");
+  assert.deepEqual([reg.less, reg.more], [18, 0], "the registry reads the target ratio the same way");
   const same = lessDiverseShare(
     [base("creative"), { ...base("creative"), model: "copy" }],
     "copy",
