@@ -66,6 +66,7 @@ export function diversityHeatmap(
   const finite = cells.map((c) => c.value).filter(Number.isFinite);
   const domain: [number, number] = finite.length ? [Math.min(...finite), Math.max(...finite)] : [0, 1];
   const doc = basePlotOptions();
+  const temperatureCount = new Set(cells.map((c) => c.temperature)).size;
   const plot = Plot.plot({
     ...doc,
     width: Math.max(320, 260 * present.length + 80),
@@ -79,7 +80,8 @@ export function diversityHeatmap(
       label: "Temperature",
       labelArrow: "none",
       labelAnchor: "center",
-      tickFormat: (t: number) => (Math.round(t * 10) % 5 === 0 ? String(t) : ""),
+      // Every temperature when there are few (a study's grid); every 0.5 on the paper's 15-step grid.
+      tickFormat: (t: number) => temperatureCount <= 8 || Math.round(t * 10) % 5 === 0 ? String(t) : "",
     },
     y: { type: "band", label: "Prompt", labelArrow: "none", labelAnchor: "center" },
     color: { type: "linear", scheme, domain, unknown: "#ddd" },

@@ -307,7 +307,7 @@ export async function ensureDiversity(
     hashes: { completions: sweep.value.sha256 },
   });
   const outPath = studyPaths.diversity(study, modelName, pack);
-  return await cachedArtefact(study, key, async () => {
+  const outcome = await cachedArtefact(study, key, async () => {
     opts.log?.(`diversity of ${modelName} on ${pack}`);
     const metrics = selectMetrics(study.diversity.metrics);
     const embedder = metrics.some((x) => x.needsEmbeddings)
@@ -329,4 +329,6 @@ export async function ensureDiversity(
     }
     return { path: outPath, sha256: await sha256File(outPath), model: modelName, pack };
   }, opts.force);
+  // Both steps' notes: whether the samples and their metrics were reused or computed.
+  return { ...outcome, note: `${outcome.note} (samples: ${sweep.note})` };
 }

@@ -33,11 +33,11 @@ Deno.test("reproduce: the embedded default detects the injected collapse; reruns
     const before = JSON.parse(await Deno.readTextFile(completions));
     const again = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(
-      (again.stderr.match(/: reused cached/g) ?? []).length,
-      2 + 6,
-      "2 scores and 6 diversity results reused",
+    const reusedLines = again.stderr.split("\n").filter((l) =>
+      /^reproduce: (score|diversity) .*: reused cached/.test(l)
     );
+    assert.equal(reusedLines.length, 2 + 6, "2 scores and 6 diversity results reused");
+    assert.ok(reusedLines.slice(2).every((l) => l.includes("(samples: reused cached")), "and their samples");
 
     await Deno.remove(completions);
     const third = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
