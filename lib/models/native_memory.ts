@@ -1,8 +1,10 @@
 /**
- * Returns freed native memory to the operating system. onnxruntime-node allocates every forward call's
- * intermediates and its logits output with the C allocator; glibc's malloc keeps what is freed in its arenas, and
- * with window lengths that vary from call to call the arenas fragment, so the resident size of a long scoring run
- * creeps up although nothing leaks. `malloc_trim(0)` (glibc) gives the free pages of every arena back.
+ * Returns freed native memory to the operating system. A scoring loop allocates large short-lived blocks with the C
+ * allocator on every forward call: onnxruntime's intermediates and logits, and the ArrayBuffer onnxruntime-node
+ * copies the logits into (13 MB for a 65-token window of a 50k vocabulary, 206 MB for 1,024 tokens). glibc's malloc
+ * keeps much of what is freed in its arenas, and with window lengths that vary from call to call the arenas
+ * fragment, so the resident size wanders upward although nothing leaks. `malloc_trim(0)` (glibc) gives the free
+ * pages of every arena back; it takes 15–20 ms with a 500 MB process (BENCHMARKS.md, corpus scoring).
  *
  * Everything here is a no-op, reported as unavailable, where it cannot work: not Linux, no glibc (musl, macOS,
  * Windows), Deno FFI missing or `--allow-ffi` not granted.
