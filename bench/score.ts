@@ -5,15 +5,8 @@
  * of this toolkit's scoring from 10 to 1,000 documents.
  *
  * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--python python3] [--memory-docs 10,100,1000]
- *                              [--no-file-streams] [--out results/bench/score.json]
+ *                              [--out results/bench/score.json]
  *
- * `--no-file-streams` makes `fs.createReadStream` hand back an already-closed stream while the models load. It
- * stands in for a fix that belongs in lib/models/load.ts: transformers.js 4.3.1 wraps every local file it opens in a
- * `FileResponse` whose constructor starts `fs.createReadStream(file)` and queues every 64 KiB chunk in a
- * `ReadableStream` that nothing reads (the bytes it uses come from a separate `readFile`, or, for the ONNX graph,
- * onnxruntime opens the path itself). The stream advances whenever the event loop turns, so during scoring the
- * whole ONNX file piles up in the JavaScript heap's external memory, and is only dropped once the file has been read
- * to its end — 281 MB for the 70M model, a few hundred documents into a run.
  * @module
  */
 import { join } from "node:path";
@@ -36,22 +29,9 @@ const { values } = parseArgs({
     python: { type: "string" },
     "memory-docs": { type: "string", default: "10,100,1000" },
     "memory-only": { type: "string" },
-    "no-file-streams": { type: "boolean", default: false },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
   },
 });
-
-if (values["no-file-streams"]) {
-  const fs = (await import("node:fs")).default;
-  const createReadStream = fs.createReadStream;
-  // Only transformers.js opens read streams in this process (its FileResponse bodies, never read here).
-  // deno-lint-ignore no-explicit-any
-  (fs as any).createReadStream = (...args: Parameters<typeof createReadStream>) => {
-    const stream = createReadStream(...args);
-    stream.destroy();
-    return stream;
-  };
-}
 
 const WORDS =
   ("the of and to in a is that for it as was with be by on not he this are or his from at which but " +
@@ -190,7 +170,6 @@ for (const n of values["memory-docs"]!.split(",").map(Number)) {
       join(PROJECT_ROOT, "bench", "score.ts"),
       "--memory-only",
       String(n),
-      ...(values["no-file-streams"] ? ["--no-file-streams"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -17,6 +17,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
 import { TRANSFORMERS_CACHE_DIR } from "./tokenizer.ts";
+import { withoutUnreadFileStreams } from "./transformers_fs.ts";
 
 /** Weight precisions {@link loadCausalLM} can load. */
 export type CausalLMDtype = "fp32" | "fp16" | "q8";
@@ -454,16 +455,21 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
   const modelId = where.folder ?? where.hubId!;
   let model: PreTrainedModel;
   try {
-    model = await AutoModelForCausalLM.from_pretrained(modelId, {
-      local_files_only: where.folder !== undefined || !allowRemote,
-      // deno-lint-ignore no-explicit-any
-      dtype: (checked?.onnx.hfDtype ?? dtype) as any,
-      device,
-      ...(where.revision ? { revision: where.revision } : {}),
-      ...(checked && checked.externalData.length > 0
-        ? { use_external_data_format: checked.externalData.length }
-        : {}),
-    });
+    // The guard keeps transformers.js from streaming the whole model file into memory (see transformers_fs.ts).
+    model = await withoutUnreadFileStreams(
+      [where.folder ?? TRANSFORMERS_CACHE_DIR],
+      () =>
+        AutoModelForCausalLM.from_pretrained(modelId, {
+          local_files_only: where.folder !== undefined || !allowRemote,
+          // deno-lint-ignore no-explicit-any
+          dtype: (checked?.onnx.hfDtype ?? dtype) as any,
+          device,
+          ...(where.revision ? { revision: where.revision } : {}),
+          ...(checked && checked.externalData.length > 0
+            ? { use_external_data_format: checked.externalData.length }
+            : {}),
+        }),
+    );
   } catch (e) {
     if (device !== "cpu" && DEVICE_FAILURE.test(String((e as Error)?.message ?? e))) {
       throw deviceError(device, e);

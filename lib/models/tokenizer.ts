@@ -7,6 +7,7 @@ import { AutoTokenizer, env, type PreTrainedTokenizer } from "@huggingface/trans
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
+import { withoutUnreadFileStreams } from "./transformers_fs.ts";
 
 /** Files a tokenizer folder must hold for transformers.js. */
 export const REQUIRED_TOKENIZER_FILES: readonly string[] = ["tokenizer.json", "tokenizer_config.json"];
@@ -139,7 +140,10 @@ export async function loadTokenizer(dirOrId: string, options: LoadTokenizerOptio
   checkTokenizerFolder(dir);
   configureEnv();
   // An absolute path is not a valid hub id, so transformers.js reads <dir>/<file> and memoises per folder.
-  const hf = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  const hf = await withoutUnreadFileStreams(
+    [dir],
+    () => AutoTokenizer.from_pretrained(dir, { local_files_only: true }),
+  );
   return wrap(dir, hf);
 }
 

@@ -1,0 +1,49 @@
+/**
+ * The guard against transformers.js 4.3.1 streaming every model file it opens into memory: without it, loading
+ * the fixture leaves an unread stream that fills up with the whole ONNX file as the event loop turns; with it,
+ * nothing accumulates, and streams on other files still work.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { AutoModelForCausalLM, env } from "@huggingface/transformers";
+import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { withoutUnreadFileStreams } from "../../lib/models/transformers_fs.ts";
+
+const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox", "base");
+const MODEL_BYTES = fs.statSync(join(FIXTURE, "onnx", "model.onnx")).size;
+
+/** Growth of external memory (bytes) while the event loop turns after `load`. */
+async function growthAfter(load: () => Promise<{ dispose(): Promise<unknown> }>): Promise<number> {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  const model = await load();
+  const before = Deno.memoryUsage().external;
+  for (let i = 0; i < 300; i++) await new Promise((r) => setTimeout(r, 1));
+  const grown = Deno.memoryUsage().external - before;
+  await model.dispose();
+  return grown;
+}
+
+Deno.test("transformers.js file streams: the whole model piles up unguarded, nothing with the guard", async () => {
+  const options = { local_files_only: true, dtype: "fp32" } as const;
+  const plain = await growthAfter(() => AutoModelForCausalLM.from_pretrained(FIXTURE, options));
+  const guarded = await growthAfter(() =>
+    withoutUnreadFileStreams([FIXTURE], () => AutoModelForCausalLM.from_pretrained(FIXTURE, options))
+  );
+  assert.ok(plain > 0.8 * MODEL_BYTES, `unguarded: +${plain} bytes (model file ${MODEL_BYTES})`);
+  assert.ok(guarded < 0.1 * MODEL_BYTES, `guarded: +${guarded} bytes`);
+  assert.equal(fs.createReadStream.name, "createReadStream", "the original is back after loading");
+});
+
+Deno.test("transformers.js file streams: streams on files outside the guarded folders are untouched", async () => {
+  const other = join(PROJECT_ROOT, "deno.json");
+  const text = await withoutUnreadFileStreams([FIXTURE], async () => {
+    let out = "";
+    for await (const chunk of fs.createReadStream(other, "utf8")) out += chunk;
+    const inside = fs.createReadStream(join(FIXTURE, "config.json"));
+    assert.equal(inside.destroyed, true);
+    return out;
+  });
+  assert.equal(text, Deno.readTextFileSync(other));
+});
