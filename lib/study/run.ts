@@ -62,6 +62,17 @@ function baseFirst(study: StudyConfig): string[] {
   return order;
 }
 
+/** The report's figure order: next-token figures, completions, output diversity, qualitative, the paper's. */
+const FIGURE_ORDER = ["next_token", "completions", "03_", "04_", "qualitative", "06_"];
+
+function byReadingOrder(a: string, b: string): number {
+  const rank = (f: string) => {
+    const i = FIGURE_ORDER.findIndex((p) => f.startsWith(p));
+    return i < 0 ? FIGURE_ORDER.length : i;
+  };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
 /** Runs a study (see the module comment). */
 export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): Promise<StudyRunResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
@@ -169,7 +180,9 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
 
   const figuresDir = join(study.resultsDir, "figures");
   const figures = existsSync(figuresDir)
-    ? readdirSync(figuresDir).filter((f) => f.endsWith(".svg")).sort().map((f) => join(figuresDir, f))
+    ? readdirSync(figuresDir).filter((f) => f.endsWith(".svg")).sort(byReadingOrder).map((f) =>
+      join(figuresDir, f)
+    )
     : [];
   const provenance = {
     toolkit: TOOLKIT_VERSION,
