@@ -5,6 +5,7 @@
  * metric as `values[t][p]` (temperature × prompt).
  * @module
  */
+import { PAPER_KEY_ORDER } from "../metrics/registry.ts";
 import { basename, join } from "node:path";
 import { type PaperGroup, type PaperResults, readPaperResults } from "../data/paper.ts";
 import { type DiversityFile, parseDiversityFile } from "../io/diversity_format.ts";
@@ -13,16 +14,7 @@ import { type DiversityFile, parseDiversityFile } from "../io/diversity_format.t
  * The 8 metrics the paper's notebooks plot, in their row order (SEED.md §6: order_q_* and vendi_* are never
  * plotted).
  */
-export const PLOTTED_METRICS: readonly string[] = [
-  "selfBleuSmoothed",
-  "average_pairwise_ncd",
-  "average_pairwise_jaccard_2",
-  "average_pairwise_jaccard_3",
-  "average_pairwise_jaccard_4",
-  "avg_compression_ratio_full",
-  "avg_compression_ratio_target",
-  "cosine_similarity",
-];
+export const PLOTTED_METRICS: readonly string[] = PAPER_KEY_ORDER.slice(0, 8); // selfBleuSmoothed … cosine_similarity
 
 /** Row labels of the paper's figures (others: the key itself). */
 export const METRIC_LABELS: Readonly<Record<string, string>> = {
