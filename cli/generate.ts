@@ -13,7 +13,6 @@ import { loadCausalLM } from "../lib/models/load.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
 import {
-  applyTemplate,
   getTemplate,
   loadPromptPack,
   loadTemplates,
@@ -24,7 +23,8 @@ import { completionsToPaperNpy, type PromptEntry } from "../lib/io/completions_f
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { journalPathFor } from "../lib/io/completions_journal.ts";
 import { factualAccuracy } from "../lib/metrics/factual_accuracy.ts";
-import { runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
+import { packPrompts, runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
+import { stopTokenIdsOf } from "../lib/sampling/generate.ts";
 
 const USAGE =
   `usage: deno task analyse generate --model <dir|preset|id> (--prompts <pack|file>[,…] | --prompt <text> …) --out <file.json>
@@ -143,7 +143,7 @@ export const command: Command = {
       const preset = model.info.preset ? findPreset(model.info.preset) : findPreset(values.model);
       const modelId = values["model-id"] ?? preset?.name ??
         (model.info.source.startsWith("huggingface.co/") ? values.model : basename(model.info.source));
-      const stopTokenIds = [...new Set([...model.info.eosTokenIds, ...[tokenizer.special.eos ?? []].flat()])];
+      const stopTokenIds = stopTokenIdsOf(model, tokenizer);
 
       const templates = packs.length > 0 ? await loadTemplates(values.templates) : undefined;
       let templateName = values.template;
@@ -157,12 +157,7 @@ export const command: Command = {
             const template = getTemplate(templates!, templateName!);
             return {
               name: pack.name,
-              prompts: pack.prompts.map((p) => ({
-                text: p.text,
-                ...(p.guide !== undefined ? { guide: p.guide } : {}),
-                ...(p.answers !== undefined ? { answers: p.answers } : {}),
-              })),
-              inputs: pack.prompts.map((p) => applyTemplate(template, p.text, p.guide ?? "")),
+              ...packPrompts(pack, template),
               max: maxNewTokens ?? pack.max_new_tokens ?? 70,
             };
           })

@@ -4,7 +4,7 @@
  * original repository has no licence); the notebooks and `reproduce --paper-dir` read them from that folder.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex as sha256 } from "../io/sha256.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -190,11 +190,6 @@ export const PAPER_FILES: readonly (readonly [path: string, sha256: string])[] =
     "0a76c8e30f0167def7969fb478ddc98c5696fd03ee1e89537395fcc324d5c8b9",
   ],
 ];
-
-/** Hex sha256 of bytes. */
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 /** The state of a local folder of paper files. */
 export interface PaperDirCheck {

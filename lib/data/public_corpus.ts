@@ -8,7 +8,7 @@
  * differs from the manifest's.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex as sha256 } from "../io/sha256.ts";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
@@ -59,10 +59,6 @@ export interface PublicCorpusResult {
   status: "present" | "built";
   /** One line saying what was done. */
   detail: string;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /**

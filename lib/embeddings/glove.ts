@@ -31,7 +31,7 @@
  * length, checksum); a stale or corrupt file is rebuilt.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../io/sha256.ts";
 import { createRequire } from "node:module";
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -643,13 +643,6 @@ function readCache(path: string, source: GloveSource): { table: GloveTable } | {
       payloadSha256: header.payloadSha256,
     },
   };
-}
-
-function sha256Hex(...parts: Uint8Array[]): string {
-  // node:crypto hashes 140 MB in ~0.1 s here; WebCrypto's digest took five times longer.
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return hash.digest("hex");
 }
 
 /** Reads a file into one exactly-sized buffer (Deno.readFile took 2-3× longer on 140 MB here). */

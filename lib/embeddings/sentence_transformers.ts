@@ -10,6 +10,7 @@
  *   [SEP]; sentence-transformers (HF tokenizers) cuts the text's tokens to `max_seq_length − 2` and keeps [SEP].
  * @module
  */
+import { sha256File } from "../io/sha256.ts";
 import { readJsonFileSync } from "../io/json_file.ts";
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
@@ -400,9 +401,4 @@ function specialTokens(tokenizer: PreTrainedTokenizer): { prefix: number[]; suff
     }
   }
   throw new Error("could not work out the tokenizer's special tokens");
-}
-
-async function sha256File(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -7,6 +7,7 @@
 import { JsonFormatError } from "./json_file.ts";
 import { extname } from "node:path";
 import { writeJsonAtomic } from "./atomic.ts";
+import { sha256Hex } from "./sha256.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import { NdArray, type PyValue } from "./pickle.ts";
 import { paperCompletionsFromArray } from "../data/paper.ts";
@@ -504,12 +505,6 @@ export interface LoadedCompletions {
   model?: string;
 }
 
-/** Hex SHA-256 of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Loads completions from a paper `.npy` (layout (T, P, 1), temperatures (t+1)/10, no prompt texts) or a
  * `completions/1` `.json` file, chosen by extension.
@@ -520,7 +515,7 @@ export async function loadCompletions(path: string): Promise<LoadedCompletions> 
     throw new Error(`${path}: unknown completions file type '${ext}' (expected .npy or .json)`);
   }
   const bytes = await Deno.readFile(path);
-  const sha256 = await sha256Hex(bytes);
+  const sha256 = sha256Hex(bytes);
   if (ext === ".npy") {
     const { cells, shape } = paperCompletionsFromArray(decodeNpy(bytes, path), path);
     return {

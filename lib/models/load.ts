@@ -18,6 +18,7 @@ import { PROJECT_ROOT } from "../shared_dir.ts";
 import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
 import { TRANSFORMERS_CACHE_DIR } from "./tokenizer.ts";
 import { withoutUnreadFileStreams } from "./transformers_fs.ts";
+import { sha256Hex } from "../io/sha256.ts";
 
 /** Weight precisions {@link loadCausalLM} can load. */
 export type CausalLMDtype = "fp32" | "fp16" | "q8";
@@ -342,8 +343,7 @@ async function describeFiles(folder: string, names: readonly string[]): Promise<
     const bytes = statSync(join(folder, name)).size;
     const info: ModelFileInfo = { name, bytes };
     if (bytes <= SHA256_LIMIT_BYTES) {
-      const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(join(folder, name)));
-      info.sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+      info.sha256 = sha256Hex(await Deno.readFile(join(folder, name)));
     }
     out.push(info);
   }

@@ -7,7 +7,8 @@
  */
 import type { ModelRole as FigureRole } from "../figures/style.ts";
 import { recordsToHtml } from "../figures/table.ts";
-import type { StudyConfig, StudyModel } from "../study/config.ts";
+import type { StudyConfig } from "../study/config.ts";
+export { baseFirstOrder } from "../study/config.ts";
 import type { ScoreHeadline } from "../study/steps.ts";
 
 const FIGURE_ROLES: readonly FigureRole[] = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic", "collapsed"];
@@ -22,23 +23,6 @@ export function figureRoles(study: StudyConfig): Record<string, FigureRole> {
       m,
     ) => [m.name, (FIGURE_ROLES as readonly string[]).includes(m.role) ? m.role : "other"]),
   ) as Record<string, FigureRole>;
-}
-
-/** The study's models with every base model before the models fine-tuned from it (else study order). */
-export function baseFirstOrder(study: StudyConfig): StudyModel[] {
-  const out: StudyModel[] = [];
-  const placed = new Set<string>();
-  const visit = (m: StudyModel, path: Set<string>) => {
-    if (placed.has(m.name)) return;
-    if (path.has(m.name)) throw new Error(`model "${m.name}" is its own base (via ${[...path].join(" → ")})`);
-    path.add(m.name);
-    const base = m.base === undefined ? undefined : study.models.find((x) => x.name === m.base);
-    if (base) visit(base, path);
-    placed.add(m.name);
-    out.push(m);
-  };
-  for (const m of study.models) visit(m, new Set());
-  return out;
 }
 
 /** The rows of the headline table: label, unit note, and how to read one headline. */

@@ -8,6 +8,7 @@
  * @module
  */
 import type { CausalLM, DecodeState } from "../models/load.ts";
+import type { Tokenizer } from "../models/tokenizer.ts";
 import { Xoshiro128StarStar } from "./rng.ts";
 import { sampleToken, type SamplingSettings, validateSamplingSettings } from "./sampler.ts";
 
@@ -44,6 +45,12 @@ export interface GeneratedSample {
   finish: FinishReason;
   /** The seed of its random stream. */
   seed: number;
+}
+
+/** The ids that end a sample: the config's `eos_token_id`s and the tokenizer's EOS, once each. */
+export function stopTokenIdsOf(model: CausalLM, tokenizer: Tokenizer): number[] {
+  const eos = tokenizer.special.eos;
+  return [...new Set([...model.info.eosTokenIds, ...(eos === undefined ? [] : [eos])])];
 }
 
 /** Checks generation options, throwing a RangeError that names the bad one. */

@@ -7,7 +7,7 @@
 import type { CausalLM } from "../models/load.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { nextTokenDistribution } from "./sampler.ts";
-import { generate } from "./generate.ts";
+import { generate, stopTokenIdsOf } from "./generate.ts";
 
 /** One candidate next token. */
 export interface NextTokenProb {
@@ -70,7 +70,7 @@ export async function scoredGeneration(
   const [sample] = await generate(model, tokenizer.encode(prompt), [opts.seed ?? 0], {
     settings: { temperature: opts.temperature ?? 0, topK: opts.topK ?? 50, topP: 1 },
     maxNewTokens: opts.maxNewTokens ?? 40,
-    stopTokenIds: [...new Set([...model.info.eosTokenIds, ...[tokenizer.special.eos ?? []].flat()])],
+    stopTokenIds: stopTokenIdsOf(model, tokenizer),
   });
   return sample.tokenIds.map((id, i) => ({
     id,

@@ -8,6 +8,7 @@
  * {@link generateCell} regenerates any one cell bit for bit.
  * @module
  */
+import { dirname } from "node:path";
 import type { CausalLM } from "../models/load.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type {
@@ -26,6 +27,7 @@ import {
   readJournal,
 } from "../io/completions_journal.ts";
 import { runKeyOf } from "../io/checkpoint.ts";
+import { applyTemplate, type PromptPack, type PromptTemplate } from "../data/prompts.ts";
 import { answerAccuracy } from "../metrics/factual_accuracy.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { generate } from "./generate.ts";
@@ -91,6 +93,26 @@ export interface RunSweepOptions {
   signal?: AbortSignal;
   /** Extra provenance recorded in the output. */
   provenance?: Record<string, unknown>;
+}
+
+/**
+ * A pack's prompts as a sweep records them (text, guide, answers) and the exact inputs fed to the model (the
+ * template filled with each prompt and guide); `limit` keeps only the first N prompts.
+ */
+export function packPrompts(
+  pack: PromptPack,
+  template: PromptTemplate,
+  limit: number | null = null,
+): { prompts: PromptEntry[]; inputs: string[] } {
+  const chosen = limit === null ? pack.prompts : pack.prompts.slice(0, limit);
+  return {
+    prompts: chosen.map((p) => ({
+      text: p.text,
+      ...(p.guide !== undefined ? { guide: p.guide } : {}),
+      ...(p.answers !== undefined ? { answers: p.answers } : {}),
+    })),
+    inputs: chosen.map((p) => applyTemplate(template, p.text, p.guide ?? "")),
+  };
 }
 
 /** Throws a RangeError naming the first inconsistent field of a spec. */
@@ -215,7 +237,7 @@ export async function runSweep(
     }
     journal = await JournalWriter.resume(journalPath, previous);
   } else {
-    await Deno.mkdir(dirOf(options.outPath), { recursive: true });
+    await Deno.mkdir(dirname(options.outPath), { recursive: true });
     journal = await JournalWriter.create(journalPath, {
       format: COMPLETIONS_JOURNAL_FORMAT,
       run_key: runKey,
@@ -311,9 +333,4 @@ export async function runSweep(
   await writeCompletionsJson(options.outPath, doc);
   await Deno.remove(journalPath).catch(() => {});
   return doc;
-}
-
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "." : path.slice(0, i);
 }

@@ -8,8 +8,6 @@
  * @module
  */
 import { stat } from "node:fs/promises";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { type CausalLM, type CausalLMDevice, type CausalLMDtype, loadCausalLM } from "../models/load.ts";
 import { loadTokenizer, prefixTokenId } from "../models/tokenizer.ts";
 import { readCorpus } from "../data/corpus.ts";
@@ -19,6 +17,7 @@ import { scoreCorpus } from "./score_corpus.ts";
 import { readCheckpoint, runKeyOf, writeCheckpoint } from "../io/checkpoint.ts";
 import { writeScoreFile } from "../io/score_format.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
+import { sha256File } from "../io/sha256.ts";
 
 /** `<out>.state.json`: the final accumulators of a finished run, for merging shards. */
 export function statePathOf(outPath: string): string {
@@ -115,12 +114,7 @@ export interface ScoreJobResult {
   error?: Error;
 }
 
-/** Hex SHA-256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
-  return hash.digest("hex");
-}
+export { sha256File };
 
 /** Checks the numeric options, throwing a RangeError that names the bad one. */
 export function validateScoreJobOptions(o: ScoreJobOptions): void {

@@ -10,12 +10,12 @@
  * (`onCorrupt: "error"` reports it instead and leaves it as it is).
  * @module
  */
-import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { extractTarEntry, npmPack } from "./npm_tarball.ts";
+import { sha256Hex } from "../io/sha256.ts";
 
 export { extractTarEntry };
 import { PROJECT_ROOT } from "../shared_dir.ts";
@@ -102,10 +102,7 @@ export class TokenizerHashError extends Error {
   }
 }
 
-/** Hex sha256 of some bytes. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+export { sha256Hex };
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   try {

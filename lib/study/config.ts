@@ -4,7 +4,7 @@
  * read; {@link embeddedStudy} is the offline default that runs on any fresh machine.
  * @module
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { JsonFormatError, readJsonObjectSync } from "../io/json_file.ts";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
@@ -149,6 +149,23 @@ export function embeddedStudy(
   };
 }
 
+/** The study's models with every base model before the models fine-tuned from it (else study order). */
+export function baseFirstOrder(study: StudyConfig): StudyModel[] {
+  const out: StudyModel[] = [];
+  const placed = new Set<string>();
+  const visit = (m: StudyModel, path: Set<string>) => {
+    if (placed.has(m.name)) return;
+    if (path.has(m.name)) throw new Error(`model "${m.name}" is its own base (via ${[...path].join(" → ")})`);
+    path.add(m.name);
+    const base = m.base === undefined ? undefined : study.models.find((x) => x.name === m.base);
+    if (base) visit(base, path);
+    placed.add(m.name);
+    out.push(m);
+  };
+  for (const m of study.models) visit(m, new Set());
+  return out;
+}
+
 function fail(path: string, at: string, what: string): never {
   throw new JsonFormatError(path, at, what);
 }
@@ -216,5 +233,5 @@ export function validateStudy(value: unknown, path: string, baseDir = "."): Stud
 /** Reads and validates a `study/1` file (relative paths inside it are relative to the file). */
 export function readStudy(path: string): StudyConfig {
   const abs = resolve(path);
-  return validateStudy(readJsonObjectSync(abs), abs, abs.slice(0, abs.lastIndexOf("/")) || "/");
+  return validateStudy(readJsonObjectSync(abs), abs, dirname(abs));
 }

@@ -3,7 +3,7 @@
  * fine-tune, the figures (inline SVG) and links to the executed notebooks. One self-contained file.
  * @module
  */
-import { basename, relative } from "node:path";
+import { basename, dirname, relative } from "node:path";
 import { escapeMarkup } from "../figures/escape.ts";
 import type { StudyConfig } from "./config.ts";
 import type { ScoreHeadline } from "./steps.ts";
@@ -35,7 +35,7 @@ function fmt(x: number | null | undefined, digits = 4): string {
 
 /** The report as one HTML document; links are relative to `reportPath`'s folder. */
 export async function renderReport(input: ReportInput, reportPath: string): Promise<string> {
-  const dir = reportPath.slice(0, reportPath.lastIndexOf("/")) || ".";
+  const dir = dirname(reportPath);
   const e = escapeMarkup;
   const rows = input.study.models.map((m) => {
     const s = input.scores[m.name];

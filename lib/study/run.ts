@@ -14,7 +14,7 @@ import { readNotebook } from "../notebooks/ipynb.ts";
 import { notebookParameters } from "../notebooks/params.ts";
 import { notebooksAvailable, probeNotebookTools } from "../setup/jupyter.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
-import type { StudyConfig } from "./config.ts";
+import { baseFirstOrder, type StudyConfig } from "./config.ts";
 import { ensureDiversity, ensureScore, ensureStudyCorpus, type ScoreHeadline, StudyModels } from "./steps.ts";
 import { type CollapseVerdict, collapseVerdict } from "./verdict.ts";
 import { renderReport } from "./report.ts";
@@ -47,21 +47,6 @@ export interface StudyRunResult {
   notebookFailures: string[];
 }
 
-/** Models in an order where every base comes before its fine-tunes. */
-function baseFirst(study: StudyConfig): string[] {
-  const order: string[] = [];
-  const visit = (name: string, seen: Set<string>) => {
-    if (order.includes(name)) return;
-    if (seen.has(name)) throw new Error(`models' base relation has a cycle through "${name}"`);
-    seen.add(name);
-    const base = study.models.find((m) => m.name === name)?.base;
-    if (base !== undefined) visit(base, seen);
-    order.push(name);
-  };
-  for (const m of study.models) visit(m.name, new Set());
-  return order;
-}
-
 /** The report's figure order: next-token figures, completions, output diversity, qualitative, the paper's. */
 const FIGURE_ORDER = ["next_token", "completions", "03_", "04_", "qualitative", "06_"];
 
@@ -91,7 +76,7 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
   const scores: Record<string, ScoreHeadline> = {};
   const diversity: Record<string, DiversityFile[]> = {};
   try {
-    for (const name of baseFirst(study)) {
+    for (const { name } of baseFirstOrder(study)) {
       let last = 0;
       const r = await ensureScore(study, name, {
         models,
@@ -107,7 +92,7 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
       scores[name] = r.value.headline;
       step(`score ${name}: ${r.note}`);
     }
-    for (const name of baseFirst(study)) {
+    for (const { name } of baseFirstOrder(study)) {
       diversity[name] = [];
       for (const pack of study.sweep.packs) {
         const r = await ensureDiversity(study, name, pack, {

@@ -11,10 +11,12 @@ import { cached, type CachedResult, describeCached, keyOf } from "../cache/resul
 import { type CausalLM, loadCausalLM, resolveModelSource } from "../models/load.ts";
 import { loadTokenizer, type Tokenizer } from "../models/tokenizer.ts";
 import { findPreset } from "../models/presets.ts";
-import { runScoreJob, type ScoreJobProgress, sha256File } from "../scoring/score_job.ts";
+import { runScoreJob, type ScoreJobProgress } from "../scoring/score_job.ts";
+import { sha256File } from "../io/sha256.ts";
 import type { CorpusStats } from "../scoring/corpus_stats.ts";
-import { applyTemplate, getTemplate, loadPromptPack, loadTemplates } from "../data/prompts.ts";
-import { runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
+import { getTemplate, loadPromptPack, loadTemplates } from "../data/prompts.ts";
+import { packPrompts, runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
+import { stopTokenIdsOf } from "../sampling/generate.ts";
 import { loadCompletions } from "../io/completions_format.ts";
 import { analyseCompletions } from "../diversity/analyse.ts";
 import { writeDiversityFile } from "../io/diversity_format.ts";
@@ -234,19 +236,13 @@ export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: 
   const preset = findPreset(model.source);
   const templateName = model.template ?? preset?.template ?? "plm";
   const template = getTemplate(templates, templateName);
-  const prompts = study.sweep.promptsPerPack === null
-    ? p.prompts
-    : p.prompts.slice(0, study.sweep.promptsPerPack);
+  const { prompts, inputs } = packPrompts(p, template, study.sweep.promptsPerPack);
   return {
     model: { id: model.name, ...(preset ? { revision: preset.revision, family: preset.family } : {}) },
     template: { name: templateName, text: template.text },
     promptSet: p.name,
-    prompts: prompts.map((q) => ({
-      text: q.text,
-      ...(q.guide !== undefined ? { guide: q.guide } : {}),
-      ...(q.answers !== undefined ? { answers: q.answers } : {}),
-    })),
-    inputs: prompts.map((q) => applyTemplate(template, q.text, q.guide ?? "")),
+    prompts,
+    inputs,
     temperatures: study.sweep.temperatures,
     samplesPerPrompt: study.sweep.samples,
     maxNewTokens: study.sweep.maxNewTokens ?? p.max_new_tokens ?? 70,
@@ -278,7 +274,7 @@ export async function ensureSweep(
   try {
     return await cachedArtefact(study, key, async () => {
       const { model, tokenizer } = await models.get(modelName);
-      const stop = [...new Set([...model.info.eosTokenIds, ...[tokenizer.special.eos ?? []].flat()])];
+      const stop = stopTokenIdsOf(model, tokenizer);
       opts.log?.(`sampling ${modelName} on ${pack}`);
       await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop }, {
         outPath,

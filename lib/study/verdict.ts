@@ -6,6 +6,8 @@
  */
 import type { DiversityFile } from "../io/diversity_format.ts";
 import { METRICS } from "../metrics/registry.ts";
+import { seriesFromDiversityFile } from "../figures/diversity_data.ts";
+import { lessDiverseShare as viewsLessDiverseShare, registryDirection } from "./diversity_views.ts";
 import type { ScoreHeadline } from "./steps.ts";
 
 /** One check of the verdict. */
@@ -36,48 +38,25 @@ export interface CollapseVerdict {
   collapsed: boolean;
 }
 
-/** Mean of the finite values of a row; NaN when none. */
-function meanFinite(values: readonly number[]): number {
-  let s = 0, n = 0;
-  for (const v of values) {
-    if (v !== null && Number.isFinite(v)) {
-      s += v;
-      n++;
-    }
-  }
-  return n === 0 ? NaN : s / n;
-}
-
 /**
  * Compares a fine-tune's diversity with its base's, point by point: for each pack present in both, each metric
- * and word limit both computed, and each temperature, the mean over prompts; a similarity metric going up or a
- * diversity metric going down counts as less diverse.
+ * (with a registry direction) and word limit both computed, and each temperature, the mean over prompts; a
+ * similarity metric going up or a diversity metric going down counts as less diverse (the notebooks' count,
+ * lib/study/diversity_views.ts, on the same files).
  */
 export function lessDiverseShare(
   base: readonly DiversityFile[],
   tuned: readonly DiversityFile[],
 ): { share: number | null; points: number } {
-  const direction = new Map(METRICS.map((m) => [m.key, m.direction]));
-  let less = 0, points = 0;
-  for (const t of tuned) {
-    const b = base.find((x) => x.input.prompt_set === t.input.prompt_set);
-    if (b === undefined) continue;
-    for (const [words, byKey] of Object.entries(t.results)) {
-      for (const [key, grid] of Object.entries(byKey)) {
-        const other = b.results[words]?.[key];
-        const dir = direction.get(key);
-        if (other === undefined || dir === undefined) continue;
-        const rows = Math.min(grid.length, other.length);
-        for (let i = 0; i < rows; i++) {
-          const mt = meanFinite(grid[i] as number[]), mb = meanFinite(other[i] as number[]);
-          if (!Number.isFinite(mt) || !Number.isFinite(mb) || mt === mb) continue;
-          points++;
-          if (dir === "similarity" ? mt > mb : mt < mb) less++;
-        }
-      }
-    }
-  }
-  return { share: points === 0 ? null : less / points, points };
+  const series = [
+    ...base.flatMap((f) => seriesFromDiversityFile(f, "base")),
+    ...tuned.flatMap((f) => seriesFromDiversityFile(f, "tuned")),
+  ];
+  const metrics = METRICS.map((m) => m.key).filter((k) => series.some((s) => s.values[k] !== undefined));
+  const packs = [...new Set(series.map((s) => s.promptSet))];
+  const r = viewsLessDiverseShare(series, "tuned", "base", packs, metrics, registryDirection);
+  const points = r.less + r.more;
+  return { share: points === 0 ? null : r.less / points, points };
 }
 
 /** The verdict for `model` against `base` from their score headlines and diversity files. */

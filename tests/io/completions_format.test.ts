@@ -2,6 +2,7 @@
  * The `completions/1` JSON format: validation with JSON-path errors, atomic writing, conversion from/to the paper's
  * layout, and `loadCompletions` over both file kinds.
  */
+import { sha256Hex } from "../../lib/io/sha256.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -11,7 +12,6 @@ import {
   loadCompletions,
   paperTemperatures,
   parseCompletionsJson,
-  sha256Hex,
   toPaperCells,
   validateCompletionsDoc,
   writeCompletionsJson,

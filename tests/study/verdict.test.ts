@@ -5,7 +5,13 @@ import type { DiversityFile } from "../../lib/io/diversity_format.ts";
 import type { ScoreHeadline } from "../../lib/study/steps.ts";
 
 function file(set: string, results: Record<string, number[][]>): DiversityFile {
-  return { input: { prompt_set: set }, results: { "20": results } } as unknown as DiversityFile;
+  const rows = Object.values(results)[0]?.length ?? 0;
+  const temperatures = Array.from({ length: rows }, (_, t) => (t + 1) / 10);
+  return {
+    input: { prompt_set: set, path: set },
+    temperatures,
+    results: { "20": results },
+  } as unknown as DiversityFile;
 }
 const headline = (h: Partial<ScoreHeadline>): ScoreHeadline => ({
   documents: 1,
