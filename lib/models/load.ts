@@ -546,51 +546,82 @@ function wrap(
     files,
   };
 
-  const forward = async (windows: readonly Int32Array[]): Promise<CausalLMOutput> => {
-    const batch = windows.length;
-    if (batch === 0) throw new RangeError("forward needs at least one window");
-    const seq = windows[0].length;
-    if (seq === 0) throw new RangeError("windows must not be empty");
-    if (maxPositions !== undefined && seq > maxPositions) {
-      throw new RangeError(`window length ${seq} exceeds max_position_embeddings ${maxPositions}`);
-    }
-    const ids = new BigInt64Array(batch * seq);
-    const positions = new BigInt64Array(batch * seq);
-    windows.forEach((w, b) => {
-      if (w.length !== seq) throw new RangeError(`window ${b} has ${w.length} tokens, window 0 has ${seq}`);
-      for (let t = 0; t < seq; t++) {
-        const id = w[t];
-        if (id < 0 || id >= vocabSize) {
-          throw new RangeError(`window ${b} token ${t}: id ${id} outside [0, ${vocabSize})`);
-        }
-        ids[b * seq + t] = BigInt(id);
-        positions[b * seq + t] = BigInt(t);
+  /**
+   * The session's inputs for `rows` (equal length n) read after `pastLength` cached tokens: ids, an all-ones
+   * attention mask over past + new, positions continuing from the past, the cache branch flag, how many
+   * positions' logits to keep (0 = all), and the past tensors (`past`, or empty ones for a first step).
+   */
+  const decoderFeeds = (
+    rows: readonly Int32Array[],
+    pastLength: number,
+    keepLogits: 0 | 1,
+    past: ReadonlyMap<string, OrtTensorLike> | null,
+  ): Record<string, unknown> => {
+    const batch = rows.length, n = rows[0].length, total = pastLength + n;
+    const ids = new BigInt64Array(batch * n);
+    const positions = new BigInt64Array(batch * n);
+    rows.forEach((row, b) => {
+      for (let t = 0; t < n; t++) {
+        ids[b * n + t] = BigInt(row[t]);
+        positions[b * n + t] = BigInt(pastLength + t);
       }
     });
-    const feeds: Record<string, Tensor> = {
-      input_ids: new Tensor("int64", ids, [batch, seq]),
-    };
+    const feeds: Record<string, unknown> = { input_ids: new Tensor("int64", ids, [batch, n]).ort_tensor };
     if (session.inputNames.includes("attention_mask")) {
-      feeds.attention_mask = new Tensor("int64", new BigInt64Array(batch * seq).fill(1n), [batch, seq]);
+      feeds.attention_mask =
+        new Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]).ort_tensor;
     }
     if (session.inputNames.includes("position_ids")) {
-      feeds.position_ids = new Tensor("int64", positions, [batch, seq]);
+      feeds.position_ids = new Tensor("int64", positions, [batch, n]).ort_tensor;
     }
     if (session.inputNames.includes("use_cache_branch")) {
-      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([0]), [1]);
+      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([past ? 1 : 0]), [1]).ort_tensor;
     }
     if (session.inputNames.includes("num_logits_to_keep")) {
-      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([0n]), []); // 0 = every position
+      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([BigInt(keepLogits)]), []).ort_tensor;
     }
     for (const name of pastInputs) {
-      const m = meta.get(name);
-      const type = m?.type ?? "float32";
-      const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
-      // deno-lint-ignore no-explicit-any
-      feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch));
+      const cached = past?.get(name);
+      if (cached !== undefined) {
+        feeds[name] = cached;
+      } else {
+        const m = meta.get(name);
+        const type = m?.type ?? "float32";
+        const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
+        // deno-lint-ignore no-explicit-any
+        feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch)).ort_tensor;
+      }
     }
-    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.ort_tensor]));
-    const out = await session.run(ortFeeds, ["logits"]);
+    return feeds;
+  };
+
+  /**
+   * Checks equal-length rows of in-vocabulary ids and the position limit; returns the row length. `noun` names
+   * a row in errors ("window" for forward passes, "row" for decoding steps).
+   */
+  const checkRows = (rows: readonly Int32Array[], noun: "window" | "row", pastLength: number): number => {
+    if (rows.length === 0) throw new RangeError(`needs at least one ${noun}`);
+    const n = rows[0].length;
+    if (n === 0) throw new RangeError(`${noun}s must not be empty`);
+    rows.forEach((row, b) => {
+      if (row.length !== n) throw new RangeError(`${noun} ${b} has ${row.length} tokens, ${noun} 0 has ${n}`);
+      for (let t = 0; t < n; t++) {
+        if (row[t] < 0 || row[t] >= vocabSize) {
+          throw new RangeError(`${noun} ${b} token ${t}: id ${row[t]} outside [0, ${vocabSize})`);
+        }
+      }
+    });
+    if (maxPositions !== undefined && pastLength + n > maxPositions) {
+      const what = noun === "window" ? "window length" : "sequence length";
+      throw new RangeError(`${what} ${pastLength + n} exceeds max_position_embeddings ${maxPositions}`);
+    }
+    return n;
+  };
+
+  const forward = async (windows: readonly Int32Array[]): Promise<CausalLMOutput> => {
+    const seq = checkRows(windows, "window", 0);
+    const batch = windows.length;
+    const out = await session.run(decoderFeeds(windows, 0, 0, null), ["logits"]);
     const logits = out.logits;
     const [ob, os, vocab] = logits.dims;
     if (ob !== batch || os !== seq) {
@@ -621,30 +652,11 @@ function wrap(
     return out;
   };
 
-  const checkTokens = (tokens: readonly Int32Array[], state?: DecodeState): number => {
-    if (tokens.length === 0) throw new RangeError("step needs at least one row");
+  const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
     if (state !== undefined && state.batch !== tokens.length) {
       throw new RangeError(`step got ${tokens.length} rows but the state holds ${state.batch}`);
     }
-    const n = tokens[0].length;
-    if (n === 0) throw new RangeError("step needs at least one token per row");
-    tokens.forEach((row, b) => {
-      if (row.length !== n) throw new RangeError(`row ${b} has ${row.length} tokens, row 0 has ${n}`);
-      for (let t = 0; t < n; t++) {
-        if (row[t] < 0 || row[t] >= vocabSize) {
-          throw new RangeError(`row ${b} token ${t}: id ${row[t]} outside [0, ${vocabSize})`);
-        }
-      }
-    });
-    const total = (state?.length ?? 0) + n;
-    if (maxPositions !== undefined && total > maxPositions) {
-      throw new RangeError(`sequence length ${total} exceeds max_position_embeddings ${maxPositions}`);
-    }
-    return n;
-  };
-
-  const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
-    const n = checkTokens(tokens, state);
+    const n = checkRows(tokens, "row", state?.length ?? 0);
     const batch = tokens.length;
     const pastLength = state?.length ?? 0;
     if (pastInputs.length === 0) {
@@ -665,40 +677,7 @@ function wrap(
       };
     }
     const total = pastLength + n;
-    const ids = new BigInt64Array(batch * n);
-    const positions = new BigInt64Array(batch * n);
-    tokens.forEach((row, b) => {
-      for (let t = 0; t < n; t++) {
-        ids[b * n + t] = BigInt(row[t]);
-        positions[b * n + t] = BigInt(pastLength + t);
-      }
-    });
-    const feeds: Record<string, unknown> = { input_ids: new Tensor("int64", ids, [batch, n]).ort_tensor };
-    if (session.inputNames.includes("attention_mask")) {
-      feeds.attention_mask =
-        new Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]).ort_tensor;
-    }
-    if (session.inputNames.includes("position_ids")) {
-      feeds.position_ids = new Tensor("int64", positions, [batch, n]).ort_tensor;
-    }
-    if (session.inputNames.includes("use_cache_branch")) {
-      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([state ? 1 : 0]), [1]).ort_tensor;
-    }
-    if (session.inputNames.includes("num_logits_to_keep")) {
-      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([1n]), []).ort_tensor;
-    }
-    for (const name of pastInputs) {
-      const cached = state?.past?.get(name);
-      if (cached !== undefined) {
-        feeds[name] = cached;
-      } else {
-        const m = meta.get(name);
-        const type = m?.type ?? "float32";
-        const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
-        // deno-lint-ignore no-explicit-any
-        feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch)).ort_tensor;
-      }
-    }
+    const feeds = decoderFeeds(tokens, pastLength, 1, state?.past ?? null);
     const out = await session.run(feeds, ["logits", ...presentOf.values()]);
     const logits = out.logits;
     const [ob, os, vocab] = logits.dims;
