@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "paper-check": () => import("./paper_check.ts"),
   score: () => import("./score.ts"),
   generate: () => import("./generate.ts"),
+  "inspect-model": () => import("./inspect_model.ts"),
   reproduce: () => import("./reproduce.ts"),
   "merge-scores": () => import("./merge_scores.ts"),
   setup: () => import("./setup.ts"),

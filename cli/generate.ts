@@ -1,6 +1,6 @@
 /**
  * `deno task analyse generate`: a completion sweep — N seeded samples per (temperature, prompt) cell for a
- * prompt pack or ad-hoc prompts — into a `completions/1` file that `analyse diversity` reads directly.
+ * prompt pack or ad-hoc prompts — into a `completions/2` file that `analyse diversity` reads directly.
  * Journaled per cell: `--resume` continues a killed sweep at the first unfinished cell.
  * @module
  */
@@ -12,37 +12,45 @@ import { formatSeconds } from "./progress.ts";
 import { loadCausalLM } from "../lib/models/load.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
-import {
-  getTemplate,
-  loadPromptPack,
-  loadTemplates,
-  type PromptPack,
-  templateNameForModel,
-} from "../lib/data/prompts.ts";
-import { completionsToPaperNpy, type PromptEntry } from "../lib/io/completions_format.ts";
+import { loadPromptPack, loadTemplates, type PromptPack, templateNameForModel } from "../lib/data/prompts.ts";
+import { completionsToPaperNpy } from "../lib/io/completions_format.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { journalPathFor } from "../lib/io/completions_journal.ts";
 import { factualAccuracy } from "../lib/metrics/factual_accuracy.ts";
-import { packPrompts, runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
-import { stopTokenIdsOf } from "../lib/sampling/generate.ts";
+import { generationRecordOf, runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
+import { stopTokensOf } from "../lib/sampling/generate.ts";
+import {
+  formatPrompts,
+  MODEL_TEMPLATE,
+  packRawPrompts,
+  type PromptInputs,
+  type TemplateChoice,
+} from "../lib/sampling/prompt_inputs.ts";
+import { parseTemplateVariables } from "../lib/models/chat_template.ts";
 
 const USAGE =
   `usage: deno task analyse generate --model <dir|preset|id> (--prompts <pack|file>[,…] | --prompt <text> …) --out <file.json>
   --prompts creative,factual,seen   prompt packs (data/prompts/<name>.json) or pack files; with several, --out
                                     must contain {pack}
-  --prompt <text>                   an ad-hoc prompt, used as it is (no template, no guide); repeatable
-  --template <name>                 template for packs (default: the model's paper template, else plm)
+  --prompt <text>                   an ad-hoc prompt (no guide), used as it is unless --template is given;
+                                    repeatable
+  --template <name>                 plm, hh, llama2_chat, tulu, a corrected variant, or "model": the model's
+                                    own chat template (one user turn, generation prompt added, then the guide)
+                                    (default for packs: the model preset's, else the paper's, else plm)
+  --template-var name=value         a variable of the model's chat template, e.g. enable_thinking=false
+                                    (repeatable; recorded in the output)
   --templates <file>                template file (default data/prompts/templates.json)
   --temperatures 0.1:1.5:0.1        a range start:stop:step (inclusive) or a list 0,0.7,1; 0 = greedy
   --samples 25                      samples per (temperature, prompt) cell
   --max-new-tokens N                default: the pack's (70 creative / 25 factual / 70 seen), 70 ad hoc
-  --top-k 50 --top-p 1              filters (top-k 50 is what the paper used implicitly; 0 / 1 = off)
+  --top-k 50 --top-p 1              filters (top-k 50 is what the paper used implicitly; 0 / 1 = off); the
+                                    model's generation_config.json values are recorded beside them, not used
   --seed 0                          run seed; every sample's seed derives from it (recorded per sample)
   --batch-size N                    rows decoded together (default: all samples of a cell)
   --model-id <name>                 the id recorded and hashed into seeds (default: preset name or folder name)
   --npy <file.npy>                  also write the texts in the paper's .npy layout (T × P × 1 lists)
   --resume                          continue from <out>.journal.jsonl
-  [--dtype fp32|fp16|q8] [--device cpu|cuda|webgpu] [--allow-remote]`;
+  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]`;
 
 /** Parses `start:stop:step` (inclusive, rounded to 10 decimals) or a comma list. */
 export function parseTemperatures(text: string): number[] {
@@ -77,7 +85,7 @@ function intOption(name: string, v: string | undefined, min: number): number | u
 /** The `generate` command. */
 export const command: Command = {
   summary:
-    "completion sweep: seeded samples per temperature and prompt, with token log-probs (completions/1)",
+    "completion sweep: seeded samples per temperature and prompt, with token log-probs (completions/2)",
   async run(args: string[]): Promise<number> {
     const { values } = parseArgs({
       args,
@@ -86,12 +94,13 @@ export const command: Command = {
         prompts: { type: "string" },
         prompt: { type: "string", multiple: true },
         template: { type: "string" },
+        "template-var": { type: "string", multiple: true },
         templates: { type: "string" },
         temperatures: { type: "string", default: "0.1:1.5:0.1" },
         samples: { type: "string", default: "25" },
         "max-new-tokens": { type: "string" },
-        "top-k": { type: "string", default: "50" },
-        "top-p": { type: "string", default: "1" },
+        "top-k": { type: "string" },
+        "top-p": { type: "string" },
         seed: { type: "string", default: "0" },
         "batch-size": { type: "string" },
         "model-id": { type: "string" },
@@ -118,9 +127,13 @@ export const command: Command = {
     const temperatures = parseTemperatures(values.temperatures!);
     const samples = intOption("samples", values.samples, 1)!;
     const maxNewTokens = intOption("max-new-tokens", values["max-new-tokens"], 1);
-    const topK = intOption("top-k", values["top-k"], 0)!;
-    const topP = Number(values["top-p"]);
+    const topK = intOption("top-k", values["top-k"] ?? "50", 0)!;
+    const topP = Number(values["top-p"] ?? "1");
     if (!(topP > 0 && topP <= 1)) throw new Error(`--top-p must be in (0, 1], got "${values["top-p"]}"`);
+    const templateVars = parseTemplateVariables(values["template-var"] ?? []);
+    if (Object.keys(templateVars).length > 0 && values.template !== MODEL_TEMPLATE) {
+      throw new Error("--template-var applies to the model's own chat template: give --template model too");
+    }
     const seed = intOption("seed", values.seed, 0)!;
     const batchSize = intOption("batch-size", values["batch-size"], 1);
 
@@ -143,30 +156,48 @@ export const command: Command = {
       const preset = model.info.preset ? findPreset(model.info.preset) : findPreset(values.model);
       const modelId = values["model-id"] ?? preset?.name ??
         (model.info.source.startsWith("huggingface.co/") ? values.model : basename(model.info.source));
-      const stopTokenIds = stopTokenIdsOf(model, tokenizer);
-
-      const templates = packs.length > 0 ? await loadTemplates(values.templates) : undefined;
-      let templateName = values.template;
-      if (templates !== undefined && templateName === undefined) {
-        templateName = preset?.template ?? templateNameForModel(templates, modelId) ?? "plm";
-        console.error(`generate: template "${templateName}" (choose another with --template)`);
+      const stop = stopTokensOf(model, tokenizer);
+      const g = model.info.generation;
+      const generation = generationRecordOf(model, stop, {
+        temperature: "--temperatures",
+        top_k: values["top-k"] !== undefined
+          ? "--top-k"
+          : "toolkit default (50, Hugging Face's implicit value)",
+        top_p: values["top-p"] !== undefined ? "--top-p" : "toolkit default (1 = off)",
+      });
+      if (g.temperature !== undefined || g.topP !== undefined || g.topK !== undefined) {
+        console.error(
+          `generate: the model ships temperature ${g.temperature ?? "–"}, top-p ${g.topP ?? "–"}, top-k ` +
+            `${g.topK ?? "–"} (generation_config.json); recorded, not used: this sweep uses top-k ${topK}, ` +
+            `top-p ${topP} and its own temperatures`,
+        );
       }
-      const sets: Array<{ name: string; prompts: PromptEntry[]; inputs: string[]; max: number }> =
-        packs.length > 0
-          ? packs.map((pack) => {
-            const template = getTemplate(templates!, templateName!);
-            return {
-              name: pack.name,
-              ...packPrompts(pack, template),
-              max: maxNewTokens ?? pack.max_new_tokens ?? 70,
-            };
-          })
-          : [{
-            name: "adhoc",
-            prompts: adHoc.map((text) => ({ text })),
-            inputs: adHoc,
-            max: maxNewTokens ?? 70,
-          }];
+
+      const templates = packs.length > 0 || values.template !== undefined
+        ? await loadTemplates(values.templates)
+        : undefined;
+      let choice: TemplateChoice | undefined = values.template !== undefined
+        ? {
+          name: values.template,
+          ...(values.template === MODEL_TEMPLATE ? { variables: templateVars } : {}),
+        }
+        : undefined;
+      if (packs.length > 0 && choice === undefined) {
+        const name = preset?.template ?? templateNameForModel(templates!, modelId) ?? "plm";
+        choice = { name };
+        console.error(`generate: template "${name}" (choose another with --template)`);
+      }
+      const sets: Array<{ name: string; formatted: PromptInputs; max: number }> = packs.length > 0
+        ? packs.map((pack) => ({
+          name: pack.name,
+          formatted: formatPrompts(packRawPrompts(pack), tokenizer, choice, templates),
+          max: maxNewTokens ?? pack.max_new_tokens ?? 70,
+        }))
+        : [{
+          name: "adhoc",
+          formatted: formatPrompts(adHoc.map((text) => ({ text })), tokenizer, choice, templates),
+          max: maxNewTokens ?? 70,
+        }];
 
       const controller = new AbortController();
       const onSignal = () => {
@@ -182,24 +213,24 @@ export const command: Command = {
               id: modelId,
               ...(preset ? { revision: preset.revision, family: preset.family } : {}),
             },
-            ...(packs.length > 0
-              ? { template: { name: templateName!, text: getTemplate(templates!, templateName!).text } }
-              : {}),
+            ...(set.formatted.template ? { template: set.formatted.template } : {}),
             promptSet: set.name,
-            prompts: set.prompts,
-            inputs: set.inputs,
+            prompts: set.formatted.prompts,
+            inputs: set.formatted.inputs,
+            inputIds: set.formatted.inputIds,
             temperatures,
             samplesPerPrompt: samples,
             maxNewTokens: set.max,
             topK,
             topP,
             seed,
-            stopTokenIds,
+            stopTokenIds: stop.ids,
+            generation,
             ...(batchSize !== undefined ? { batchSize } : {}),
           };
-          const total = temperatures.length * set.prompts.length;
+          const total = temperatures.length * set.formatted.prompts.length;
           console.error(
-            `generate: ${set.name}: ${set.prompts.length} prompts × ${temperatures.length} temperatures × ` +
+            `generate: ${set.name}: ${set.formatted.prompts.length} prompts × ${temperatures.length} temperatures × ` +
               `${samples} samples, ≤ ${set.max} new tokens, top-k ${topK}, top-p ${topP}, seed ${seed} → ${outPath}`,
           );
           let lastPrint = 0;
@@ -236,7 +267,7 @@ export const command: Command = {
             await writeFileAtomic(npyPath, completionsToPaperNpy(doc));
             console.error(`generate: paper layout → ${npyPath}`);
           }
-          if (set.prompts.some((p) => p.answers !== undefined && p.answers.length > 0)) {
+          if (set.formatted.prompts.some((p) => p.answers !== undefined && p.answers.length > 0)) {
             const acc = factualAccuracy(doc);
             const line = acc.byTemperature.map((a, t) =>
               `T=${acc.temperatures[t]}: ${a === null ? "–" : (100 * a).toFixed(0) + "%"}`

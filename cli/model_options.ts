@@ -14,8 +14,8 @@ export function loadOptionsFrom(values: { dtype?: string; device?: string; "allo
   device: CausalLMDevice;
   allowRemote: boolean;
 } {
-  if (values.dtype !== undefined && !["fp32", "fp16", "q8"].includes(values.dtype)) {
-    throw new Error(`--dtype must be fp32, fp16 or q8, got "${values.dtype}"`);
+  if (values.dtype !== undefined && !["fp32", "fp16", "q8", "q4"].includes(values.dtype)) {
+    throw new Error(`--dtype must be fp32, fp16, q8 or q4, got "${values.dtype}"`);
   }
   const device = values.device ?? "cpu";
   if (!["cpu", "cuda", "webgpu"].includes(device)) {

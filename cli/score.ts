@@ -19,7 +19,9 @@ const USAGE =
   [--checkpoint-every 50]    documents between checkpoints (<out>.checkpoint.json)
   [--resume]                 continue from the checkpoint; the result equals an uninterrupted run's
   [--strict]                 stop at the first malformed corpus line (default: skip it, count it, report it)
-  [--dtype fp32|fp16|q8] [--device cpu|cuda|webgpu] [--allow-remote]`;
+  [--paper-prefix]           the paper's prefix quirk: <|endoftext|> by name (Llama: <unk>) instead of the
+                             model's BOS (config.json bos_token_id, else the tokenizer's BOS, else its EOS)
+  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]`;
 
 export { type CheckpointState, statePathOf } from "../lib/scoring/score_job.ts";
 
@@ -41,6 +43,7 @@ export const command: Command = {
         "checkpoint-every": { type: "string", default: "50" },
         resume: { type: "boolean", default: false },
         strict: { type: "boolean", default: false },
+        "paper-prefix": { type: "boolean", default: false },
         ...MODEL_LOAD_ARGS,
         help: { type: "boolean", short: "h" },
       },
@@ -94,6 +97,7 @@ export const command: Command = {
         checkpointEvery: every,
         resume: values.resume,
         strict: values.strict,
+        paperPrefix: values["paper-prefix"],
         ...loadOptions,
         signal: controller.signal,
         log: (line) => console.error(`score: ${line}`),

@@ -1,7 +1,9 @@
 /**
- * The project's own file format for sampled completions, `"format": "completions/1"` (JSON): what was sampled
- * (model, template, prompts, sampling settings) next to the samples, so a file can be analysed without knowing how
- * it was made. Also converts from/to the paper's `.npy` layout and loads either kind into one structure.
+ * The project's own file format for sampled completions, `"format": "completions/2"` (JSON): what was sampled
+ * (model, template, prompts with the exact token ids fed to the model, sampling settings and the model's shipped
+ * generation defaults) next to the samples, so a file can be analysed, audited and re-scored without knowing how
+ * it was made. `completions/1` files (no `input_ids`) are still read. Also converts from/to the paper's `.npy`
+ * layout and loads either kind into one structure.
  * @module
  */
 import { JsonFormatError } from "./json_file.ts";
@@ -12,8 +14,14 @@ import { decodeNpy, encodeNpy } from "./npy.ts";
 import { NdArray, type PyValue } from "./pickle.ts";
 import { paperCompletionsFromArray } from "../data/paper.ts";
 
-/** The format tag this module reads and writes. */
-export const COMPLETIONS_FORMAT = "completions/1";
+/** The format tag this module writes. */
+export const COMPLETIONS_FORMAT = "completions/2";
+
+/** Every format tag this module reads (the first version lacks `prompts[].input_ids`). */
+export const COMPLETIONS_FORMATS_READ = ["completions/1", "completions/2"] as const;
+
+/** A format tag this module reads. */
+export type CompletionsFormatTag = typeof COMPLETIONS_FORMATS_READ[number];
 
 /** Which model produced the samples. */
 export interface ModelRef {
@@ -27,10 +35,14 @@ export interface ModelRef {
 
 /** The prompt template the prompts were wrapped in. */
 export interface TemplateRef {
-  /** Template name (e.g. "hh", "plm"). */
+  /** Template name (e.g. "hh", "plm", or "model" for the model's own chat template). */
   name: string;
-  /** Template text. */
+  /** Template text (for "model": the Jinja source of the chat template). */
   text: string;
+  /** Chat-template variables set by the user (e.g. `{"enable_thinking": false}`); "model" only. */
+  variables?: Record<string, string | number | boolean | null>;
+  /** How the guide was joined to a chat template's output; "model" only. */
+  guide_join?: string;
 }
 
 /** One prompt. */
@@ -41,6 +53,8 @@ export interface PromptEntry {
   guide?: string;
   /** Accepted answers (factual prompts). */
   answers?: string[];
+  /** The exact token ids the model was conditioned on (`completions/2`; absent in `completions/1`). */
+  input_ids?: number[];
 }
 
 /** Sampling settings; further keys are allowed and kept. */
@@ -99,10 +113,10 @@ export interface CompletionCell {
   answer_accuracy?: number | null;
 }
 
-/** A `completions/1` document. `cells` is ordered by temperature, then prompt: cell t·P + p. */
+/** A `completions/2` (or read: `/1`) document. `cells` is ordered by temperature, then prompt: cell t·P + p. */
 export interface CompletionsDoc {
-  /** Always {@link COMPLETIONS_FORMAT}. */
-  format: typeof COMPLETIONS_FORMAT;
+  /** {@link COMPLETIONS_FORMAT} when written here; `completions/1` in older files. */
+  format: CompletionsFormatTag;
   /** ISO 8601 creation time. */
   created: string;
   /** The model. */
@@ -121,7 +135,7 @@ export interface CompletionsDoc {
   provenance: Record<string, unknown>;
 }
 
-/** A file that is not a valid `completions/1` document; names the file and the JSON path. */
+/** A file that is not a valid completions document; names the file and the JSON path. */
 export class CompletionsFormatError extends JsonFormatError {
   constructor(path: string, jsonPath: string, what: string) {
     super(path, jsonPath, what);
@@ -207,7 +221,10 @@ const TOP_FIELDS = [
 ];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Validates a parsed value as a `completions/1` document (throws {@link CompletionsFormatError}). */
+/**
+ * Validates a parsed value as a `completions/2` or `completions/1` document (throws
+ * {@link CompletionsFormatError}); `/2` requires every prompt's `input_ids`.
+ */
 export function validateCompletionsDoc(value: unknown, pathForErrors: string): CompletionsDoc {
   const c = new Checker(pathForErrors);
   const doc = c.object(value, "", TOP_FIELDS);
@@ -216,9 +233,15 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
   ) {
     if (!(k in doc)) c.fail(k, "missing required field");
   }
-  if (doc.format !== COMPLETIONS_FORMAT) {
-    c.fail("format", `expected "${COMPLETIONS_FORMAT}", got ${JSON.stringify(doc.format)}`);
+  if (!(COMPLETIONS_FORMATS_READ as readonly unknown[]).includes(doc.format)) {
+    c.fail(
+      "format",
+      `expected ${COMPLETIONS_FORMATS_READ.map((f) => `"${f}"`).join(" or ")}, got ${
+        JSON.stringify(doc.format)
+      }`,
+    );
   }
+  const v2 = doc.format === "completions/2";
   const created = c.string(doc.created, "created");
   if (!ISO_TIME.test(created) || Number.isNaN(Date.parse(created))) {
     c.fail("created", "expected an ISO 8601 time");
@@ -230,9 +253,17 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
   c.optional(model, "family", "model", (v, p) => c.string(v, p));
 
   if ("template" in doc) {
-    const t = c.object(doc.template, "template", ["name", "text"]);
+    const t = c.object(doc.template, "template", ["name", "text", "variables", "guide_join"]);
     c.string(t.name, "template.name");
     c.string(t.text, "template.text");
+    c.optional(t, "guide_join", "template", (v, p) => c.string(v, p));
+    c.optional(t, "variables", "template", (v, p) => {
+      for (const [k, x] of Object.entries(c.object(v, p))) {
+        if (x !== null && !["string", "number", "boolean"].includes(typeof x)) {
+          c.fail(`${p}.${k}`, "expected a string, number, boolean or null");
+        }
+      }
+    });
   }
   c.nonEmptyString(doc.prompt_set, "prompt_set");
 
@@ -240,11 +271,21 @@ export function validateCompletionsDoc(value: unknown, pathForErrors: string): C
   if (prompts.length === 0) c.fail("prompts", "expected at least one prompt");
   prompts.forEach((p, i) => {
     const path = `prompts[${i}]`;
-    const o = c.object(p, path, ["text", "guide", "answers"]);
+    const o = c.object(
+      p,
+      path,
+      v2 ? ["text", "guide", "answers", "input_ids"] : ["text", "guide", "answers"],
+    );
     if (!("text" in o)) c.fail(`${path}.text`, "missing required field");
     if (o.text !== null) c.string(o.text, `${path}.text`);
     c.optional(o, "guide", path, (v, q) => c.string(v, q));
     c.optional(o, "answers", path, (v, q) => c.array(v, q).forEach((a, k) => c.string(a, `${q}[${k}]`)));
+    if (v2) {
+      if (!("input_ids" in o)) c.fail(`${path}.input_ids`, "missing required field (completions/2)");
+      const ids = c.array(o.input_ids, `${path}.input_ids`);
+      if (ids.length === 0) c.fail(`${path}.input_ids`, "expected at least one token id");
+      ids.forEach((x, k) => c.int(x, `${path}.input_ids[${k}]`, 0));
+    }
   });
 
   const s = c.object(doc.sampling, "sampling");
@@ -360,7 +401,7 @@ function checkSample(c: Checker, sample: unknown, path: string): void {
   }
 }
 
-/** Parses and validates `completions/1` JSON text; errors name `pathForErrors` and the JSON path. */
+/** Parses and validates completions JSON text; errors name `pathForErrors` and the JSON path. */
 export function parseCompletionsJson(text: string, pathForErrors: string): CompletionsDoc {
   let value: unknown;
   try {
@@ -403,8 +444,8 @@ export interface FromPaperOptions {
 }
 
 /**
- * Converts paper-layout cells (`cells[t][p]` → sample texts) to a `completions/1` document. Sampling settings
- * are the paper's: transformers defaults top_k 50 and top_p 1 (a model's generation_config may have changed
+ * Converts paper-layout cells (`cells[t][p]` → sample texts) to a `completions/1` document (the paper's files
+ * do not keep the token ids its models read, which `completions/2` requires). Sampling settings are the paper's: transformers defaults top_k 50 and top_p 1 (a model's generation_config may have changed
  * them), no seed.
  */
 export function completionsFromPaperNpy(
@@ -436,7 +477,7 @@ export function completionsFromPaperNpy(
     });
   });
   return {
-    format: COMPLETIONS_FORMAT,
+    format: "completions/1",
     created: options.created ?? new Date().toISOString(),
     model: { id: options.modelId, ...(options.family ? { family: options.family } : {}) },
     prompt_set: options.promptSet,
@@ -485,8 +526,8 @@ export interface CompletionsSource {
   path: string;
   /** Hex SHA-256 of the file's bytes. */
   sha256: string;
-  /** `"paper-npy"` or `"completions/1"`. */
-  format: "paper-npy" | typeof COMPLETIONS_FORMAT;
+  /** `"paper-npy"`, or the JSON file's format tag. */
+  format: "paper-npy" | CompletionsFormatTag;
 }
 
 /** Completions in the one shape the diversity engine consumes. */
@@ -499,15 +540,15 @@ export interface LoadedCompletions {
   cells: string[][][];
   /** Provenance of the data. */
   source: CompletionsSource;
-  /** The prompt set the file declares (`completions/1` only; a paper `.npy` does not say). */
+  /** The prompt set the file declares (completions JSON only; a paper `.npy` does not say). */
   promptSet?: string;
-  /** The model id the file declares (`completions/1` only). */
+  /** The model id the file declares (completions JSON only). */
   model?: string;
 }
 
 /**
  * Loads completions from a paper `.npy` (layout (T, P, 1), temperatures (t+1)/10, no prompt texts) or a
- * `completions/1` `.json` file, chosen by extension.
+ * completions `.json` file (`completions/2` or `/1`), chosen by extension.
  */
 export async function loadCompletions(path: string): Promise<LoadedCompletions> {
   const ext = extname(path).toLowerCase();
@@ -531,7 +572,7 @@ export async function loadCompletions(path: string): Promise<LoadedCompletions> 
     temperatures: [...doc.sampling.temperatures],
     prompts: doc.prompts.map((p) => p.text ?? undefined),
     cells: toPaperCells(doc),
-    source: { path, sha256, format: COMPLETIONS_FORMAT },
+    source: { path, sha256, format: doc.format },
     promptSet: doc.prompt_set,
     model: doc.model.id,
   };

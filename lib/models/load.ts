@@ -19,9 +19,11 @@ import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
 import { TRANSFORMERS_CACHE_DIR } from "./tokenizer.ts";
 import { withoutUnreadFileStreams } from "./transformers_fs.ts";
 import { sha256Hex } from "../io/sha256.ts";
+import { readShippedGeneration, type ShippedGeneration } from "./generation_config.ts";
+import { externalTensorsOf } from "./onnx_external_data.ts";
 
 /** Weight precisions {@link loadCausalLM} can load. */
-export type CausalLMDtype = "fp32" | "fp16" | "q8";
+export type CausalLMDtype = "fp32" | "fp16" | "q8" | "q4";
 
 /** Devices {@link loadCausalLM} can be asked for; only `cpu` is certain to exist. */
 export type CausalLMDevice = "cpu" | "cuda" | "webgpu";
@@ -68,8 +70,15 @@ export interface ModelInfo {
   numLayers: number;
   /** Longest input the model was trained for (config `max_position_embeddings`), if the config gives it. */
   maxPositions?: number;
-  /** End-of-sequence ids from config.json `eos_token_id` (a number or a list); empty when it names none. */
+  /**
+   * Ids that end generation: generation_config.json's `eos_token_id` (every id, as Hugging Face's `generate`
+   * stops on each), else config.json's; empty when the folder names none.
+   */
   eosTokenIds: number[];
+  /** config.json's `architectures[0]` (e.g. `LlamaForCausalLM`), when it says. */
+  architecture?: string;
+  /** The folder's generation settings (EOS list and its source, BOS, shipped sampling defaults). */
+  generation: ShippedGeneration;
   /** The ONNX files loaded (graph and external data); empty for a remote load. */
   files: ModelFileInfo[];
 }
@@ -158,6 +167,8 @@ export const ONNX_FILES_BY_DTYPE: Readonly<
     file: "onnx/model_int8.onnx",
     hfDtype: "int8",
   }],
+  // 4-bit block quantisation of the MatMul weights (onnxruntime's MatMulNBits), transformers.js's "q4".
+  q4: [{ file: "onnx/model_q4.onnx", hfDtype: "q4" }],
 };
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -303,18 +314,102 @@ export interface CheckedFolder {
   onnx: { file: string; hfDtype: string };
   /** External-data files of that graph (folder-relative), in chunk order. */
   externalData: string[];
+  /** generation_config.json over config.json: EOS list, BOS, shipped sampling defaults. */
+  generation: ShippedGeneration;
+}
+
+/** `model_type`s transformers.js can load as a causal LM (its AutoModelForCausalLM mapping). */
+export function supportedModelTypes(): string[] {
+  const mappings = (AutoModelForCausalLM as unknown as { MODEL_CLASS_MAPPINGS?: Map<string, unknown>[] })
+    .MODEL_CLASS_MAPPINGS ?? [];
+  return [...new Set(mappings.flatMap((m) => [...m.keys()]))].sort();
 }
 
 /**
- * Checks a local model folder: required files present (the error names each missing one), an ONNX graph
- * for the dtype, a numeric `vocab_size`, and every tokenizer id below it.
+ * The external-data files a graph needs, checked: each present, long enough for every tensor stored in it,
+ * and named as transformers.js loads them (`<graph>_data`, `<graph>_data_1`, …, beside the graph).
+ */
+export function checkExternalData(folder: string, graphFile: string): string[] {
+  const graphPath = join(folder, graphFile);
+  let tensors;
+  try {
+    tensors = externalTensorsOf(graphPath);
+  } catch (e) {
+    throw new Error(`${graphPath} is not a readable ONNX graph: ${(e as Error).message}`, { cause: e });
+  }
+  const byFile = new Map<string, { count: number; endBytes: number; last: string }>();
+  for (const t of tensors) {
+    const entry = byFile.get(t.location) ?? { count: 0, endBytes: 0, last: t.name };
+    entry.count++;
+    const end = t.offsetBytes + (t.lengthBytes ?? 0);
+    if (end >= entry.endBytes) {
+      entry.endBytes = end;
+      entry.last = t.name;
+    }
+    byFile.set(t.location, entry);
+  }
+  const graphName = graphFile.slice(graphFile.lastIndexOf("/") + 1);
+  const dir = graphFile.includes("/") ? graphFile.slice(0, graphFile.lastIndexOf("/") + 1) : "";
+  const expected = new RegExp(`^${graphName.replace(/[.]/g, "\\.")}_data(?:_(\\d+))?$`);
+  const names: string[] = [];
+  for (const [location, { count, endBytes, last }] of byFile) {
+    const rel = dir + location;
+    const path = join(folder, rel);
+    if (!existsSync(path)) {
+      throw new Error(
+        `${graphPath} stores ${count} tensor(s) in external data ${path}, which is missing ` +
+          `(copy ${location} from the export beside the graph)`,
+      );
+    }
+    const size = statSync(path).size;
+    if (size < endBytes) {
+      throw new Error(
+        `external data ${path} is truncated: ${size} bytes, but ${graphFile} needs bytes up to ${endBytes} ` +
+          `(tensor "${last}"); copy the file again`,
+      );
+    }
+    if (!expected.test(location)) {
+      throw new Error(
+        `${graphPath} keeps external data in ${byFile.size > 1 ? `${byFile.size} files such as ` : ""}` +
+          `"${location}", but transformers.js reads only ${graphName}_data (and ${graphName}_data_1, …): ` +
+          `re-save it with onnx.save_model(model, path, save_as_external_data=True, ` +
+          `all_tensors_to_one_file=True, location="${graphName}_data")`,
+      );
+    }
+    names.push(rel);
+  }
+  const index = (n: string) => Number(n.match(/_data_(\d+)$/)?.[1] ?? 0);
+  names.sort((a, b) => index(a) - index(b));
+  names.forEach((n, i) => {
+    if (index(n) !== i) {
+      throw new Error(`${graphPath}: external data chunk ${i} is missing (found ${names.join(", ")})`);
+    }
+  });
+  return names;
+}
+
+/**
+ * Checks a local model folder before anything is loaded: required files present (the error names each missing
+ * one), an architecture transformers.js can run, an ONNX graph for the dtype with its external data whole, a
+ * numeric `vocab_size`, every tokenizer id below it, and EOS/BOS ids inside it.
  */
 export function checkModelFolder(folder: string, dtype: CausalLMDtype = "fp32"): CheckedFolder {
   const missing = REQUIRED_MODEL_FILES.filter((f) => !existsSync(join(folder, f)));
   if (missing.length > 0) throw new Error(`model folder ${folder} lacks ${missing.join(" and ")}`);
-  const onnx = onnxFileFor(folder, dtype);
   const configPath = join(folder, "config.json");
   const config = readJson(configPath);
+  const modelType = config.model_type;
+  if (typeof modelType !== "string" || modelType === "") {
+    throw new Error(`${configPath}: model_type must name the architecture, got ${JSON.stringify(modelType)}`);
+  }
+  const supported = supportedModelTypes();
+  if (supported.length > 0 && !supported.includes(modelType)) {
+    throw new Error(
+      `${configPath}: model_type "${modelType}" is not an architecture transformers.js can run as a causal ` +
+        `language model (supported: ${supported.join(", ")})`,
+    );
+  }
+  const onnx = onnxFileFor(folder, dtype);
   const vocabSize = config.vocab_size;
   if (typeof vocabSize !== "number" || !Number.isInteger(vocabSize) || vocabSize < 1) {
     throw new Error(`${configPath}: vocab_size must be a positive integer, got ${JSON.stringify(vocabSize)}`);
@@ -327,14 +422,9 @@ export function checkModelFolder(folder: string, dtype: CausalLMDtype = "fp32"):
         `${maxId} (tokenizer ids must be < vocab_size) in ${folder}`,
     );
   }
-  // ONNX external data (graphs over 2 GB): <file>_data, <file>_data_1, ... beside the graph.
-  const externalData: string[] = [];
-  for (let i = 0;; i++) {
-    const name = `${onnx.file}_data${i === 0 ? "" : `_${i}`}`;
-    if (!existsSync(join(folder, name))) break;
-    externalData.push(name);
-  }
-  return { config, vocabSize, onnx, externalData };
+  const generation = readShippedGeneration(folder, config, vocabSize);
+  const externalData = checkExternalData(folder, onnx.file);
+  return { config, vocabSize, onnx, externalData, generation };
 }
 
 async function describeFiles(folder: string, names: readonly string[]): Promise<ModelFileInfo[]> {
@@ -529,6 +619,13 @@ function wrap(
     throw new Error(`${onnxName} has inputs this loader cannot feed: ${unsupported}`);
   }
   const meta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
+  // A remote load has no checked folder: EOS from the config transformers.js read.
+  const generation: ShippedGeneration = checked?.generation ?? {
+    eosTokenIds: [config.eos_token_id].flat().filter((id): id is number => Number.isSafeInteger(id)),
+    eosSource: config.eos_token_id === undefined ? "none" : "config.json",
+    hasGenerationConfig: false,
+    ...(Number.isSafeInteger(config.bos_token_id) ? { bosTokenId: config.bos_token_id as number } : {}),
+  };
   const maxPositions = numberField(config, "max_position_embeddings", "n_positions");
   const numLayers = numberField(config, "num_hidden_layers", "n_layer") ?? pastInputs.length / 2;
 
@@ -542,7 +639,11 @@ function wrap(
     kvCache: pastInputs.length > 0,
     numLayers,
     ...(maxPositions !== undefined ? { maxPositions } : {}),
-    eosTokenIds: [config.eos_token_id].flat().filter((id): id is number => Number.isSafeInteger(id)),
+    eosTokenIds: generation.eosTokenIds,
+    ...(Array.isArray(config.architectures) && typeof config.architectures[0] === "string"
+      ? { architecture: config.architectures[0] }
+      : {}),
+    generation,
     files,
   };
 

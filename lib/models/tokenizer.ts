@@ -194,25 +194,34 @@ function wrap(dir: string, hf: PreTrainedTokenizer): Tokenizer {
 export interface PrefixTokenOptions {
   /**
    * Reproduce the original: `convert_tokens_to_ids("<|endoftext|>")`, which gives the unknown-token id when the
-   * vocabulary lacks it (Llama: `<unk>`, id 0; SEED.md §9 item 5).
+   * vocabulary lacks it (Llama: `<unk>`, id 0; the paper's quirk, see docs/MODELS.md).
    */
   paperCompat?: boolean;
+  /** config.json's `bos_token_id` of the model being scored (it wins over the tokenizer's own BOS). */
+  configBosTokenId?: number;
 }
 
 /**
- * The token read before each document's first token in rolling-window scoring: `<|endoftext|>` when the
- * vocabulary has it (GPT-NeoX: 0), else the model's BOS token. Throws when neither exists (or, with
- * `paperCompat`, when there is neither `<|endoftext|>` nor an unknown token).
+ * The token read before each document's first token in rolling-window scoring (lm-evaluation-harness's
+ * convention): the model config's `bos_token_id`, else the tokenizer's BOS, else its EOS. Pythia: 0
+ * (`<|endoftext|>`); Llama-2: 1 (`<s>`); Llama-3: 128000; Qwen3: 151643 (`<|endoftext|>`, which its config
+ * names as BOS although the tokenizer adds none). Throws when there is none (or, with `paperCompat`, when there
+ * is neither `<|endoftext|>` nor an unknown token).
  */
 export function prefixTokenId(tokenizer: Tokenizer, opts: PrefixTokenOptions = {}): number {
-  const eot = tokenizer.tokenToId(END_OF_TEXT);
-  if (eot !== undefined) return eot;
   if (opts.paperCompat) {
+    const eot = tokenizer.tokenToId(END_OF_TEXT);
+    if (eot !== undefined) return eot;
     if (tokenizer.special.unk !== undefined) return tokenizer.special.unk;
     throw new Error(
       `${tokenizer.dir}: no ${END_OF_TEXT} and no unknown token (the original would have failed too)`,
     );
   }
+  if (opts.configBosTokenId !== undefined) return opts.configBosTokenId;
   if (tokenizer.special.bos !== undefined) return tokenizer.special.bos;
-  throw new Error(`${tokenizer.dir}: neither ${END_OF_TEXT} nor a BOS token to prefix documents with`);
+  if (tokenizer.special.eos !== undefined) return tokenizer.special.eos;
+  throw new Error(
+    `${tokenizer.dir}: no bos_token_id in the model's config.json and neither a BOS nor an EOS token in the ` +
+      "tokenizer to prefix documents with",
+  );
 }

@@ -47,10 +47,32 @@ export interface GeneratedSample {
   seed: number;
 }
 
-/** The ids that end a sample: the config's `eos_token_id`s and the tokenizer's EOS, once each. */
-export function stopTokenIdsOf(model: CausalLM, tokenizer: Tokenizer): number[] {
+/** The ids that end a sample and where they came from. */
+export interface StopTokens {
+  /** Token ids. */
+  ids: number[];
+  /** `generation_config.json` or `config.json` (the model's EOS list), `tokenizer` (its EOS), or `none`. */
+  source: "generation_config.json" | "config.json" | "tokenizer" | "none";
+}
+
+/**
+ * The ids that end a sample, as Hugging Face's `generate` decides them: the model folder's EOS list
+ * (generation_config.json over config.json, every id), else the tokenizer's EOS. The tokenizer's EOS is not
+ * added to a model's own list: a Llama-3.1 base stops on `<|end_of_text|>` only, not on the chat EOS its
+ * tokenizer names.
+ */
+export function stopTokensOf(model: CausalLM, tokenizer: Tokenizer): StopTokens {
+  const g = model.info.generation;
+  if (g.eosTokenIds.length > 0 && g.eosSource !== "none") {
+    return { ids: [...g.eosTokenIds], source: g.eosSource };
+  }
   const eos = tokenizer.special.eos;
-  return [...new Set([...model.info.eosTokenIds, ...(eos === undefined ? [] : [eos])])];
+  return eos === undefined ? { ids: [], source: "none" } : { ids: [eos], source: "tokenizer" };
+}
+
+/** The ids of {@link stopTokensOf}. */
+export function stopTokenIdsOf(model: CausalLM, tokenizer: Tokenizer): number[] {
+  return stopTokensOf(model, tokenizer).ids;
 }
 
 /** Checks generation options, throwing a RangeError that names the bad one. */

@@ -1,6 +1,6 @@
 /**
  * Completion sweeps: every (temperature, prompt) cell of a prompt set, N seeded samples each, into a
- * `completions/1` document — journaled cell by cell so a killed sweep resumes at the first unfinished cell and
+ * `completions/2` document — journaled cell by cell so a killed sweep resumes at the first unfinished cell and
  * ends with exactly the samples an uninterrupted run would have produced.
  *
  * Every sample's seed is `sampleSeed(run seed, model id, prompt index, prompt input text, temperature, sample
@@ -27,10 +27,9 @@ import {
   readJournal,
 } from "../io/completions_journal.ts";
 import { runKeyOf } from "../io/checkpoint.ts";
-import { applyTemplate, type PromptPack, type PromptTemplate } from "../data/prompts.ts";
 import { answerAccuracy } from "../metrics/factual_accuracy.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
-import { generate } from "./generate.ts";
+import { generate, type StopTokens } from "./generate.ts";
 import { sampleSeed } from "./rng.ts";
 
 /** Everything that determines a sweep's samples. */
@@ -45,6 +44,11 @@ export interface SweepSpec {
   prompts: PromptEntry[];
   /** The exact text fed to the model for each prompt (template and guide applied). */
   inputs: string[];
+  /**
+   * The exact token ids fed to the model for each prompt (see lib/sampling/prompt_inputs.ts); when absent, each
+   * input text is tokenized with the tokenizer's special tokens. Recorded in the output either way.
+   */
+  inputIds?: number[][];
   /** Temperatures, in output order (0 = greedy). */
   temperatures: number[];
   /** Samples per (temperature, prompt) cell. */
@@ -59,8 +63,46 @@ export interface SweepSpec {
   seed: number;
   /** Ids that end a sample (EOS). */
   stopTokenIds: number[];
+  /** What the model ships and where each setting used came from (recorded, see {@link GenerationRecord}). */
+  generation?: GenerationRecord;
   /** Rows decoded together (default: a cell's samples all at once). */
   batchSize?: number;
+}
+
+/** The model's shipped generation settings next to the sweep's, and where each used value came from. */
+export interface GenerationRecord {
+  /** What generation_config.json sets (null fields: it does not); `file` null when the folder has none. */
+  model_defaults: {
+    file: "generation_config.json" | null;
+    temperature: number | null;
+    top_p: number | null;
+    top_k: number | null;
+    do_sample: boolean | null;
+  };
+  /** Where the stop ids came from (`generation_config.json`, `config.json`, `tokenizer`, `none`). */
+  stop_token_ids_source: string;
+  /** Where each value used came from (e.g. "--top-k", "toolkit default", "study file", "sweep grid"). */
+  settings_source: { temperature: string; top_k: string; top_p: string };
+}
+
+/** The {@link GenerationRecord} of a loaded model: its shipped defaults, the stop ids' source, the settings' sources. */
+export function generationRecordOf(
+  model: CausalLM,
+  stop: StopTokens,
+  settingsSource: GenerationRecord["settings_source"],
+): GenerationRecord {
+  const g = model.info.generation;
+  return {
+    model_defaults: {
+      file: g.hasGenerationConfig ? "generation_config.json" : null,
+      temperature: g.temperature ?? null,
+      top_p: g.topP ?? null,
+      top_k: g.topK ?? null,
+      do_sample: g.doSample ?? null,
+    },
+    stop_token_ids_source: stop.source,
+    settings_source: settingsSource,
+  };
 }
 
 /** Progress of a sweep, reported after every decoding step. */
@@ -83,7 +125,7 @@ export interface SweepProgress {
 
 /** Options of {@link runSweep}. */
 export interface RunSweepOptions {
-  /** The `completions/1` file to write (atomically, at the end); its journal sits beside it. */
+  /** The `completions/2` file to write (atomically, at the end); its journal sits beside it. */
   outPath: string;
   /** Continue from the journal of an earlier run of the same sweep (default false: start afresh). */
   resume?: boolean;
@@ -95,31 +137,19 @@ export interface RunSweepOptions {
   provenance?: Record<string, unknown>;
 }
 
-/**
- * A pack's prompts as a sweep records them (text, guide, answers) and the exact inputs fed to the model (the
- * template filled with each prompt and guide); `limit` keeps only the first N prompts.
- */
-export function packPrompts(
-  pack: PromptPack,
-  template: PromptTemplate,
-  limit: number | null = null,
-): { prompts: PromptEntry[]; inputs: string[] } {
-  const chosen = limit === null ? pack.prompts : pack.prompts.slice(0, limit);
-  return {
-    prompts: chosen.map((p) => ({
-      text: p.text,
-      ...(p.guide !== undefined ? { guide: p.guide } : {}),
-      ...(p.answers !== undefined ? { answers: p.answers } : {}),
-    })),
-    inputs: chosen.map((p) => applyTemplate(template, p.text, p.guide ?? "")),
-  };
-}
-
 /** Throws a RangeError naming the first inconsistent field of a spec. */
 export function validateSweepSpec(spec: SweepSpec): void {
   if (spec.prompts.length === 0) throw new RangeError("a sweep needs at least one prompt");
   if (spec.inputs.length !== spec.prompts.length) {
     throw new RangeError(`${spec.inputs.length} inputs for ${spec.prompts.length} prompts`);
+  }
+  if (spec.inputIds !== undefined) {
+    if (spec.inputIds.length !== spec.prompts.length) {
+      throw new RangeError(`${spec.inputIds.length} input id lists for ${spec.prompts.length} prompts`);
+    }
+    spec.inputIds.forEach((ids, i) => {
+      if (ids.length === 0) throw new RangeError(`prompt ${i} has no input ids`);
+    });
   }
   if (spec.temperatures.length === 0) throw new RangeError("a sweep needs at least one temperature");
   for (const t of spec.temperatures) {
@@ -156,7 +186,7 @@ export async function generateCell(
   hooks: { onTokens?: (n: number) => void; signal?: AbortSignal } = {},
 ): Promise<CompletionCell> {
   const temperature = spec.temperatures[temperatureIndex];
-  const promptIds = tokenizer.encode(spec.inputs[promptIndex]);
+  const promptIds = spec.inputIds?.[promptIndex] ?? tokenizer.encode(spec.inputs[promptIndex]);
   if (promptIds.length === 0) {
     throw new RangeError(`prompt ${promptIndex} of "${spec.promptSet}" encodes to no tokens`);
   }
@@ -203,7 +233,7 @@ export function sweepDescription(model: CausalLM, spec: SweepSpec): Record<strin
 
 /**
  * Runs a sweep: cells in output order (temperature, then prompt), each appended to the journal when done, then
- * the whole `completions/1` document written atomically and the journal removed. With `resume`, cells already
+ * the whole `completions/2` document written atomically and the journal removed. With `resume`, cells already
  * in the journal of the same run are kept and only the rest are generated.
  */
 export async function runSweep(
@@ -297,7 +327,10 @@ export async function runSweep(
     model: spec.model,
     ...(spec.template ? { template: spec.template } : {}),
     prompt_set: spec.promptSet,
-    prompts: spec.prompts,
+    prompts: spec.prompts.map((p, i) => ({
+      ...p,
+      input_ids: spec.inputIds?.[i] ?? tokenizer.encode(spec.inputs[i]),
+    })),
     sampling: {
       temperatures: spec.temperatures,
       samples_per_prompt: spec.samplesPerPrompt,
@@ -307,6 +340,7 @@ export async function runSweep(
       seed: spec.seed,
       do_sample: spec.temperatures.some((t) => t > 0),
       stop_token_ids: spec.stopTokenIds,
+      ...(spec.generation ?? {}),
       seed_derivation:
         "sampleSeed (lib/sampling/rng.ts): FNV-1a 64 of [seed, model id, prompt index, input " +
         "text, temperature, sample index]; xoshiro128** per sample",

@@ -86,6 +86,11 @@ export interface ScoreJobOptions {
   resume?: boolean;
   /** Stop at the first malformed corpus line (default: skip, count and report it). */
   strict?: boolean;
+  /**
+   * The paper's prefix quirk: `<|endoftext|>` looked up by name, which gives Llama's unknown token `<unk>`
+   * (default false: config.json's bos_token_id, else the tokenizer's BOS, else its EOS).
+   */
+  paperPrefix?: boolean;
   /** Weight precision for models given by name. */
   dtype?: CausalLMDtype;
   /** Device for models given by name. */
@@ -153,7 +158,10 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
     const model = await load(o.model);
     const base = o.base !== undefined ? await load(o.base) : undefined;
     const tokenizer = await loadTokenizer(model.info.source);
-    const prefixToken = prefixTokenId(tokenizer);
+    const prefixToken = prefixTokenId(tokenizer, {
+      configBosTokenId: model.info.generation.bosTokenId,
+      paperCompat: o.paperPrefix ?? false,
+    });
     const dataStat = await stat(o.data);
     const dataSha = await sha256File(o.data);
     const settings = {

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { JsonFormatError, readJsonObjectSync } from "../io/json_file.ts";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
+import { type ChatTemplateVariables, checkTemplateVariables } from "../models/chat_template.ts";
 
 /** The format tag of study files. */
 export const STUDY_FORMAT = "study/1";
@@ -25,8 +26,13 @@ export interface StudyModel {
   source: string;
   /** Name of the study model it was fine-tuned from: scored against it (KL, JS, argmax changes). */
   base?: string;
-  /** Prompt template name for the packs (default: the preset's, else `plm`). */
+  /**
+   * Prompt template for the packs: a named template (`plm`, `hh`, …) or `"model"` for the model's own chat
+   * template (default: the preset's, else `plm`).
+   */
   template?: string;
+  /** Variables of the model's chat template (e.g. `{"enable_thinking": false}`); only with `"model"`. */
+  templateVars?: ChatTemplateVariables;
 }
 
 /** A study. */
@@ -184,6 +190,17 @@ export function validateStudy(value: unknown, path: string, baseDir = "."): Stud
     typeof v === "string" && v !== "" ? v : fail(path, at, "expected a string");
   if (!Array.isArray(s.models) || s.models.length === 0) fail(path, "models", "expected a non-empty array");
   const names = new Set<string>();
+  const templateVarsOf = (o: Record<string, unknown>, i: number): ChatTemplateVariables => {
+    const at = `models[${i}].templateVars`;
+    if (o.template !== "model") fail(path, at, 'template variables need "template": "model"');
+    const v = o.templateVars;
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(path, at, "expected an object");
+    try {
+      return checkTemplateVariables(v as Record<string, unknown>, at);
+    } catch (e) {
+      return fail(path, at, (e as Error).message);
+    }
+  };
   const models = (s.models as unknown[]).map((m, i) => {
     const o = m as Record<string, unknown>;
     if (o === null || typeof o !== "object") fail(path, `models[${i}]`, "expected an object");
@@ -200,6 +217,7 @@ export function validateStudy(value: unknown, path: string, baseDir = "."): Stud
       source: isPath ? resolve(baseDir, src) : src,
       ...(o.base !== undefined ? { base: str(o.base, `models[${i}].base`) } : {}),
       ...(o.template !== undefined ? { template: str(o.template, `models[${i}].template`) } : {}),
+      ...(o.templateVars !== undefined ? { templateVars: templateVarsOf(o, i) } : {}),
     };
   });
   models.forEach((m, i) => {

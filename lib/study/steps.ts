@@ -14,9 +14,10 @@ import { findPreset } from "../models/presets.ts";
 import { runScoreJob, type ScoreJobProgress } from "../scoring/score_job.ts";
 import { sha256File } from "../io/sha256.ts";
 import type { CorpusStats } from "../scoring/corpus_stats.ts";
-import { getTemplate, loadPromptPack, loadTemplates } from "../data/prompts.ts";
-import { packPrompts, runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
-import { stopTokenIdsOf } from "../sampling/generate.ts";
+import { loadPromptPack, loadTemplates } from "../data/prompts.ts";
+import { generationRecordOf, runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
+import { stopTokensOf } from "../sampling/generate.ts";
+import { formatPrompts, packRawPrompts } from "../sampling/prompt_inputs.ts";
 import { loadCompletions } from "../io/completions_format.ts";
 import { analyseCompletions } from "../diversity/analyse.ts";
 import { writeDiversityFile } from "../io/diversity_format.ts";
@@ -229,20 +230,30 @@ export async function ensureScore(
   }, opts.force);
 }
 
-/** The sweep spec of one model and pack in a study (template applied, prompts limited as configured). */
+/**
+ * The sweep spec of one model and pack in a study: the prompts formatted by the model's template (a named one,
+ * or `"model"`: its own chat template, with the study's template variables), limited as configured. Loads only
+ * the tokenizer. Stop ids and the model's shipped defaults are added when the model is loaded.
+ */
 export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: string): Promise<SweepSpec> {
   const p = await loadPromptPack(pack);
   const templates = await loadTemplates();
   const preset = findPreset(model.source);
   const templateName = model.template ?? preset?.template ?? "plm";
-  const template = getTemplate(templates, templateName);
-  const { prompts, inputs } = packPrompts(p, template, study.sweep.promptsPerPack);
+  const tokenizer = await loadTokenizer(resolveModelSource(model.source).folder ?? model.source);
+  const formatted = formatPrompts(
+    packRawPrompts(p, study.sweep.promptsPerPack),
+    tokenizer,
+    { name: templateName, ...(model.templateVars ? { variables: model.templateVars } : {}) },
+    templates,
+  );
   return {
     model: { id: model.name, ...(preset ? { revision: preset.revision, family: preset.family } : {}) },
-    template: { name: templateName, text: template.text },
+    ...(formatted.template ? { template: formatted.template } : {}),
     promptSet: p.name,
-    prompts,
-    inputs,
+    prompts: formatted.prompts,
+    inputs: formatted.inputs,
+    inputIds: formatted.inputIds,
     temperatures: study.sweep.temperatures,
     samplesPerPrompt: study.sweep.samples,
     maxNewTokens: study.sweep.maxNewTokens ?? p.max_new_tokens ?? 70,
@@ -274,9 +285,14 @@ export async function ensureSweep(
   try {
     return await cachedArtefact(study, key, async () => {
       const { model, tokenizer } = await models.get(modelName);
-      const stop = stopTokenIdsOf(model, tokenizer);
+      const stop = stopTokensOf(model, tokenizer);
+      const generation = generationRecordOf(model, stop, {
+        temperature: "study sweep.temperatures",
+        top_k: "study sweep.topK",
+        top_p: "study sweep.topP",
+      });
       opts.log?.(`sampling ${modelName} on ${pack}`);
-      await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop }, {
+      await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop.ids, generation }, {
         outPath,
         resume: true,
         onProgress: opts.onProgress,

@@ -1,5 +1,5 @@
 /**
- * The `completions/1` JSON format: validation with JSON-path errors, atomic writing, conversion from/to the paper's
+ * The completions JSON format (`completions/2`, and `/1` still read): validation with JSON-path errors, atomic writing, conversion from/to the paper's
  * layout, and `loadCompletions` over both file kinds.
  */
 import { sha256Hex } from "../../lib/io/sha256.ts";
@@ -72,7 +72,11 @@ function mutated(change: (doc: Record<string, any>) => void): string {
 
 Deno.test("completions/1: a document validates, writes atomically and parses back equal", async () => {
   const doc = sampleDoc();
-  assert.equal(doc.format, COMPLETIONS_FORMAT);
+  assert.equal(
+    doc.format,
+    "completions/1",
+    "the paper's files keep no token ids: converted as completions/1",
+  );
   assert.equal(doc.cells.length, 6);
   assert.deepEqual([doc.cells[4].temperature_index, doc.cells[4].prompt_index, doc.cells[4].temperature], [
     1,
@@ -148,7 +152,12 @@ Deno.test("completions/1: a wrong type deep inside names the JSON path and the f
 Deno.test("completions/1: structural problems are rejected", () => {
   rejects("{not json", "", "invalid JSON");
   rejects("[]", "", "expected object, got array");
-  rejects(mutated((d) => (d.format = "completions/2")), "format", 'expected "completions/1"');
+  rejects(
+    mutated((d) => (d.format = "completions/3")),
+    "format",
+    'expected "completions/1" or "completions/2"',
+  );
+  rejects(mutated((d) => (d.prompts[0].input_ids = [1])), "prompts[0].input_ids", "unknown field");
   rejects(mutated((d) => delete d.sampling), "sampling", "missing required field");
   rejects(mutated((d) => delete d.sampling.top_k), "sampling.top_k", "missing required field");
   rejects(mutated((d) => (d.created = "yesterday")), "created", "ISO 8601");
@@ -241,3 +250,38 @@ sharedTest(
     }
   },
 );
+
+Deno.test("completions/2: every prompt records the ids the model read; /1 files still load", async () => {
+  const v2 = (change: (d: Record<string, any>) => void = () => {}) =>
+    // deno-lint-ignore no-explicit-any
+    mutated((d) => {
+      d.format = COMPLETIONS_FORMAT;
+      d.prompts.forEach((p: Record<string, unknown>, i: number) => (p.input_ids = [1, 100 + i]));
+      d.template = {
+        name: "model",
+        text: "{{ messages }}",
+        variables: { enable_thinking: false },
+        guide_join: "x",
+      };
+      change(d);
+    });
+  assert.equal(COMPLETIONS_FORMAT, "completions/2");
+  const doc = parseCompletionsJson(v2(), FILE);
+  assert.deepEqual(doc.prompts.map((p) => p.input_ids), [[1, 100], [1, 101], [1, 102]]);
+  assert.deepEqual(doc.template?.variables, { enable_thinking: false });
+  rejects(v2((d) => delete d.prompts[1].input_ids), "prompts[1].input_ids", "missing required field");
+  rejects(v2((d) => (d.prompts[2].input_ids = [])), "prompts[2].input_ids", "at least one token id");
+  rejects(v2((d) => (d.prompts[0].input_ids = [1, -2])), "prompts[0].input_ids[1]", "integer ≥ 0");
+  rejects(v2((d) => (d.template.variables = { x: [1] })), "template.variables.x", "string, number, boolean");
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, text] of [["v1.json", mutated(() => {})], ["v2.json", v2()]]) {
+      await Deno.writeTextFile(join(dir, name), text);
+      const loaded = await loadCompletions(join(dir, name));
+      assert.equal(loaded.source.format, name === "v1.json" ? "completions/1" : "completions/2");
+      assert.equal(loaded.cells[0][0][0], "hi");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -110,7 +110,9 @@ Deno.test("prefixTokenId: errors when there is nothing to use", () => {
     hf: undefined as never,
   };
   const none: Tokenizer = { ...base, special: { all: [] }, tokenToId: () => undefined };
-  assert.throws(() => prefixTokenId(none), /neither <\|endoftext\|> nor a BOS/);
+  assert.throws(() => prefixTokenId(none), /neither a BOS nor an EOS/);
+  assert.equal(prefixTokenId(none, { configBosTokenId: 2 }), 2, "config.json's bos_token_id wins");
+  assert.equal(prefixTokenId({ ...none, special: { eos: 1, all: [1] } }), 1, "else the EOS");
   assert.throws(() => prefixTokenId(none, { paperCompat: true }), /no <\|endoftext\|> and no unknown token/);
 });
 
