@@ -252,8 +252,8 @@ sharedTest(
 );
 
 Deno.test("completions/2: every prompt records the ids the model read; /1 files still load", async () => {
+  // deno-lint-ignore no-explicit-any -- edits untyped JSON at any depth, on purpose
   const v2 = (change: (d: Record<string, any>) => void = () => {}) =>
-    // deno-lint-ignore no-explicit-any
     mutated((d) => {
       d.format = COMPLETIONS_FORMAT;
       d.prompts.forEach((p: Record<string, unknown>, i: number) => (p.input_ids = [1, 100 + i]));
