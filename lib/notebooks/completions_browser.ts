@@ -113,11 +113,18 @@ export function chooseCell(doc: CompletionsDoc, temperature: number, promptIndex
   return { temperatureIndex: best, promptIndex };
 }
 
-/** The model input of a prompt (its template applied, as the sweep sampled from). */
+/**
+ * The model input of a prompt as the sweep sampled from it: the recorded input text (a chat template's rendering
+ * included), else its named template applied.
+ */
 export function promptInput(doc: CompletionsDoc, promptIndex: number): string {
+  const recorded = doc.provenance?.template_inputs;
+  if (Array.isArray(recorded) && typeof recorded[promptIndex] === "string") return recorded[promptIndex];
   const p = doc.prompts[promptIndex];
   const text = p.text ?? "";
-  return doc.template ? applyTemplate(doc.template.text, text, p.guide ?? "") : text;
+  return doc.template && doc.template.name !== "model"
+    ? applyTemplate(doc.template.text, text, p.guide ?? "")
+    : text;
 }
 
 /** Options of {@link cellBrowserHtml}. */
