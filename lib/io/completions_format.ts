@@ -6,7 +6,28 @@
  * layout and loads either kind into one structure.
  * @module
  */
-import { JsonFormatError } from "./json_file.ts";
+import { JsonFormatError, type JsonProblem } from "./json_file.ts";
+import {
+  anyObject,
+  arr,
+  int,
+  isPlainObject,
+  jsonType,
+  loose,
+  type MakeError,
+  nonEmpty,
+  num,
+  numbers,
+  oneOf,
+  parseJsonText,
+  record,
+  type Report,
+  str,
+  strict,
+  tag,
+  v,
+  validateWith,
+} from "./schema.ts";
 import { extname } from "node:path";
 import { writeJsonAtomic } from "./atomic.ts";
 import { sha256Hex } from "./sha256.ts";
@@ -135,281 +156,186 @@ export interface CompletionsDoc {
   provenance: Record<string, unknown>;
 }
 
-/** A file that is not a valid completions document; names the file and the JSON path. */
+/** A file that is not a valid completions document; names the file and the JSON path of each problem. */
 export class CompletionsFormatError extends JsonFormatError {
-  constructor(path: string, jsonPath: string, what: string) {
-    super(path, jsonPath, what);
+  constructor(path: string, jsonPath: string, what: string, more: readonly JsonProblem[] = []) {
+    super(path, jsonPath, what, more);
     this.name = "CompletionsFormatError";
   }
 }
 
-function jsonType(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number" && !Number.isInteger(v)) return "number";
-  if (typeof v === "number") return "integer";
-  return typeof v;
-}
+const completionsError: MakeError = (file, problems) =>
+  new CompletionsFormatError(file, problems[0].jsonPath, problems[0].message, problems.slice(1));
 
-/** Path-tracking checks; each throws a {@link CompletionsFormatError}. */
-class Checker {
-  constructor(private readonly file: string) {}
-  fail(path: string, what: string): never {
-    throw new CompletionsFormatError(this.file, path, what);
-  }
-  object(v: unknown, path: string, allowed?: readonly string[]): Record<string, unknown> {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
-      this.fail(path, `expected object, got ${jsonType(v)}`);
-    }
-    if (allowed) {
-      for (const k of Object.keys(v)) {
-        if (!allowed.includes(k)) this.fail(join(path, k), `unknown field (allowed: ${allowed.join(", ")})`);
-      }
-    }
-    return v as Record<string, unknown>;
-  }
-  string(v: unknown, path: string): string {
-    if (typeof v !== "string") this.fail(path, `expected string, got ${jsonType(v)}`);
-    return v;
-  }
-  nonEmptyString(v: unknown, path: string): string {
-    if (this.string(v, path) === "") this.fail(path, "expected a non-empty string");
-    return v as string;
-  }
-  number(v: unknown, path: string): number {
-    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(path, `expected number, got ${jsonType(v)}`);
-    return v;
-  }
-  int(v: unknown, path: string, min = -Infinity): number {
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-      this.fail(path, `expected integer, got ${jsonType(v)}`);
-    }
-    if (v < min) this.fail(path, `expected an integer ≥ ${min}, got ${v}`);
-    return v;
-  }
-  array(v: unknown, path: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, `expected array, got ${jsonType(v)}`);
-    return v;
-  }
-  numbers(v: unknown, path: string): number[] {
-    return this.array(v, path).map((x, i) => this.number(x, `${path}[${i}]`));
-  }
-  optional<T>(
-    o: Record<string, unknown>,
-    key: string,
-    path: string,
-    check: (v: unknown, p: string) => T,
-  ): void {
-    if (key in o) check(o[key], join(path, key));
-  }
-}
+// ---------------------------------------------------------------------------------------------------------------
+// The schema (completions/2, and completions/1 without prompts[].input_ids)
+// ---------------------------------------------------------------------------------------------------------------
 
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
-
-const TOP_FIELDS = [
-  "format",
-  "created",
-  "model",
-  "template",
-  "prompt_set",
-  "prompts",
-  "sampling",
-  "cells",
-  "provenance",
-];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/**
- * Validates a parsed value as a `completions/2` or `completions/1` document (throws
- * {@link CompletionsFormatError}); `/2` requires every prompt's `input_ids`.
- */
-export function validateCompletionsDoc(value: unknown, pathForErrors: string): CompletionsDoc {
-  const c = new Checker(pathForErrors);
-  const doc = c.object(value, "", TOP_FIELDS);
-  for (
-    const k of ["format", "created", "model", "prompt_set", "prompts", "sampling", "cells", "provenance"]
-  ) {
-    if (!(k in doc)) c.fail(k, "missing required field");
-  }
-  if (!(COMPLETIONS_FORMATS_READ as readonly unknown[]).includes(doc.format)) {
-    c.fail(
-      "format",
-      `expected ${COMPLETIONS_FORMATS_READ.map((f) => `"${f}"`).join(" or ")}, got ${
-        JSON.stringify(doc.format)
-      }`,
-    );
-  }
-  const v2 = doc.format === "completions/2";
-  const created = c.string(doc.created, "created");
-  if (!ISO_TIME.test(created) || Number.isNaN(Date.parse(created))) {
-    c.fail("created", "expected an ISO 8601 time");
-  }
+/** An ISO 8601 time with a zone (`2024-05-01T12:00:00.000Z`). */
+const isoTime = v.pipe(
+  str(),
+  v.check((t) => ISO_TIME.test(t) && !Number.isNaN(Date.parse(t)), "expected an ISO 8601 time"),
+);
 
-  const model = c.object(doc.model, "model", ["id", "revision", "family"]);
-  c.nonEmptyString(model.id, "model.id");
-  c.optional(model, "revision", "model", (v, p) => c.string(v, p));
-  c.optional(model, "family", "model", (v, p) => c.string(v, p));
+/** A per-sample seed: an integer or a derived seed string. */
+const seedValue = v.union([str(), int()], (i) => `expected an integer or a string, got ${jsonType(i.input)}`);
 
-  if ("template" in doc) {
-    const t = c.object(doc.template, "template", ["name", "text", "variables", "guide_join"]);
-    c.string(t.name, "template.name");
-    c.string(t.text, "template.text");
-    c.optional(t, "guide_join", "template", (v, p) => c.string(v, p));
-    c.optional(t, "variables", "template", (v, p) => {
-      for (const [k, x] of Object.entries(c.object(v, p))) {
-        if (x !== null && !["string", "number", "boolean"].includes(typeof x)) {
-          c.fail(`${p}.${k}`, "expected a string, number, boolean or null");
-        }
-      }
-    });
-  }
-  c.nonEmptyString(doc.prompt_set, "prompt_set");
+const modelRefSchema = strict({ id: nonEmpty(), revision: v.optional(str()), family: v.optional(str()) });
 
-  const prompts = c.array(doc.prompts, "prompts");
-  if (prompts.length === 0) c.fail("prompts", "expected at least one prompt");
-  prompts.forEach((p, i) => {
-    const path = `prompts[${i}]`;
-    const o = c.object(
-      p,
-      path,
-      v2 ? ["text", "guide", "answers", "input_ids"] : ["text", "guide", "answers"],
-    );
-    if (!("text" in o)) c.fail(`${path}.text`, "missing required field");
-    if (o.text !== null) c.string(o.text, `${path}.text`);
-    c.optional(o, "guide", path, (v, q) => c.string(v, q));
-    c.optional(o, "answers", path, (v, q) => c.array(v, q).forEach((a, k) => c.string(a, `${q}[${k}]`)));
-    if (v2) {
-      if (!("input_ids" in o)) c.fail(`${path}.input_ids`, "missing required field (completions/2)");
-      const ids = c.array(o.input_ids, `${path}.input_ids`);
-      if (ids.length === 0) c.fail(`${path}.input_ids`, "expected at least one token id");
-      ids.forEach((x, k) => c.int(x, `${path}.input_ids[${k}]`, 0));
+const templateVariable = v.custom<string | number | boolean | null>(
+  (x) => x === null || ["string", "number", "boolean"].includes(typeof x),
+  "expected a string, number, boolean or null",
+);
+
+const templateRefSchema = strict({
+  name: str(),
+  text: str(),
+  variables: v.optional(record(templateVariable)),
+  guide_join: v.optional(str()),
+});
+
+const promptFields = {
+  text: v.nullable(str()),
+  guide: v.optional(str()),
+  answers: v.optional(arr(str())),
+};
+const tokenIds = numbers({ integer: true, min: 0 });
+
+const samplingSchema = loose({
+  temperatures: numbers({
+    min: 0,
+    noun: "a temperature",
+    minItems: 1,
+    minItemsMessage: "expected at least one temperature",
+  }),
+  samples_per_prompt: int({ min: 1 }),
+  max_new_tokens: int({ min: 1 }),
+  top_k: v.nullable(int({ min: 0 })),
+  top_p: v.nullable(num({ min: 0, exclusiveMin: true, max: 1 })),
+  seed: v.nullable(seedValue),
+});
+
+const logprobs = numbers({ max: 0, noun: "a log-probability" });
+
+const sampleSchema = strict(
+  {
+    text: str(),
+    token_ids: v.optional(tokenIds),
+    logprobs: v.optional(logprobs),
+    logprobs_sampled: v.optional(logprobs),
+    entropies_nats: v.optional(numbers({ min: 0, noun: "an entropy" })),
+    seed: v.optional(seedValue),
+    finish: v.optional(oneOf(["stop_token", "length"])),
+  },
+  (s, report) => {
+    const arrays = (["token_ids", "logprobs", "logprobs_sampled", "entropies_nats"] as const)
+      .filter((k) => s[k] !== undefined);
+    for (const k of arrays.slice(1)) {
+      const n = s[k]!.length, first = arrays[0], n0 = s[first]!.length;
+      if (n !== n0) report([k], `has ${n} entries but ${first} has ${n0}`);
     }
-  });
+  },
+);
 
-  const s = c.object(doc.sampling, "sampling");
-  for (const k of ["temperatures", "samples_per_prompt", "max_new_tokens", "top_k", "top_p", "seed"]) {
-    if (!(k in s)) c.fail(`sampling.${k}`, "missing required field");
-  }
-  const temperatures = c.numbers(s.temperatures, "sampling.temperatures");
-  if (temperatures.length === 0) c.fail("sampling.temperatures", "expected at least one temperature");
-  temperatures.forEach((t, i) => {
-    if (t < 0) c.fail(`sampling.temperatures[${i}]`, `expected a temperature ≥ 0, got ${t}`);
-  });
-  const perPrompt = c.int(s.samples_per_prompt, "sampling.samples_per_prompt", 1);
-  c.int(s.max_new_tokens, "sampling.max_new_tokens", 1);
-  if (s.top_k !== null) c.int(s.top_k, "sampling.top_k", 0);
-  if (s.top_p !== null) {
-    const p = c.number(s.top_p, "sampling.top_p");
-    if (p <= 0 || p > 1) c.fail("sampling.top_p", `expected a value in (0, 1], got ${p}`);
-  }
-  if (s.seed !== null && typeof s.seed !== "string") c.int(s.seed, "sampling.seed");
+const cellSchema = strict({
+  temperature_index: int({ min: 0 }),
+  prompt_index: int({ min: 0 }),
+  temperature: num(),
+  samples: arr(sampleSchema),
+  answer_accuracy: v.optional(v.nullable(num({ min: 0, max: 1, noun: "a share" }))),
+});
 
-  const T = temperatures.length, P = prompts.length;
-  const cells = c.array(doc.cells, "cells");
-  if (cells.length !== T * P) {
-    c.fail("cells", `expected ${T * P} cells (${T} temperatures × ${P} prompts), got ${cells.length}`);
+/** Checks across the document: T·P cells in order, each at its temperature, none over-full. */
+function cellsAgree(doc: CompletionsDoc, report: Report): void {
+  const temperatures = doc.sampling.temperatures, perPrompt = doc.sampling.samples_per_prompt;
+  const T = temperatures.length, P = doc.prompts.length;
+  if (doc.cells.length !== T * P) {
+    report(["cells"], `expected ${T * P} cells (${T} temperatures × ${P} prompts), got ${doc.cells.length}`);
+    return;
   }
-  cells.forEach((cell, i) => {
-    const path = `cells[${i}]`;
-    const o = c.object(cell, path, [
-      "temperature_index",
-      "prompt_index",
-      "temperature",
-      "samples",
-      "answer_accuracy",
-    ]);
+  doc.cells.forEach((cell, i) => {
     const t = Math.floor(i / P), p = i % P;
-    if (c.int(o.temperature_index, `${path}.temperature_index`) !== t) {
-      c.fail(`${path}.temperature_index`, `expected ${t} (cells are ordered by temperature, then prompt)`);
-    }
-    if (c.int(o.prompt_index, `${path}.prompt_index`) !== p) {
-      c.fail(`${path}.prompt_index`, `expected ${p} (cells are ordered by temperature, then prompt)`);
-    }
-    if (c.number(o.temperature, `${path}.temperature`) !== temperatures[t]) {
-      c.fail(
-        `${path}.temperature`,
-        `expected sampling.temperatures[${t}] = ${temperatures[t]}, got ${o.temperature}`,
+    const order = "(cells are ordered by temperature, then prompt)";
+    if (cell.temperature_index !== t) report(["cells", i, "temperature_index"], `expected ${t} ${order}`);
+    if (cell.prompt_index !== p) report(["cells", i, "prompt_index"], `expected ${p} ${order}`);
+    if (cell.temperature !== temperatures[t]) {
+      report(
+        ["cells", i, "temperature"],
+        `expected sampling.temperatures[${t}] = ${temperatures[t]}, got ${cell.temperature}`,
       );
     }
-    const samples = c.array(o.samples, `${path}.samples`);
-    if (samples.length > perPrompt) {
-      c.fail(
-        `${path}.samples`,
-        `holds ${samples.length} samples, more than samples_per_prompt = ${perPrompt}`,
+    if (cell.samples.length > perPrompt) {
+      report(
+        ["cells", i, "samples"],
+        `holds ${cell.samples.length} samples, more than samples_per_prompt = ${perPrompt}`,
       );
-    }
-    samples.forEach((sample, k) => checkSample(c, sample, `${path}.samples[${k}]`));
-    if ("answer_accuracy" in o && o.answer_accuracy !== null) {
-      const a = c.number(o.answer_accuracy, `${path}.answer_accuracy`);
-      if (a < 0 || a > 1) c.fail(`${path}.answer_accuracy`, `expected a share in [0, 1], got ${a}`);
     }
   });
-
-  c.object(doc.provenance, "provenance");
-  return doc as unknown as CompletionsDoc;
 }
 
-function checkSample(c: Checker, sample: unknown, path: string): void {
-  const o = c.object(sample, path, [
-    "text",
-    "token_ids",
-    "logprobs",
-    "logprobs_sampled",
-    "entropies_nats",
-    "seed",
-    "finish",
-  ]);
-  if (!("text" in o)) c.fail(`${path}.text`, "missing required field");
-  c.string(o.text, `${path}.text`);
-  const lengths: Array<[string, number]> = [];
-  if ("token_ids" in o) {
-    const ids = c.array(o.token_ids, `${path}.token_ids`);
-    ids.forEach((x, i) => c.int(x, `${path}.token_ids[${i}]`, 0));
-    lengths.push(["token_ids", ids.length]);
-  }
-  if ("logprobs" in o) {
-    const lp = c.numbers(o.logprobs, `${path}.logprobs`);
-    lp.forEach((x, i) => {
-      if (x > 0) c.fail(`${path}.logprobs[${i}]`, `expected a log-probability ≤ 0, got ${x}`);
-    });
-    lengths.push(["logprobs", lp.length]);
-  }
-  if ("logprobs_sampled" in o) {
-    const lp = c.numbers(o.logprobs_sampled, `${path}.logprobs_sampled`);
-    lp.forEach((x, i) => {
-      if (x > 0) c.fail(`${path}.logprobs_sampled[${i}]`, `expected a log-probability ≤ 0, got ${x}`);
-    });
-    lengths.push(["logprobs_sampled", lp.length]);
-  }
-  if ("entropies_nats" in o) {
-    const h = c.numbers(o.entropies_nats, `${path}.entropies_nats`);
-    h.forEach((x, i) => {
-      if (x < 0) c.fail(`${path}.entropies_nats[${i}]`, `expected an entropy ≥ 0, got ${x}`);
-    });
-    lengths.push(["entropies_nats", h.length]);
-  }
-  for (const [name, n] of lengths.slice(1)) {
-    if (n !== lengths[0][1]) {
-      c.fail(`${path}.${name}`, `has ${n} entries but ${lengths[0][0]} has ${lengths[0][1]}`);
-    }
-  }
-  if ("seed" in o && typeof o.seed !== "string") c.int(o.seed, `${path}.seed`);
-  if ("finish" in o && o.finish !== "stop_token" && o.finish !== "length") {
-    c.fail(`${path}.finish`, `expected "stop_token" or "length", got ${JSON.stringify(o.finish)}`);
-  }
+function documentSchema(v2: boolean) {
+  return strict(
+    {
+      format: v2
+        ? v.literal(
+          COMPLETIONS_FORMAT,
+          (i) =>
+            `expected ${COMPLETIONS_FORMATS_READ.map((f) => `"${f}"`).join(" or ")}, got ${
+              JSON.stringify(i.input) ?? "nothing"
+            }`,
+        )
+        : tag("completions/1"),
+      created: isoTime,
+      model: modelRefSchema,
+      template: v.optional(templateRefSchema),
+      prompt_set: nonEmpty(),
+      prompts: arr(
+        v2
+          ? strict({
+            ...promptFields,
+            input_ids: numbers({
+              integer: true,
+              min: 0,
+              minItems: 1,
+              minItemsMessage: "expected at least one token id",
+            }),
+          })
+          : strict(promptFields),
+        1,
+        "expected at least one prompt",
+      ),
+      sampling: samplingSchema,
+      cells: arr(cellSchema),
+      provenance: anyObject(),
+    },
+    (doc, report) => cellsAgree(doc as CompletionsDoc, report),
+  );
+}
+
+/** The `completions/2` schema: every prompt records the token ids the model read. */
+export const COMPLETIONS_V2_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(true);
+/** The `completions/1` schema: as `/2` without `prompts[].input_ids`. */
+export const COMPLETIONS_V1_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(false);
+
+/**
+ * Validates a parsed value as a `completions/2` or `completions/1` document (the `format` field picks the
+ * schema); throws one {@link CompletionsFormatError} listing every problem with its JSON path.
+ */
+export function validateCompletionsDoc(value: unknown, pathForErrors: string): CompletionsDoc {
+  const v1 = isPlainObject(value) && value.format === "completions/1";
+  return validateWith(
+    v1 ? COMPLETIONS_V1_SCHEMA : COMPLETIONS_V2_SCHEMA,
+    value,
+    pathForErrors,
+    completionsError,
+  );
 }
 
 /** Parses and validates completions JSON text; errors name `pathForErrors` and the JSON path. */
 export function parseCompletionsJson(text: string, pathForErrors: string): CompletionsDoc {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new CompletionsFormatError(pathForErrors, "", `invalid JSON: ${(e as Error).message}`);
-  }
-  return validateCompletionsDoc(value, pathForErrors);
+  return validateCompletionsDoc(parseJsonText(text, pathForErrors, completionsError), pathForErrors);
 }
 
 /** Validates `doc` and writes it atomically as pretty-printed JSON. */

@@ -24,16 +24,39 @@ export function readJsonObjectSync(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** A JSON document that breaks its format's rules; the message names the file and the JSON path. */
+/** One problem of a JSON document: where (a JSON path, "" for the whole document) and what. */
+export interface JsonProblem {
+  /** JSON path of the offending value (e.g. `cells[12].samples[3].text`); "" for the whole document. */
+  jsonPath: string;
+  /** What is wrong. */
+  message: string;
+}
+
+/** At most this many problems are spelled out in an error message; the rest are counted. */
+const LISTED_PROBLEMS = 20;
+
+/**
+ * A JSON document that breaks its format's rules. The message has one line per problem,
+ * `<file>: <json.path>: <what is wrong>`; the first problem is also in {@link jsonPath}.
+ */
 export class JsonFormatError extends Error {
   /** The file concerned. */
   readonly path: string;
-  /** JSON path of the offending value (e.g. `cells[12].samples[3].text`); "" for the whole document. */
+  /** JSON path of the (first) offending value (e.g. `cells[12].samples[3].text`); "" for the whole document. */
   readonly jsonPath: string;
-  constructor(path: string, jsonPath: string, what: string) {
-    super(`${path}: ${jsonPath ? `${jsonPath}: ` : ""}${what}`);
+  /** Every problem found, the first one included. */
+  readonly problems: readonly JsonProblem[];
+  constructor(path: string, jsonPath: string, what: string, more: readonly JsonProblem[] = []) {
+    const problems = [{ jsonPath, message: what }, ...more];
+    const line = (p: JsonProblem) => `${path}: ${p.jsonPath ? `${p.jsonPath}: ` : ""}${p.message}`;
+    const lines = problems.slice(0, LISTED_PROBLEMS).map(line);
+    if (problems.length > LISTED_PROBLEMS) {
+      lines.push(`${path}: … and ${problems.length - LISTED_PROBLEMS} more problems`);
+    }
+    super(lines.join("\n"));
     this.name = "JsonFormatError";
     this.path = path;
     this.jsonPath = jsonPath;
+    this.problems = problems;
   }
 }
