@@ -39,7 +39,23 @@
  * Unknown keys are rejected everywhere (a typo must not silently drop a field). Errors name the file and JSON path.
  * @module
  */
-import { JsonFormatError } from "../io/json_file.ts";
+import { JsonFormatError, type JsonProblem } from "../io/json_file.ts";
+import {
+  anyObject,
+  arr,
+  bool,
+  int,
+  type MakeError,
+  nonEmpty,
+  parseJsonText,
+  record,
+  str,
+  strict,
+  suggestion,
+  tag,
+  v,
+  validateWith,
+} from "../io/schema.ts";
 import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { PROJECT_ROOT } from "../shared_dir.ts";
@@ -107,148 +123,100 @@ export interface PromptTemplates {
   templates: Record<string, PromptTemplate>;
 }
 
-/** An invalid pack or template file; names the file and the JSON path. */
+/** An invalid pack or template file; names the file and the JSON path of each problem. */
 export class PromptDataError extends JsonFormatError {
-  constructor(path: string, jsonPath: string, what: string) {
-    super(path, jsonPath, what);
+  constructor(path: string, jsonPath: string, what: string, more: readonly JsonProblem[] = []) {
+    super(path, jsonPath, what, more);
     this.name = "PromptDataError";
   }
 }
 
-function jsonType(v: unknown): string {
-  if (v === null) return "null";
-  return Array.isArray(v) ? "array" : typeof v;
-}
+const promptDataError: MakeError = (file, problems) =>
+  new PromptDataError(file, problems[0].jsonPath, problems[0].message, problems.slice(1));
 
-function at(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
+/** Non-empty strings, at least one (`allowEmpty`: `[]` too). */
+const strings = (allowEmpty = false) => arr(nonEmpty(), allowEmpty ? 0 : 1, "expected a non-empty array");
 
-/** Path-tracking checks that throw {@link PromptDataError}. */
-class Checker {
-  constructor(private readonly file: string) {}
-  fail(path: string, what: string): never {
-    throw new PromptDataError(this.file, path, what);
-  }
-  object(v: unknown, path: string, allowed: readonly string[], required: readonly string[]) {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
-      this.fail(path, `expected object, got ${jsonType(v)}`);
-    }
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (!allowed.includes(k)) this.fail(at(path, k), `unknown field (allowed: ${allowed.join(", ")})`);
-    }
-    for (const k of required) if (!(k in o)) this.fail(at(path, k), "missing required field");
-    return o;
-  }
-  string(v: unknown, path: string, nonEmpty = false): string {
-    if (typeof v !== "string") this.fail(path, `expected string, got ${jsonType(v)}`);
-    if (nonEmpty && v === "") this.fail(path, "expected a non-empty string");
-    return v;
-  }
-  bool(v: unknown, path: string): boolean {
-    if (typeof v !== "boolean") this.fail(path, `expected boolean, got ${jsonType(v)}`);
-    return v;
-  }
-  array(v: unknown, path: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, `expected array, got ${jsonType(v)}`);
-    return v;
-  }
-  /** An array of non-empty strings; `allowEmpty` permits `[]`. */
-  strings(v: unknown, path: string, allowEmpty = false): string[] {
-    const a = this.array(v, path);
-    if (!allowEmpty && a.length === 0) this.fail(path, "expected a non-empty array");
-    return a.map((x, i) => this.string(x, `${path}[${i}]`, true));
-  }
-  record(v: unknown, path: string): Record<string, unknown> {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
-      this.fail(path, `expected object, got ${jsonType(v)}`);
-    }
-    return v as Record<string, unknown>;
-  }
-  format(v: unknown, expected: string): void {
-    if (v !== expected) this.fail("format", `expected "${expected}", got ${JSON.stringify(v)}`);
-  }
-}
+/** The `prompt-pack/1` schema. */
+export const PROMPT_PACK_SCHEMA: v.GenericSchema<unknown, PromptPack> = strict(
+  {
+    format: tag(PROMPT_PACK_FORMAT),
+    name: nonEmpty(),
+    description: v.optional(str()),
+    provenance: v.optional(anyObject()),
+    max_new_tokens: v.optional(int({ min: 1 })),
+    prompts: arr(
+      strict({
+        id: nonEmpty(),
+        text: nonEmpty(),
+        guide: v.optional(str()),
+        answers: v.optional(strings()),
+      }),
+      1,
+      "expected at least one prompt",
+    ),
+  },
+  (pack, report) => {
+    const seen = new Map<string, number>();
+    pack.prompts.forEach(({ id }, i) => {
+      const first = seen.get(id);
+      if (first !== undefined) {
+        report(["prompts", i, "id"], `duplicate id "${id}" (first used by prompts[${first}])`);
+      } else seen.set(id, i);
+    });
+  },
+);
 
-const PACK_FIELDS = ["format", "name", "description", "provenance", "max_new_tokens", "prompts"];
-const PROMPT_FIELDS = ["id", "text", "guide", "answers"];
-const TEMPLATES_FIELDS = ["format", "description", "provenance", "templates"];
-const TEMPLATE_FIELDS = ["text", "used_for", "paper_exact", "corrects", "notes"];
+/** The `prompt-templates/1` schema. */
+export const PROMPT_TEMPLATES_SCHEMA: v.GenericSchema<unknown, PromptTemplates> = strict(
+  {
+    format: tag(PROMPT_TEMPLATES_FORMAT),
+    description: v.optional(str()),
+    provenance: v.optional(anyObject()),
+    templates: record(strict({
+      text: v.pipe(
+        nonEmpty(),
+        v.check((t) => t.includes("{prompt}"), "template has no {prompt} placeholder"),
+      ),
+      used_for: v.optional(strings(true)),
+      paper_exact: v.optional(bool()),
+      corrects: v.optional(nonEmpty()),
+      notes: v.optional(strings()),
+    })),
+  },
+  ({ templates }, report) => {
+    const names = Object.keys(templates);
+    if (names.length === 0) report(["templates"], "expected at least one template");
+    for (const name of names) {
+      const target = templates[name].corrects;
+      if (target !== undefined && !Object.hasOwn(templates, target)) {
+        report(
+          ["templates", name, "corrects"],
+          `no template named "${target}" in this file${suggestion(target, names)}`,
+        );
+      }
+    }
+  },
+);
 
 /** Validates a parsed value as a `prompt-pack/1` document; errors name `file` and the JSON path. */
 export function validatePromptPack(value: unknown, file: string): PromptPack {
-  const c = new Checker(file);
-  const o = c.object(value, "", PACK_FIELDS, ["format", "name", "prompts"]);
-  c.format(o.format, PROMPT_PACK_FORMAT);
-  c.string(o.name, "name", true);
-  if ("description" in o) c.string(o.description, "description");
-  if ("provenance" in o) c.record(o.provenance, "provenance");
-  if ("max_new_tokens" in o) {
-    const n = o.max_new_tokens;
-    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
-      c.fail("max_new_tokens", `expected an integer ≥ 1, got ${JSON.stringify(n)}`);
-    }
-  }
-  const prompts = c.array(o.prompts, "prompts");
-  if (prompts.length === 0) c.fail("prompts", "expected at least one prompt");
-  const seen = new Map<string, number>();
-  prompts.forEach((p: unknown, i: number) => {
-    const path = `prompts[${i}]`;
-    const e = c.object(p, path, PROMPT_FIELDS, ["id", "text"]);
-    const id = c.string(e.id, `${path}.id`, true);
-    const first = seen.get(id);
-    if (first !== undefined) c.fail(`${path}.id`, `duplicate id "${id}" (first used by prompts[${first}])`);
-    seen.set(id, i);
-    c.string(e.text, `${path}.text`, true);
-    if ("guide" in e) c.string(e.guide, `${path}.guide`);
-    if ("answers" in e) c.strings(e.answers, `${path}.answers`);
-  });
-  return value as PromptPack;
+  return validateWith(PROMPT_PACK_SCHEMA, value, file, promptDataError);
 }
 
 /** Validates a parsed value as a `prompt-templates/1` document; errors name `file` and the JSON path. */
 export function validateTemplates(value: unknown, file: string): PromptTemplates {
-  const c = new Checker(file);
-  const o = c.object(value, "", TEMPLATES_FIELDS, ["format", "templates"]);
-  c.format(o.format, PROMPT_TEMPLATES_FORMAT);
-  if ("description" in o) c.string(o.description, "description");
-  if ("provenance" in o) c.record(o.provenance, "provenance");
-  const all = c.record(o.templates, "templates");
-  const names = Object.keys(all);
-  if (names.length === 0) c.fail("templates", "expected at least one template");
-  for (const name of names) {
-    const path = `templates.${name}`;
-    const t = c.object(all[name], path, TEMPLATE_FIELDS, ["text"]);
-    const text = c.string(t.text, `${path}.text`, true);
-    if (!text.includes("{prompt}")) c.fail(`${path}.text`, "template has no {prompt} placeholder");
-    if ("used_for" in t) c.strings(t.used_for, `${path}.used_for`, true);
-    if ("paper_exact" in t) c.bool(t.paper_exact, `${path}.paper_exact`);
-    if ("corrects" in t) {
-      const target = c.string(t.corrects, `${path}.corrects`, true);
-      if (!(target in all)) c.fail(`${path}.corrects`, `no template named "${target}" in this file`);
-    }
-    if ("notes" in t) c.strings(t.notes, `${path}.notes`);
-  }
-  return value as PromptTemplates;
-}
-
-function parseJson(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new PromptDataError(file, "", `invalid JSON: ${(e as Error).message}`);
-  }
+  return validateWith(PROMPT_TEMPLATES_SCHEMA, value, file, promptDataError);
 }
 
 /** Parses and validates prompt-pack JSON text. */
 export function parsePromptPack(text: string, file: string): PromptPack {
-  return validatePromptPack(parseJson(text, file), file);
+  return validatePromptPack(parseJsonText(text, file, promptDataError), file);
 }
 
 /** Parses and validates template-file JSON text. */
 export function parseTemplates(text: string, file: string): PromptTemplates {
-  return validateTemplates(parseJson(text, file), file);
+  return validateTemplates(parseJsonText(text, file, promptDataError), file);
 }
 
 /** Where {@link loadPromptPack} looks: a bare name (no path separator, no `.json`) means `data/prompts/<name>.json`. */

@@ -188,13 +188,32 @@ Deno.test("bad packs are rejected with file and JSON path", () => {
   rejects(bad((p) => prompts(p)[0].answers = []), /prompts\[0\]\.answers: expected a non-empty array/);
   rejects(
     bad((p) => prompts(p)[0].answers = ["x", 3]),
-    /prompts\[0\]\.answers\[1\]: expected string, got number/,
+    /prompts\[0\]\.answers\[1\]: expected string, got integer/,
   );
   rejects(bad((p) => prompts(p)[0].guide = null), /prompts\[0\]\.guide: expected string, got null/);
-  rejects(bad((p) => prompts(p)[0].answer = ["x"]), /prompts\[0\]\.answer: unknown field/);
+  rejects(
+    bad((p) => prompts(p)[0].answer = ["x"]),
+    /prompts\[0\]\.answer: unknown field; did you mean "answers"\?/,
+  );
+  rejects(
+    bad((p) => {
+      p.Name = p.name;
+      delete p.name;
+    }),
+    /^mine\.json: name: missing required field\nmine\.json: Name: unknown field; did you mean "name"\?/,
+  );
   rejects(bad((p) => p.extra = 1), /^mine\.json: extra: unknown field/);
   rejects(bad((p) => p.max_new_tokens = 0), /max_new_tokens: expected an integer ≥ 1/);
   rejects(() => validatePromptPack([], "mine.json"), /expected object, got array/);
+  // Every problem is reported at once, each with its path.
+  rejects(
+    bad((p) => {
+      p.max_new_tokens = 2.5;
+      prompts(p)[1].id = "a";
+      prompts(p)[0].guide = 1;
+    }),
+    /max_new_tokens: expected integer.*\n.*prompts\[0\]\.guide: expected string, got integer/,
+  );
 });
 
 Deno.test("bad templates are rejected with file and JSON path", () => {
