@@ -201,12 +201,18 @@ export const PROMPT_TEMPLATES_SCHEMA: v.GenericSchema<unknown, PromptTemplates> 
 
 /** Validates a parsed value as a `prompt-pack/1` document; errors name `file` and the JSON path. */
 export function validatePromptPack(value: unknown, file: string): PromptPack {
-  return validateWith(PROMPT_PACK_SCHEMA, value, file, promptDataError);
+  return validateWith(PROMPT_PACK_SCHEMA, value, file, {
+    makeError: promptDataError,
+    formats: [PROMPT_PACK_FORMAT],
+  });
 }
 
 /** Validates a parsed value as a `prompt-templates/1` document; errors name `file` and the JSON path. */
 export function validateTemplates(value: unknown, file: string): PromptTemplates {
-  return validateWith(PROMPT_TEMPLATES_SCHEMA, value, file, promptDataError);
+  return validateWith(PROMPT_TEMPLATES_SCHEMA, value, file, {
+    makeError: promptDataError,
+    formats: [PROMPT_TEMPLATES_FORMAT],
+  });
 }
 
 /** Parses and validates prompt-pack JSON text. */

@@ -11,6 +11,7 @@ import {
   anyObject,
   arr,
   int,
+  isoTime,
   isPlainObject,
   jsonType,
   loose,
@@ -171,14 +172,6 @@ const completionsError: MakeError = (file, problems) =>
 // The schema (completions/2, and completions/1 without prompts[].input_ids)
 // ---------------------------------------------------------------------------------------------------------------
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** An ISO 8601 time with a zone (`2024-05-01T12:00:00.000Z`). */
-const isoTime = v.pipe(
-  str(),
-  v.check((t) => ISO_TIME.test(t) && !Number.isNaN(Date.parse(t)), "expected an ISO 8601 time"),
-);
-
 /** A per-sample seed: an integer or a derived seed string. */
 const seedValue = v.union([str(), int()], (i) => `expected an integer or a string, got ${jsonType(i.input)}`);
 
@@ -287,7 +280,7 @@ function documentSchema(v2: boolean) {
             }`,
         )
         : tag("completions/1"),
-      created: isoTime,
+      created: isoTime(),
       model: modelRefSchema,
       template: v.optional(templateRefSchema),
       prompt_set: nonEmpty(),
@@ -325,12 +318,10 @@ export const COMPLETIONS_V1_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = d
  */
 export function validateCompletionsDoc(value: unknown, pathForErrors: string): CompletionsDoc {
   const v1 = isPlainObject(value) && value.format === "completions/1";
-  return validateWith(
-    v1 ? COMPLETIONS_V1_SCHEMA : COMPLETIONS_V2_SCHEMA,
-    value,
-    pathForErrors,
-    completionsError,
-  );
+  return validateWith(v1 ? COMPLETIONS_V1_SCHEMA : COMPLETIONS_V2_SCHEMA, value, pathForErrors, {
+    makeError: completionsError,
+    formats: COMPLETIONS_FORMATS_READ,
+  });
 }
 
 /** Parses and validates completions JSON text; errors name `pathForErrors` and the JSON path. */

@@ -6,6 +6,25 @@
  */
 import type { NanReason } from "../metrics/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import {
+  anyObject,
+  arr,
+  bool,
+  int,
+  isoTime,
+  jsonType,
+  loose,
+  nonEmpty,
+  num,
+  numbers,
+  parseJsonText,
+  record,
+  str,
+  strict,
+  tag,
+  v,
+  validateWith,
+} from "./schema.ts";
 
 /** The format tag this module reads and writes. */
 export const DIVERSITY_FORMAT = "diversity/1";
@@ -68,54 +87,93 @@ export async function writeDiversityFile(path: string, file: DiversityFile): Pro
   await writeFileAtomic(path, stringifyDiversityFile(file));
 }
 
-function fail(path: string, where: string, what: string): never {
-  throw new Error(`${path}: ${where}: ${what}`);
-}
+/** Every reason a cell may be null for, `pending` included (a file of a run that stopped early). */
+export const NAN_REASONS = [
+  "no_samples",
+  "fewer_than_2_samples",
+  "empty_sample",
+  "all_others_empty",
+  "zero_mean_similarity",
+  "negative_mean_similarity",
+  "no_nonzero_similarity",
+  "too_few_samples_for_order",
+  "lone_surrogate",
+  "no_ngrams",
+  "pending",
+] as const satisfies readonly (NanReason | "pending")[];
 
-/**
- * Parses and validates a `diversity/1` file; every error names the file and the JSON path. Nulls in `results`
- * come back as NaN.
- */
-export function parseDiversityFile(text: string, path = "<diversity file>"): DiversityFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    fail(path, "(root)", `not valid JSON (${(e as Error).message})`);
-  }
-  const obj = raw as Record<string, unknown>;
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    fail(path, "(root)", "expected an object");
-  }
-  if (obj.format !== DIVERSITY_FORMAT) {
-    fail(path, "format", `expected "${DIVERSITY_FORMAT}", got ${JSON.stringify(obj.format)}`);
-  }
-  const temps = obj.temperatures;
-  if (!Array.isArray(temps) || !temps.every((t) => typeof t === "number")) {
-    fail(path, "temperatures", "expected an array of numbers");
-  }
-  const results = obj.results as Record<string, Record<string, unknown>>;
-  if (typeof results !== "object" || results === null) fail(path, "results", "expected an object");
-  for (const [w, byKey] of Object.entries(results)) {
-    if (typeof byKey !== "object" || byKey === null) fail(path, `results.${w}`, "expected an object");
-    for (const [key, grid] of Object.entries(byKey)) {
-      const at = `results.${w}.${key}`;
-      if (!Array.isArray(grid) || grid.length !== temps.length) {
-        fail(path, at, `expected ${temps.length} rows (one per temperature)`);
-      }
-      grid.forEach((row, t) => {
-        if (!Array.isArray(row)) fail(path, `${at}[${t}]`, "expected an array");
-        row.forEach((v, p) => {
-          if (v === null) row[p] = NaN;
-          else if (typeof v !== "number") {
-            fail(path, `${at}[${t}][${p}]`, `expected a number or null, got ${typeof v}`);
+/** Compile-time check that {@link NAN_REASONS} lists every {@link NanReason}. */
+type _EveryReasonListed = Exclude<NanReason, typeof NAN_REASONS[number]> extends never ? true : never;
+const _everyReasonListed: _EveryReasonListed = true;
+
+/** A value of `results`: a number, or null (written for NaN) read back as NaN. */
+const cellValue = v.pipe(
+  v.nullable(v.number((i) => `expected a number or null, got ${jsonType(i.input)}`)),
+  v.transform((x) => x ?? NaN),
+);
+
+const cellPairs = arr(
+  v.tuple([int({ min: 0 }), int({ min: 0 })], (i) => `expected [t, p], got ${jsonType(i.input)}`),
+);
+
+/** The `diversity/1` schema. Nulls in `results` come back as NaN. */
+export const DIVERSITY_SCHEMA: v.GenericSchema<unknown, DiversityFile> = strict(
+  {
+    format: tag(DIVERSITY_FORMAT),
+    created: isoTime(),
+    complete: bool(),
+    input: strict({
+      path: str(),
+      sha256: str(),
+      format: nonEmpty(),
+      prompt_set: nonEmpty(),
+      model: v.optional(str()),
+    }),
+    settings: strict({
+      words: arr(nonEmpty()),
+      metrics: arr(nonEmpty()),
+      seed: int(),
+      seed_derivation: str(),
+      order_q_groups: int({ min: 1 }),
+    }),
+    provenance: loose({
+      toolkit_version: str(),
+      runtime: str(),
+      gzip_backend: str(),
+      embedder: v.nullable(anyObject()),
+      sentences_embedded: int({ min: 0 }),
+      elapsed_seconds: num({ min: 0 }),
+    }),
+    temperatures: numbers({ min: 0, noun: "a temperature" }),
+    prompts: arr(v.nullable(str())),
+    results: record(record(arr(arr(cellValue)))),
+    nan_counts: record(record(int({ min: 0 }))),
+    nan_reasons: record(
+      record(strict(Object.fromEntries(NAN_REASONS.map((r) => [r, v.optional(cellPairs)])))),
+    ),
+  },
+  (file, report) => {
+    const T = file.temperatures.length, P = file.prompts.length;
+    for (const [w, byKey] of Object.entries(file.results)) {
+      for (const [key, grid] of Object.entries(byKey)) {
+        if (grid.length !== T) {
+          report(["results", w, key], `expected ${T} rows (one per temperature), got ${grid.length}`);
+          continue;
+        }
+        grid.forEach((row, t) => {
+          if (row.length !== P) {
+            report(["results", w, key, t], `expected ${P} values (one per prompt), got ${row.length}`);
           }
         });
-      });
+      }
     }
-  }
-  for (const field of ["input", "settings", "provenance", "nan_counts", "nan_reasons"]) {
-    if (typeof obj[field] !== "object" || obj[field] === null) fail(path, field, "expected an object");
-  }
-  return obj as unknown as DiversityFile;
+  },
+);
+
+/**
+ * Parses and validates a `diversity/1` file; every error names the file and the JSON path of each problem.
+ * Nulls in `results` come back as NaN.
+ */
+export function parseDiversityFile(text: string, path = "<diversity file>"): DiversityFile {
+  return validateWith(DIVERSITY_SCHEMA, parseJsonText(text, path), path, { formats: [DIVERSITY_FORMAT] });
 }

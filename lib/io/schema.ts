@@ -211,6 +211,16 @@ export function numbers(o: NumbersOptions = {}) {
   );
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 time with a zone (`2024-05-01T12:00:00.000Z`). */
+export function isoTime() {
+  return v.pipe(
+    str(),
+    v.check((t) => ISO_TIME.test(t) && !Number.isNaN(Date.parse(t)), "expected an ISO 8601 time"),
+  );
+}
+
 /** Exactly the string `tag` (a format tag). */
 export function tag<const T extends string>(value: T) {
   return v.literal(value, (issue) => `expected ${JSON.stringify(value)}, got ${JSON.stringify(issue.input)}`);
@@ -355,6 +365,17 @@ export function checkWith<const S extends v.GenericSchema>(
   return r.success ? { ok: true, value: r.output } : { ok: false, problems: problemsOf(r.issues) };
 }
 
+/** Options of {@link validateWith}. */
+export interface ValidateOptions {
+  /** Builds the error (default: a plain {@link JsonFormatError}). */
+  makeError?: MakeError;
+  /**
+   * The format tags the schema reads: a document whose `format` field is another is reported for that alone
+   * (a file of another kind, whose every other field would also be a problem).
+   */
+  formats?: readonly string[];
+}
+
 /**
  * Validates `value` (already parsed JSON) against `schema`; throws one error naming `file` that lists every
  * problem with its JSON path.
@@ -363,8 +384,15 @@ export function validateWith<const S extends v.GenericSchema>(
   schema: S,
   value: unknown,
   file: string,
-  makeError: MakeError = jsonFormatError,
+  options: ValidateOptions = {},
 ): v.InferOutput<S> {
+  const makeError = options.makeError ?? jsonFormatError;
+  const formats = options.formats;
+  if (formats !== undefined && isPlainObject(value) && !formats.includes(value.format as string)) {
+    const expected = formats.map((f) => JSON.stringify(f)).join(" or ");
+    const got = "format" in value ? JSON.stringify(value.format) : "no format field";
+    throw makeError(file, [{ jsonPath: "format", message: `expected ${expected}, got ${got}` }]);
+  }
   const r = checkWith(schema, value);
   if (r.ok) return r.value;
   throw makeError(file, r.problems);

@@ -12,6 +12,22 @@ import type { CorpusStats } from "../scoring/corpus_stats.ts";
 import { NdArray } from "./pickle.ts";
 import { writeNpy } from "./npy.ts";
 import { writeJsonAtomic } from "./atomic.ts";
+import {
+  arr,
+  bool,
+  int,
+  isoTime,
+  loose,
+  nonEmpty,
+  num,
+  numbers,
+  parseJsonText,
+  str,
+  strict,
+  tag,
+  v,
+  validateWith,
+} from "./schema.ts";
 
 /** The format tag of score files. */
 export const SCORE_FORMAT = "score/1";
@@ -66,4 +82,96 @@ export async function writeScoreFile(
   const full: ScoreFile = { format: SCORE_FORMAT, ...file, mean_distribution_file: basename(distPath) };
   await writeJsonAtomic(outPath, full);
   return full;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A statistic: a finite number, or null (written for NaN, e.g. an empty corpus) read back as NaN. */
+const stat = v.pipe(
+  v.nullable(num()),
+  v.transform((x) => x ?? NaN),
+);
+const count = int({ min: 0 });
+const massFractions = strict({ "0.7": stat, "0.9": stat });
+const cdfPoints = strict({ ranks: numbers({ integer: true, min: 1 }), cumulative: arr(stat) });
+const histogram = strict({ lower: num(), upper: num(), counts: numbers({ integer: true, min: 0 }) });
+const modelRecord = loose({ source: str() });
+
+/** The `score/1` schema (statistics that were NaN are written as null and read back as NaN). */
+export const SCORE_SCHEMA: v.GenericSchema<unknown, ScoreFile> = strict({
+  format: tag(SCORE_FORMAT),
+  created: isoTime(),
+  complete: bool(),
+  model: modelRecord,
+  base: v.nullable(modelRecord),
+  data: strict({ path: str(), bytes: count, sha256: str(), decoder: v.optional(str()) }),
+  settings: loose({
+    max_seq_len: int({ min: 1 }),
+    context_len: count,
+    prefix_token: count,
+    max_docs: v.nullable(count),
+    doc_indices: v.nullable(str()),
+  }),
+  skipped: strict({ lines: count, reasons: arr(str()) }),
+  provenance: loose({
+    toolkit_version: str(),
+    runtime: str(),
+    elapsed_seconds: num({ min: 0 }),
+    resumed_from_documents: count,
+  }),
+  mean_distribution_file: nonEmpty(),
+  documents: count,
+  tokens: count,
+  bytes: count,
+  perplexity: stat,
+  bits_per_byte: stat,
+  mean_entropy: stat,
+  mean_confidence: stat,
+  doc_mean_confidence: stat,
+  accuracy: stat,
+  effective_vocab: stat,
+  vocab_mass_fraction: massFractions,
+  kl_from_base: v.optional(stat),
+  js_with_base: v.optional(stat),
+  argmax_changed: v.optional(stat),
+  vocab: count,
+  empty_documents: count,
+  cdf: cdfPoints,
+  entropy_histogram: histogram,
+  confidence_histogram: histogram,
+  calibration: arr(strict({ lower: num(), upper: num(), count, mean_confidence: stat, accuracy: stat })),
+  ece: stat,
+  per_document: arr(strict({
+    doc_index: count,
+    tokens: count,
+    bytes: count,
+    perplexity: stat,
+    mean_entropy: stat,
+    mean_confidence: stat,
+    accuracy: stat,
+  })),
+  paper_compat: strict({
+    first_doc_entropy: stat,
+    first_doc_index: v.nullable(count),
+    doc_mean_confidence_all_rows: stat,
+    mean_entropy_all_rows: stat,
+    mean_confidence_all_rows: stat,
+    rows: count,
+    windows: count,
+    vocab_mass_fraction: massFractions,
+    effective_vocab: stat,
+    cdf: cdfPoints,
+  }),
+});
+
+/** Parses and validates a `score/1` file's text; errors name `path` and the JSON path of each problem. */
+export function parseScoreFile(text: string, path = "<score file>"): ScoreFile {
+  return validateWith(SCORE_SCHEMA, parseJsonText(text, path), path, { formats: [SCORE_FORMAT] });
+}
+
+/** Reads and validates a `score/1` file. */
+export async function readScoreFile(path: string): Promise<ScoreFile> {
+  return parseScoreFile(await Deno.readTextFile(path), path);
 }
