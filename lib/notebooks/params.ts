@@ -16,6 +16,7 @@
  * @module
  */
 import { cellSource, cellsTagged, newCodeCell, type Notebook, type NotebookCell } from "./ipynb.ts";
+import { checkWith, suggestion, v } from "../io/schema.ts";
 
 /** Tag of the notebook's parameters cell. */
 export const PARAMETERS_TAG = "parameters";
@@ -146,40 +147,69 @@ export function resolveParams(decls: ParameterDecl[], raw: Record<string, string
   return out;
 }
 
-/** Checks overrides against the declarations; returns them in declaration order. */
+/**
+ * The schema of a notebook's overrides, from its declarations: one optional field per declared name, a JSON
+ * value (not undefined, NaN or ±Infinity) of the kind of a literal non-null default; `const` parameters and
+ * undeclared names are problems (a near miss gets a suggestion). Each problem's message is a full sentence.
+ */
+export function parametersSchema(decls: ParameterDecl[]) {
+  const known = decls.map((x) => x.name);
+  const entries = Object.fromEntries(decls.map((d) => {
+    const jsonValue = v.custom<unknown>(
+      (x) => x !== undefined && !(typeof x === "number" && !Number.isFinite(x)),
+      (i) => `parameter "${d.name}" must be a JSON value, got ${String(i.input)}`,
+    );
+    if (d.keyword === "const") {
+      return [
+        d.name,
+        v.exactOptional(
+          v.custom<never>(
+            () => false,
+            () =>
+              `parameter "${d.name}" is declared with const (line ${d.line} of the parameters cell); declare it ` +
+              "with let so it can be overridden",
+          ),
+        ),
+      ];
+    }
+    const kind = d.hasJsonDefault && d.defaultValue !== null ? jsonKind(d.defaultValue) : undefined;
+    return [
+      d.name,
+      v.exactOptional(v.pipe(
+        jsonValue,
+        v.check(
+          (x) => kind === undefined || x === null || jsonKind(x) === kind,
+          (i) =>
+            `parameter "${d.name}" defaults to a ${kind} (${d.defaultText}); got a ${jsonKind(i.input)} (${
+              JSON.stringify(i.input)
+            })`,
+        ),
+      )),
+    ];
+  }));
+  return v.pipe(
+    v.looseObject(entries),
+    v.rawCheck(({ dataset, addIssue }) => {
+      for (const name of Object.keys(dataset.value as Record<string, unknown>)) {
+        if (known.includes(name)) continue;
+        addIssue({
+          message: `unknown parameter "${name}"${suggestion(name, known)} (its parameters cell declares: ${
+            known.join(", ") || "none"
+          })`,
+        });
+      }
+    }),
+  );
+}
+
+/** Checks overrides against the declarations (every problem at once); returns them in declaration order. */
 export function checkParams(
   decls: ParameterDecl[],
   params: Record<string, unknown>,
   where = "notebook",
 ): [string, unknown][] {
-  const byName = new Map(decls.map((d) => [d.name, d]));
-  for (const name of Object.keys(params)) {
-    const d = byName.get(name);
-    if (d === undefined) {
-      const known = decls.map((x) => x.name).join(", ") || "none";
-      throw new ParameterError(
-        `${where}: unknown parameter "${name}" (its parameters cell declares: ${known})`,
-      );
-    }
-    if (d.keyword === "const") {
-      throw new ParameterError(
-        `${where}: parameter "${name}" is declared with const (line ${d.line} of the parameters cell); declare it with let so it can be overridden`,
-      );
-    }
-    const v = params[name];
-    if (v === undefined || (typeof v === "number" && !Number.isFinite(v))) {
-      throw new ParameterError(`${where}: parameter "${name}" must be a JSON value, got ${String(v)}`);
-    }
-    if (
-      d.hasJsonDefault && d.defaultValue !== null && v !== null && jsonKind(d.defaultValue) !== jsonKind(v)
-    ) {
-      throw new ParameterError(
-        `${where}: parameter "${name}" defaults to a ${jsonKind(d.defaultValue)} (${d.defaultText}); got a ${
-          jsonKind(v)
-        } (${JSON.stringify(v)})`,
-      );
-    }
-  }
+  const r = checkWith(parametersSchema(decls), params);
+  if (!r.ok) throw new ParameterError(r.problems.map((p) => `${where}: ${p.message}`).join("\n"));
   return decls.filter((d) => d.name in params).map((d) => [d.name, params[d.name]]);
 }
 

@@ -4,8 +4,38 @@
  * read; {@link embeddedStudy} is the offline default that runs on any fresh machine.
  * @module
  */
-import { dirname, join, resolve } from "node:path";
-import { JsonFormatError, readJsonObjectSync } from "../io/json_file.ts";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { JsonFormatError, type JsonProblem } from "../io/json_file.ts";
+import {
+  arr,
+  checkWith,
+  formatJsonPath,
+  int,
+  isPlainObject,
+  nonEmpty,
+  num,
+  numbers,
+  oneOf,
+  readJsonSync,
+  record,
+  str,
+  strict,
+  suggestion,
+  tag,
+  v,
+  validateWith,
+} from "../io/schema.ts";
+import {
+  PAPER_PACKS,
+  PROMPTS_DIR,
+  resolvePromptPackPath,
+  validatePromptPack,
+  validateTemplates,
+} from "../data/prompts.ts";
+import { findPreset, listPresets } from "../models/presets.ts";
+import { METRIC_SELECTIONS, METRICS, selectMetrics } from "../metrics/registry.ts";
+import { listEmbedders, MINILM_FOLDER, MINILM_MODEL_ID, MINILM_ONNX_ID } from "../embeddings/registry.ts";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
 import { type ChatTemplateVariables, checkTemplateVariables } from "../models/chat_template.ts";
@@ -13,8 +43,11 @@ import { type ChatTemplateVariables, checkTemplateVariables } from "../models/ch
 /** The format tag of study files. */
 export const STUDY_FORMAT = "study/1";
 
+/** Every role a study model may have. */
+export const MODEL_ROLES = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic", "collapsed"] as const;
+
 /** What a model is in the comparison. */
-export type ModelRole = "base" | "sft" | "dpo" | "ppo" | "chat" | "kto" | "slic" | "collapsed";
+export type ModelRole = typeof MODEL_ROLES[number];
 
 /** One model of a study. */
 export interface StudyModel {
@@ -172,84 +205,364 @@ export function baseFirstOrder(study: StudyConfig): StudyModel[] {
   return out;
 }
 
-function fail(path: string, at: string, what: string): never {
-  throw new JsonFormatError(path, at, what);
+// ---------------------------------------------------------------------------------------------------------------
+// The study/1 schema and the checks across the whole study
+// ---------------------------------------------------------------------------------------------------------------
+
+const templateVariable = v.custom<string | number | boolean | null>(
+  (x) => x === null || ["string", "number", "boolean"].includes(typeof x),
+  "expected a string, number, boolean or null",
+);
+
+const studyModelSchema = strict({
+  name: v.pipe(nonEmpty(), v.regex(/^[\w.-]+$/, "use letters, digits, '.', '_' or '-'")),
+  role: oneOf(MODEL_ROLES, "a role:"),
+  source: nonEmpty(),
+  base: v.optional(nonEmpty()),
+  template: v.optional(nonEmpty()),
+  templateVars: v.optional(record(templateVariable)),
+});
+
+/**
+ * The `study/1` file schema: `format` and `models` are required; every other field is optional and takes the
+ * embedded default's value (section by section, field by field).
+ */
+export const STUDY_FILE_SCHEMA = strict({
+  format: tag(STUDY_FORMAT),
+  name: v.optional(nonEmpty()),
+  description: v.optional(str()),
+  resultsDir: v.optional(nonEmpty()),
+  models: arr(studyModelSchema, 1, "expected a non-empty array"),
+  corpus: v.optional(strict({
+    path: v.optional(nonEmpty()),
+    maxDocs: v.optional(v.nullable(int({ min: 1 }))),
+    maxSeqLen: v.optional(int({ min: 1 })),
+    contextLen: v.optional(int({ min: 1 })),
+  })),
+  sweep: v.optional(strict({
+    packs: v.optional(arr(nonEmpty(), 1, "expected at least one pack")),
+    promptsPerPack: v.optional(v.nullable(int({ min: 1 }))),
+    temperatures: v.optional(numbers({
+      min: 0,
+      noun: "a temperature",
+      minItems: 1,
+      minItemsMessage: "expected at least one temperature",
+    })),
+    samples: v.optional(int({ min: 1 })),
+    maxNewTokens: v.optional(v.nullable(int({ min: 1 }))),
+    topK: v.optional(int({ min: 0 })),
+    topP: v.optional(num({ min: 0, exclusiveMin: true, max: 1 })),
+    seed: v.optional(int({ min: 0 })),
+  })),
+  diversity: v.optional(strict({
+    words: v.optional(arr(
+      v.union(
+        [int({ min: 1 }), v.literal("all")],
+        (i) => `expected a word limit (an integer ≥ 1) or "all", got ${JSON.stringify(i.input)}`,
+      ),
+      1,
+      "expected at least one word limit",
+    )),
+    metrics: v.optional(nonEmpty()),
+    embedder: v.optional(nonEmpty()),
+  })),
+  qualitative: v.optional(strict({
+    prompts: v.optional(arr(str())),
+    topK: v.optional(int({ min: 1 })),
+  })),
+  paperDir: v.optional(v.nullable(nonEmpty())),
+});
+
+/** Where presets and hub ids are looked up (as `lib/models/load.ts`'s MODELS_DIR). */
+const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
-/** Validates a parsed study; relative paths are resolved against `baseDir`. */
-export function validateStudy(value: unknown, path: string, baseDir = "."): StudyConfig {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    fail(path, "", "expected an object");
+/**
+ * A relative path in a study file is relative to the file: `./x`, `../x` and absolute paths always are paths;
+ * another relative name is one when it exists beside the study file (else it stays a name: a preset, a hub id, a
+ * bundled pack, an embedder).
+ */
+function resolveIfPath(value: string, baseDir: string): string {
+  if (
+    value.startsWith("/") || value.startsWith("./") || value.startsWith("../") || value === "." ||
+    value === ".."
+  ) {
+    return resolve(baseDir, value);
   }
-  const s = value as Record<string, unknown>;
-  if (s.format !== STUDY_FORMAT) {
-    fail(path, "format", `expected "${STUDY_FORMAT}", got ${JSON.stringify(s.format)}`);
+  return existsSync(join(baseDir, value)) ? resolve(baseDir, value) : value;
+}
+
+/**
+ * Why a model source cannot be loaded from disk (a study never downloads), or undefined when it can: a folder,
+ * a preset whose folder is in data/models, or a hub id found there.
+ */
+function sourceProblem(source: string): string | undefined {
+  if (isDir(resolve(source))) return undefined;
+  const preset = findPreset(source);
+  if (preset !== undefined) {
+    const folder = join(MODELS_DIR, preset.name);
+    return isDir(folder)
+      ? undefined
+      : `preset "${source}" has no local folder ${folder} (see docs/MODELS.md)`;
   }
-  const base = embeddedStudy();
-  const str = (v: unknown, at: string) =>
-    typeof v === "string" && v !== "" ? v : fail(path, at, "expected a string");
-  if (!Array.isArray(s.models) || s.models.length === 0) fail(path, "models", "expected a non-empty array");
-  const names = new Set<string>();
-  const templateVarsOf = (o: Record<string, unknown>, i: number): ChatTemplateVariables => {
-    const at = `models[${i}].templateVars`;
-    if (o.template !== "model") fail(path, at, 'template variables need "template": "model"');
-    const v = o.templateVars;
-    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(path, at, "expected an object");
-    try {
-      return checkTemplateVariables(v as Record<string, unknown>, at);
-    } catch (e) {
-      return fail(path, at, (e as Error).message);
-    }
-  };
-  const models = (s.models as unknown[]).map((m, i) => {
-    const o = m as Record<string, unknown>;
-    if (o === null || typeof o !== "object") fail(path, `models[${i}]`, "expected an object");
-    const name = str(o.name, `models[${i}].name`);
-    if (!/^[\w.-]+$/.test(name)) fail(path, `models[${i}].name`, "use letters, digits, '.', '_' or '-'");
-    if (names.has(name)) fail(path, `models[${i}].name`, `duplicate name "${name}"`);
-    names.add(name);
-    const role = str(o.role, `models[${i}].role`) as ModelRole;
-    const src = str(o.source, `models[${i}].source`);
-    const isPath = src.startsWith(".") || src.startsWith("/");
-    return {
-      name,
-      role,
-      source: isPath ? resolve(baseDir, src) : src,
-      ...(o.base !== undefined ? { base: str(o.base, `models[${i}].base`) } : {}),
-      ...(o.template !== undefined ? { template: str(o.template, `models[${i}].template`) } : {}),
-      ...(o.templateVars !== undefined ? { templateVars: templateVarsOf(o, i) } : {}),
-    };
-  });
+  if (!isAbsolute(source) && !source.startsWith(".") && HUB_ID.test(source)) {
+    const folder = join(MODELS_DIR, source);
+    return isDir(folder)
+      ? undefined
+      : `"${source}" is not a local folder (also looked for ${folder}); a study ` +
+        "loads models from disk only";
+  }
+  const names = listPresets().map((p) => p.name);
+  return `model folder not found: ${
+    resolve(source)
+  }; "${source}" is neither a folder, a preset nor a hub id` +
+    suggestion(source, names);
+}
+
+/** The template names of the bundled template file (undefined when it cannot be read: reported elsewhere). */
+function bundledTemplateNames(): string[] {
+  const file = join(PROMPTS_DIR, "templates.json");
+  return Object.keys(validateTemplates(readJsonSync(file), file).templates);
+}
+
+/** The embedders a study may name: the registry's names and the paper model's aliases (else a folder). */
+const NAMED_EMBEDDERS = [
+  ...listEmbedders().map((e) => e.name).filter((n) => !n.startsWith("<")),
+  MINILM_MODEL_ID,
+  MINILM_ONNX_ID,
+  MINILM_FOLDER,
+];
+
+const isObj = isPlainObject;
+const isStr = (x: unknown): x is string => typeof x === "string" && x !== "";
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
+
+/**
+ * Checks a study as a whole, on top of the schema: unique names, bases that are study models (no cycles),
+ * templates that exist, template variables only with "model", sources that load from disk, packs that resolve
+ * and are valid packs, a corpus that exists, contextLen < maxSeqLen, a metric selection that selects, a known
+ * embedder, folders that exist. Works on whatever parts are well-formed, so every problem is found in one pass.
+ */
+function studyProblems(raw: Record<string, unknown>, baseDir: string, base: StudyConfig): JsonProblem[] {
+  const out: JsonProblem[] = [];
+  const report = (parts: (string | number)[], message: string) =>
+    out.push({ jsonPath: formatJsonPath(parts), message });
+
+  // models
+  const models = Array.isArray(raw.models) ? raw.models : [];
+  const names = new Map<string, number>();
   models.forEach((m, i) => {
-    if (m.base !== undefined && !names.has(m.base)) {
-      fail(path, `models[${i}].base`, `"${m.base}" is not a model of this study`);
+    if (isObj(m) && isStr(m.name)) {
+      const first = names.get(m.name);
+      if (first !== undefined) {
+        report(["models", i, "name"], `duplicate name "${m.name}" (also models[${first}])`);
+      } else names.set(m.name, i);
     }
   });
-  const merged: StudyConfig = {
-    ...base,
-    ...s,
-    models,
-    corpus: { ...base.corpus, ...(s.corpus as object ?? {}) },
-    sweep: { ...base.sweep, ...(s.sweep as object ?? {}) },
-    diversity: { ...base.diversity, ...(s.diversity as object ?? {}) },
-    qualitative: { ...base.qualitative, ...(s.qualitative as object ?? {}) },
-  } as StudyConfig;
-  merged.resultsDir = resolve(baseDir, String(merged.resultsDir));
-  merged.corpus.path = resolve(baseDir, String(merged.corpus.path));
-  if (merged.paperDir !== null) merged.paperDir = resolve(baseDir, String(merged.paperDir));
-  if (!Array.isArray(merged.sweep.temperatures) || merged.sweep.temperatures.some((t) => !(t >= 0))) {
-    fail(path, "sweep.temperatures", "expected temperatures ≥ 0");
-  }
-  for (const k of ["samples", "topK", "seed"] as const) {
-    if (!Number.isSafeInteger(merged.sweep[k]) || merged.sweep[k] < 0) {
-      fail(path, `sweep.${k}`, "expected an integer ≥ 0");
+  let templates: string[] | undefined;
+  models.forEach((m, i) => {
+    if (!isObj(m)) return;
+    if (isStr(m.base)) {
+      if (m.base === m.name) report(["models", i, "base"], `"${m.base}" is the model itself`);
+      else if (!names.has(m.base)) {
+        report(
+          ["models", i, "base"],
+          `"${m.base}" is not a model of this study${suggestion(m.base, names.keys())}`,
+        );
+      }
+    }
+    if (isStr(m.template) && m.template !== "model") {
+      try {
+        templates ??= bundledTemplateNames();
+        if (!templates.includes(m.template)) {
+          report(
+            ["models", i, "template"],
+            `no template "${m.template}" in data/prompts/templates.json (or "model" for the model's own chat ` +
+              `template)${suggestion(m.template, [...templates, "model"])}`,
+          );
+        }
+      } catch (e) {
+        report(["models", i, "template"], (e as Error).message);
+      }
+    }
+    if (m.templateVars !== undefined) {
+      if (m.template !== "model") {
+        report(["models", i, "templateVars"], 'template variables need "template": "model"');
+      } else if (isObj(m.templateVars)) {
+        try {
+          checkTemplateVariables(m.templateVars, "templateVars");
+        } catch (e) {
+          report(["models", i, "templateVars"], (e as Error).message.replace(/^templateVars[.:]\s*/, ""));
+        }
+      }
+    }
+    if (isStr(m.source)) {
+      const problem = sourceProblem(resolveIfPath(m.source, baseDir));
+      if (problem !== undefined) report(["models", i, "source"], problem);
+    }
+  });
+  // bases: no cycles (a → b → a)
+  const baseOf = new Map<string, string>();
+  for (const m of models) if (isObj(m) && isStr(m.name) && isStr(m.base)) baseOf.set(m.name, m.base);
+  for (const [name, i] of names) {
+    const seen = [name];
+    for (let at = baseOf.get(name); at !== undefined && names.has(at); at = baseOf.get(at)) {
+      if (at === name && seen.length > 1) {
+        report(["models", i, "base"], `the bases form a cycle (${[...seen, name].join(" → ")})`);
+        break;
+      }
+      if (seen.includes(at)) break;
+      seen.push(at);
     }
   }
-  return merged;
+
+  // corpus
+  const corpus = isObj(raw.corpus) ? raw.corpus : {};
+  if (isStr(corpus.path)) {
+    const path = resolve(baseDir, corpus.path);
+    if (path !== MOBY_DICK_CORPUS && !existsSync(path)) report(["corpus", "path"], `${path} does not exist`);
+  }
+  const maxSeqLen = corpus.maxSeqLen ?? base.corpus.maxSeqLen,
+    contextLen = corpus.contextLen ?? base.corpus.contextLen;
+  if (isInt(maxSeqLen) && isInt(contextLen) && contextLen >= maxSeqLen) {
+    report(
+      ["corpus", "contextLen" in corpus ? "contextLen" : "maxSeqLen"],
+      `contextLen (${contextLen}) must be less than maxSeqLen (${maxSeqLen}): each window must score a token`,
+    );
+  }
+
+  // sweep packs
+  const sweep = isObj(raw.sweep) ? raw.sweep : {};
+  if (Array.isArray(sweep.packs)) {
+    const packNames = new Map<string, number>();
+    sweep.packs.forEach((pack, i) => {
+      if (!isStr(pack)) return;
+      const file = resolvePromptPackPath(resolveIfPath(pack, baseDir));
+      if (!existsSync(file)) {
+        const bundled = PAPER_PACKS as readonly string[];
+        report(["sweep", "packs", i], `no prompt pack ${file}${suggestion(pack, bundled)}`);
+        return;
+      }
+      try {
+        const name = validatePromptPack(readJsonSync(file), file).name;
+        const first = packNames.get(name);
+        if (first !== undefined) {
+          report(
+            ["sweep", "packs", i],
+            `its name "${name}" is also sweep.packs[${first}]'s: their results would collide`,
+          );
+        } else packNames.set(name, i);
+      } catch (e) {
+        report(["sweep", "packs", i], (e as Error).message.split("\n").join("; "));
+      }
+    });
+  }
+
+  // diversity
+  const diversity = isObj(raw.diversity) ? raw.diversity : {};
+  if (isStr(diversity.metrics)) {
+    try {
+      selectMetrics(diversity.metrics);
+    } catch (e) {
+      const unknown = /unknown metric key "([^"]*)"/.exec((e as Error).message)?.[1];
+      const keys = [...Object.keys(METRIC_SELECTIONS), ...METRICS.map((d) => d.key)];
+      report(
+        ["diversity", "metrics"],
+        unknown !== undefined
+          ? `unknown metric "${unknown}"${
+            suggestion(unknown, keys)
+          } (use all, paper, deterministic, extras or keys)`
+          : (e as Error).message,
+      );
+    }
+  }
+  if (isStr(diversity.embedder) && !NAMED_EMBEDDERS.includes(diversity.embedder)) {
+    const folder = resolveIfPath(diversity.embedder, baseDir);
+    if (!isDir(folder)) {
+      report(
+        ["diversity", "embedder"],
+        `unknown embedder "${diversity.embedder}": not one of ${
+          NAMED_EMBEDDERS.join(", ")
+        } nor a model folder` +
+          suggestion(diversity.embedder, NAMED_EMBEDDERS),
+      );
+    }
+  }
+
+  // folders
+  if (isStr(raw.paperDir) && !isDir(resolve(baseDir, raw.paperDir))) {
+    report(["paperDir"], `${resolve(baseDir, raw.paperDir)} is not a folder`);
+  }
+  if (isStr(raw.resultsDir)) {
+    const dir = resolve(baseDir, raw.resultsDir);
+    if (existsSync(dir) && !isDir(dir)) report(["resultsDir"], `${dir} exists and is not a folder`);
+  }
+  return out;
+}
+
+/**
+ * Validates a parsed study WHOLE — its schema, then the study across fields and against the disk (see
+ * {@link studyProblems}) — and throws one {@link JsonFormatError} listing every problem with its JSON path, so
+ * nothing loads until the study is right. Relative paths (model sources that are paths, `corpus.path`,
+ * `resultsDir`, `paperDir`, pack files, an embedder folder) are resolved against `baseDir`, the study file's
+ * folder. Fields the file leaves out take the embedded default's values.
+ */
+export function validateStudy(value: unknown, path: string, baseDir = "."): StudyConfig {
+  const base = embeddedStudy();
+  if (isPlainObject(value) && value.format !== STUDY_FORMAT) {
+    validateWith(STUDY_FILE_SCHEMA, value, path, { formats: [STUDY_FORMAT] });
+  }
+  const checked = checkWith(STUDY_FILE_SCHEMA, value);
+  const problems = [
+    ...(checked.ok ? [] : checked.problems),
+    ...(isPlainObject(value) ? studyProblems(value, baseDir, base) : []),
+  ];
+  if (problems.length > 0 || !checked.ok) {
+    throw new JsonFormatError(path, problems[0].jsonPath, problems[0].message, problems.slice(1));
+  }
+  const s = checked.value;
+  const models: StudyModel[] = s.models.map((m) => ({
+    name: m.name,
+    role: m.role,
+    source: resolveIfPath(m.source, baseDir),
+    ...(m.base !== undefined ? { base: m.base } : {}),
+    ...(m.template !== undefined ? { template: m.template } : {}),
+    ...(m.templateVars !== undefined ? { templateVars: m.templateVars } : {}),
+  }));
+  const sweep = { ...base.sweep, ...s.sweep };
+  sweep.packs = sweep.packs.map((p) => {
+    const resolved = resolveIfPath(p, baseDir);
+    return resolved === p ? p : resolvePromptPackPath(resolved);
+  });
+  const diversity = { ...base.diversity, ...s.diversity };
+  if (!NAMED_EMBEDDERS.includes(diversity.embedder)) {
+    diversity.embedder = resolveIfPath(diversity.embedder, baseDir);
+  }
+  const paperDir = s.paperDir === undefined ? base.paperDir : s.paperDir;
+  return {
+    format: STUDY_FORMAT,
+    name: s.name ?? base.name,
+    description: s.description ?? base.description,
+    resultsDir: resolve(baseDir, s.resultsDir ?? base.resultsDir),
+    models,
+    corpus: { ...base.corpus, ...s.corpus, path: resolve(baseDir, s.corpus?.path ?? base.corpus.path) },
+    sweep,
+    diversity,
+    qualitative: { ...base.qualitative, ...s.qualitative },
+    paperDir: paperDir === null ? null : resolve(baseDir, paperDir),
+  };
 }
 
 /** Reads and validates a `study/1` file (relative paths inside it are relative to the file). */
 export function readStudy(path: string): StudyConfig {
   const abs = resolve(path);
-  return validateStudy(readJsonObjectSync(abs), abs, dirname(abs));
+  return validateStudy(readJsonSync(abs), abs, dirname(abs));
 }

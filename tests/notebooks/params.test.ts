@@ -204,3 +204,21 @@ Deno.test("unmetExpectations and topLevelSvgCount: what the runner and the rende
     3,
   );
 });
+
+Deno.test("checkParams: every problem at once, each a sentence; a near-miss name gets a suggestion", () => {
+  const d = parseParametersCell(CELL);
+  assert.throws(
+    () => checkParams(d, { maxWindow: 2, fixed: 1, models: "a", seed: undefined }, "nb"),
+    (e: Error) => {
+      assert.ok(e instanceof ParameterError);
+      const lines = e.message.split("\n");
+      assert.equal(lines.length, 4, e.message);
+      assert.ok(lines.every((l) => l.startsWith("nb: ")), e.message);
+      assert.match(e.message, /unknown parameter "maxWindow"; did you mean "maxWindows"\?/);
+      assert.match(e.message, /parameter "fixed" is declared with const/);
+      assert.match(e.message, /parameter "models" defaults to a array/);
+      assert.match(e.message, /parameter "seed" must be a JSON value, got undefined/);
+      return true;
+    },
+  );
+});
