@@ -1,9 +1,12 @@
 /**
- * A restricted codec for Python pickles (protocols 2 and 3) of numpy arrays, enough to read and re-write the
- * paper's `.npy` object arrays and nothing more. Reading runs a small stack machine with a memo and a mark stack
- * over an explicit opcode allow-list; the only globals it resolves are numpy's `_reconstruct`, `ndarray` and
- * `dtype`, so a hostile pickle cannot name any other callable. Writing emits the opcodes and memo numbering that
- * CPython's C pickler produces for numpy 1.x arrays (`np.save(..., allow_pickle=True)`), byte for byte.
+ * A restricted codec for Python pickles (protocols 2 to 5) of numpy arrays, enough to read the `.npy` object
+ * arrays numpy writes (the paper's, protocol 3; current numpy's `np.save`, protocol 4 with frames) and to
+ * re-write the paper's, and nothing more. Reading runs a small stack machine with a memo and a mark stack over an
+ * explicit opcode allow-list; the only globals it resolves are numpy's `_reconstruct`, `ndarray` and `dtype` (and
+ * `_codecs.encode(str, "latin1")`, which is how protocol 2 spells a bytes literal), so a hostile pickle cannot
+ * name any other callable. Values nest at most {@link MAX_NESTING} levels and hold no cycles, so whatever reads
+ * them cannot overflow its stack. Writing emits the opcodes and memo numbering that CPython's C pickler produces
+ * for numpy 1.x arrays (`np.save(..., allow_pickle=True)`), byte for byte.
  * @module
  */
 
@@ -340,7 +343,17 @@ const MARK = 0x28,
   NEWTRUE = 0x88,
   NEWFALSE = 0x89,
   BINBYTES = 0x42,
-  SHORT_BINBYTES = 0x43;
+  SHORT_BINBYTES = 0x43,
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96;
+
+/** Deepest nesting of lists, tuples, dicts and arrays a pickle may hold (numpy's object arrays need 2 or 3). */
+export const MAX_NESTING = 1000;
 
 /** `NAME (0x63 'c')` for error messages. */
 export function describeOpcode(byte: number): string {
@@ -386,19 +399,27 @@ export interface UnpickleResult {
   endIndex: number;
 }
 
-/** The globals this reader will resolve: `module name` → role. */
-const ALLOWED_GLOBALS: ReadonlyMap<string, "reconstruct" | "ndarray" | "dtype"> = new Map(
+/** What an allowed global may be used for. */
+type GlobalRole = "reconstruct" | "ndarray" | "dtype" | "encode";
+
+/**
+ * The globals this reader will resolve: `module name` → role. `_codecs encode` is how protocol 2 writes a bytes
+ * value (`_codecs.encode("b", "latin1")`, numpy's typecode argument); it is only ever called with a str and
+ * "latin1".
+ */
+const ALLOWED_GLOBALS: ReadonlyMap<string, GlobalRole> = new Map(
   [
     ["numpy.core.multiarray _reconstruct", "reconstruct"],
     ["numpy._core.multiarray _reconstruct", "reconstruct"],
     ["numpy ndarray", "ndarray"],
     ["numpy dtype", "dtype"],
+    ["_codecs encode", "encode"],
   ] as const,
 );
 
 /** A resolved allowed global on the unpickler's stack (never part of a returned value). */
 class PyGlobal {
-  constructor(readonly role: "reconstruct" | "ndarray" | "dtype", readonly qualName: string) {}
+  constructor(readonly role: GlobalRole, readonly qualName: string) {}
 }
 
 /** Stack entries: values plus the internal global markers. */
@@ -431,13 +452,16 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Runs the restricted unpickler over one protocol-2/3 pickle. Throws {@link PickleError} on anything off. */
+/** Runs the restricted unpickler over one protocol 2–5 pickle. Throws {@link PickleError} on anything off. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): UnpickleResult {
   return new Unpickler(bytes, options).run();
 }
 
 class Unpickler {
   private pos = 0;
+  private protocol = 2;
+  /** Nesting depth of containers built so far (a lower bound, checked exactly at STOP). */
+  private readonly depths = new WeakMap<object, number>();
   private opStart = 0;
   private opByte = 0;
   private readonly stack: StackItem[] = [];
@@ -486,6 +510,13 @@ class Unpickler {
     this.pos += 4;
     return v;
   }
+  private u64(what: string): number {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.pos, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} ${v} is too large`);
+    this.pos += 8;
+    return Number(v);
+  }
   private take(n: number, what: string): Uint8Array {
     this.need(n, what);
     const out = this.bytes.subarray(this.pos, this.pos + n);
@@ -532,6 +563,29 @@ class Unpickler {
     this.memo.set(index, this.top());
   }
 
+  /** Depth of a value (0 for scalars) as far as known while reading. */
+  private depth(v: StackItem): number {
+    return v !== null && typeof v === "object" ? this.depths.get(v) ?? 1 : 0;
+  }
+  /** Records that `container` now holds `item`; nesting beyond {@link MAX_NESTING} is an error here. */
+  private nest(container: object, item: StackItem): void {
+    const d = Math.max(this.depths.get(container) ?? 1, 1 + this.depth(item));
+    if (d > MAX_NESTING) this.fail(`values nest deeper than ${MAX_NESTING} levels`);
+    this.depths.set(container, d);
+  }
+  private global(mod: string, name: string): void {
+    const qual = `${mod} ${name}`;
+    const role = ALLOWED_GLOBALS.get(qual);
+    if (!role) {
+      this.fail(
+        `global '${qual}' is not allowed (only ${
+          [...ALLOWED_GLOBALS.keys()].map((g) => `'${g}'`).join(", ")
+        })`,
+      );
+    }
+    this.stack.push(new PyGlobal(role, qual));
+  }
+
   private value(item: StackItem, role: string): PyValue {
     if (item instanceof PyGlobal) this.fail(`${role} is the class/function ${item.qualName}, not a value`);
     return item;
@@ -559,13 +613,24 @@ class Unpickler {
         );
       }
       const op = (this.opByte = b[this.pos++]);
-      if (first && op !== PROTO) this.fail("a protocol 2/3 pickle must start with PROTO");
+      if (first && op !== PROTO) this.fail("a protocol 2–5 pickle must start with PROTO");
       first = false;
+      const introduced = OPCODE_NAMES.get(op)?.[1] ?? 0;
+      if (introduced > this.protocol) {
+        this.fail(`protocol ${introduced} opcode in a protocol ${this.protocol} pickle`);
+      }
       switch (op) {
         case PROTO: {
           if (this.opStart !== 0) this.fail("PROTO may only appear at the start");
           const v = this.u8("the protocol number");
-          if (v !== 2 && v !== 3) this.fail(`protocol ${v} is not supported (only 2 and 3)`);
+          if (v < 2 || v > 5) this.fail(`protocol ${v} is not supported (only 2 to 5)`);
+          this.protocol = v;
+          break;
+        }
+        case FRAME: {
+          // A frame only says how many bytes the next opcodes take; they are read as usual.
+          const n = this.u64("the frame length");
+          this.need(n, `a frame of ${n} bytes`);
           break;
         }
         case STOP: {
@@ -615,10 +680,22 @@ class Unpickler {
           this.pos += 8;
           break;
         }
-        case BINUNICODE: {
-          const n = this.u32("the string length");
+        case BINUNICODE:
+        case SHORT_BINUNICODE:
+        case BINUNICODE8: {
+          const n = op === SHORT_BINUNICODE
+            ? this.u8("the string length")
+            : op === BINUNICODE
+            ? this.u32("the string length")
+            : this.u64("the string length");
           const at = this.pos;
           this.stack.push(this.utf8(this.take(n, `${n} bytes of UTF-8 string`), at, "string"));
+          break;
+        }
+        case BINBYTES8:
+        case BYTEARRAY8: {
+          const n = this.u64("the bytes length");
+          this.stack.push(this.take(n, `${n} bytes`).slice());
           break;
         }
         case SHORT_BINBYTES: {
@@ -640,11 +717,11 @@ class Unpickler {
           const n = op - TUPLE1 + 1;
           const items: StackItem[] = [];
           for (let i = 0; i < n; i++) items.unshift(this.pop());
-          this.stack.push(new PyTuple(items as PyValue[]));
+          this.pushTuple(items);
           break;
         }
         case TUPLE:
-          this.stack.push(new PyTuple(this.popMark() as PyValue[]));
+          this.pushTuple(this.popMark());
           break;
         case EMPTY_LIST:
           this.stack.push([]);
@@ -656,6 +733,7 @@ class Unpickler {
           const item = this.value(this.pop(), "the appended item");
           const list = this.top();
           if (!Array.isArray(list)) this.fail(`APPEND target is ${typeName(list)}, not a list`);
+          this.nest(list, item);
           list.push(item);
           break;
         }
@@ -663,7 +741,10 @@ class Unpickler {
           const items = this.popMark().map((x) => this.value(x, "an appended item"));
           const list = this.top();
           if (!Array.isArray(list)) this.fail(`APPENDS target is ${typeName(list)}, not a list`);
-          for (const x of items) list.push(x);
+          for (const x of items) {
+            this.nest(list, x);
+            list.push(x);
+          }
           break;
         }
         case SETITEM: {
@@ -671,6 +752,7 @@ class Unpickler {
           const k = this.key(this.pop());
           const d = this.top();
           if (!(d instanceof Map)) this.fail(`SETITEM target is ${typeName(d)}, not a dict`);
+          this.nest(d, v);
           d.set(k, v);
           break;
         }
@@ -680,7 +762,9 @@ class Unpickler {
           const d = this.top();
           if (!(d instanceof Map)) this.fail(`SETITEMS target is ${typeName(d)}, not a dict`);
           for (let i = 0; i < items.length; i += 2) {
-            d.set(this.key(items[i]), this.value(items[i + 1], "a dict value"));
+            const value = this.value(items[i + 1], "a dict value");
+            this.nest(d, value);
+            d.set(this.key(items[i]), value);
           }
           break;
         }
@@ -696,19 +780,20 @@ class Unpickler {
         case LONG_BINGET:
           this.memoGet(this.u32("the memo index"));
           break;
+        case MEMOIZE:
+          this.memoPut(this.memo.size);
+          break;
         case GLOBAL: {
           const mod = this.line("the module name");
-          const name = this.line("the global name");
-          const qual = `${mod} ${name}`;
-          const role = ALLOWED_GLOBALS.get(qual);
-          if (!role) {
-            this.fail(
-              `global '${qual}' is not allowed (only ${
-                [...ALLOWED_GLOBALS.keys()].map((g) => `'${g}'`).join(", ")
-              })`,
-            );
+          this.global(mod, this.line("the global name"));
+          break;
+        }
+        case STACK_GLOBAL: {
+          const name = this.pop(), mod = this.pop();
+          if (typeof mod !== "string" || typeof name !== "string") {
+            this.fail(`module and name must be str, got ${typeName(mod)} and ${typeName(name)}`);
           }
-          this.stack.push(new PyGlobal(role, qual));
+          this.global(mod, name);
           break;
         }
         case REDUCE:
@@ -720,7 +805,6 @@ class Unpickler {
         default: {
           const known = OPCODE_NAMES.get(op);
           if (!known) this.fail("not a pickle opcode");
-          if (known[1] >= 4) this.fail(`protocol ${known[1]} opcode; only protocols 2 and 3 are supported`);
           this.fail("opcode not supported by this restricted unpickler");
         }
       }
@@ -760,6 +844,18 @@ class Unpickler {
       const placeholder = new NpDtype(known.descr);
       this.pending.add(placeholder);
       this.stack.push(placeholder);
+    } else if (fn.role === "encode") {
+      const text = a[0];
+      if (a.length !== 2 || typeof text !== "string" || a[1] !== "latin1") {
+        this.fail(`_codecs.encode expects (str, 'latin1'), got ${describeArgs(a)}`);
+      }
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 0xff) this.fail("_codecs.encode: a character beyond latin-1");
+        bytes[i] = c;
+      }
+      this.stack.push(bytes);
     } else {
       this.fail(`${fn.qualName} may not be called directly`);
     }
@@ -818,6 +914,7 @@ class Unpickler {
             } needs ${count} elements, its list has ${data.length}`,
           );
         }
+        this.nest(target, data);
         target.data = data;
       } else {
         if (!(data instanceof Uint8Array)) {
@@ -839,19 +936,62 @@ class Unpickler {
     this.pending.delete(target);
   }
 
-  /** Classes/functions must not escape into the result (e.g. a bare `numpy.ndarray` in a list). */
+  /** A new tuple of `items` (its depth recorded). */
+  private pushTuple(items: StackItem[]): void {
+    const t = new PyTuple(items as PyValue[]);
+    for (const x of items) this.nest(t, x);
+    this.stack.push(t);
+  }
+
+  /**
+   * The result, walked without recursion: no class/function may escape into it (e.g. a bare `numpy.ndarray` in
+   * a list), no container may hold itself, and nothing may nest deeper than {@link MAX_NESTING} levels (memo
+   * references can build nesting the per-opcode count does not see).
+   */
   private checkNoGlobals(root: PyValue): void {
-    const seen = new Set<object>();
-    const walk = (v: StackItem): void => {
-      if (v instanceof PyGlobal) this.fail(`the result contains the class/function ${v.qualName}`);
-      if (v === null || typeof v !== "object" || seen.has(v)) return;
-      seen.add(v);
-      if (Array.isArray(v)) v.forEach(walk);
-      else if (v instanceof PyTuple) v.items.forEach(walk);
-      else if (v instanceof Map) v.forEach(walk);
-      else if (v instanceof NdArray && Array.isArray(v.data)) v.data.forEach(walk);
-    };
-    walk(root);
+    const children = (v: object): readonly StackItem[] =>
+      Array.isArray(v)
+        ? v
+        : v instanceof PyTuple
+        ? v.items
+        : v instanceof Map
+        ? [...v.values()]
+        : v instanceof NdArray && Array.isArray(v.data)
+        ? v.data
+        : [];
+    const done = new Map<object, number>(); // container → depth below it
+    const open = new Set<object>(); // containers on the current path
+    type Frame = { node: object; kids: readonly StackItem[]; next: number; depth: number };
+    if (root === null || typeof root !== "object") return;
+    const path: Frame[] = [{ node: root, kids: children(root), next: 0, depth: 1 }];
+    open.add(root);
+    while (path.length > 0) {
+      const f = path[path.length - 1];
+      if (f.next === f.kids.length) {
+        path.pop();
+        open.delete(f.node);
+        done.set(f.node, f.depth);
+        if (path.length > 0) {
+          const parent = path[path.length - 1];
+          parent.depth = Math.max(parent.depth, 1 + f.depth);
+        }
+        continue;
+      }
+      const kid = f.kids[f.next++];
+      if (kid instanceof PyGlobal) this.fail(`the result contains the class/function ${kid.qualName}`);
+      if (kid === null || typeof kid !== "object" || kid instanceof Uint8Array || kid instanceof NpDtype) {
+        continue;
+      }
+      if (open.has(kid)) this.fail("the result contains itself (a cyclic list, tuple or dict)");
+      const known = done.get(kid);
+      if (known !== undefined) {
+        f.depth = Math.max(f.depth, 1 + known);
+        continue;
+      }
+      if (path.length >= MAX_NESTING) this.fail(`values nest deeper than ${MAX_NESTING} levels`);
+      open.add(kid);
+      path.push({ node: kid, kids: children(kid), next: 0, depth: 1 });
+    }
   }
 }
 

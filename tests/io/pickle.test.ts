@@ -192,7 +192,7 @@ Deno.test("pickle: a foreign global is rejected with offset and opcode", () => {
   assert.equal(e.offset, 130);
 });
 
-Deno.test("pickle: unknown, unsupported and protocol-4 opcodes are rejected", () => {
+Deno.test("pickle: unknown and unsupported opcodes, and opcodes newer than the declared protocol, are rejected", () => {
   throwsWith(
     () => unpickle(bin(PROTO3, 0xff, 0x2e)),
     "byte 2:",
@@ -203,10 +203,10 @@ Deno.test("pickle: unknown, unsupported and protocol-4 opcodes are rejected", ()
   throwsWith(() => unpickle(bin(PROTO3, 0x93, 0x2e)), "STACK_GLOBAL (0x93)", "protocol 4");
   throwsWith(() => unpickle(bin(PROTO3, 0x8c, 1, "a", 0x2e)), "SHORT_BINUNICODE (0x8c)");
   throwsWith(
-    () => unpickle(bin(0x80, 4, 0x4e, 0x2e)),
+    () => unpickle(bin(0x80, 6, 0x4e, 0x2e)),
     "byte 0:",
     "PROTO (0x80)",
-    "protocol 4 is not supported",
+    "protocol 6 is not supported",
   );
   throwsWith(
     () => unpickle(bin(PROTO3, 0x4e, 0x30, 0x4e, 0x2e)),
