@@ -6,6 +6,7 @@
  * @module
  */
 import { writeFileAtomicSync } from "./atomic.ts";
+import { anyObject, arr, int, isoTime, nonEmpty, str, strict, tag, v, validateWith } from "./schema.ts";
 
 /** The format tag of checkpoint files. */
 export const CHECKPOINT_FORMAT = "checkpoint/1";
@@ -25,6 +26,47 @@ export interface Checkpoint<S> {
   written: string;
   /** The run's state (serialisable JSON). */
   state: S;
+}
+
+/**
+ * The `checkpoint/1` schema: the envelope; the run's own `state` is checked by the run's reader (e.g.
+ * {@link validateCheckpointState} with {@link SCORE_CHECKPOINT_STATE_SCHEMA}).
+ */
+export const CHECKPOINT_SCHEMA: v.GenericSchema<unknown, Checkpoint<unknown>> = strict({
+  format: tag(CHECKPOINT_FORMAT),
+  kind: nonEmpty(),
+  runKey: nonEmpty(),
+  runDescription: anyObject(),
+  unitsDone: int({ min: 0 }),
+  written: isoTime(),
+  state: v.unknown(),
+});
+
+/**
+ * The state of a corpus-scoring checkpoint (and of a finished run's `.state.json`): the serialised accumulators
+ * (checked by `CorpusAccumulator.fromJSON`), documents read, lines skipped and their first reasons, and the chained
+ * hash of the documents read.
+ */
+export const SCORE_CHECKPOINT_STATE_SCHEMA = strict({
+  accumulator: anyObject(),
+  documentsRead: int({ min: 0 }),
+  skippedLines: int({ min: 0 }),
+  skippedReasons: arr(str()),
+  documentsSha256: v.optional(str()),
+});
+
+/** Checks a checkpoint's `state` against the run's schema; errors name `path` and `state.<field>`. */
+export function validateCheckpointState<const S extends v.GenericSchema>(
+  checkpoint: Checkpoint<unknown>,
+  schema: S,
+  path: string,
+): Checkpoint<v.InferOutput<S>> {
+  const envelope = strict({
+    ...Object.fromEntries(Object.keys(checkpoint).map((k) => [k, v.unknown()])),
+    state: schema,
+  });
+  validateWith(envelope, checkpoint, path);
+  return checkpoint as Checkpoint<v.InferOutput<S>>;
 }
 
 /** Writes a checkpoint atomically (synchronous, so it is safe from a signal handler). */
@@ -54,13 +96,8 @@ export function readCheckpoint<S>(path: string, kind: string, runKey: string): C
   } catch (e) {
     throw new Error(`${path}: checkpoint is not valid JSON (${(e as Error).message})`);
   }
-  if (cp?.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${path}: not a ${CHECKPOINT_FORMAT} file (format ${JSON.stringify(cp?.format)})`);
-  }
+  cp = validateWith(CHECKPOINT_SCHEMA, cp, path, { formats: [CHECKPOINT_FORMAT] }) as Checkpoint<S>;
   if (cp.kind !== kind) throw new Error(`${path}: checkpoint of a "${cp.kind}" run, not "${kind}"`);
-  if (!Number.isInteger(cp.unitsDone) || cp.unitsDone < 0) {
-    throw new Error(`${path}: bad unitsDone ${cp.unitsDone}`);
-  }
   if (cp.runKey !== runKey) {
     throw new Error(
       `${path}: checkpoint belongs to another run (its inputs: ${JSON.stringify(cp.runDescription)}); ` +

@@ -232,7 +232,8 @@ const sampleSchema = strict(
   },
 );
 
-const cellSchema = strict({
+/** The schema of one (temperature, prompt) cell; the completions journal holds one per line. */
+export const COMPLETION_CELL_SCHEMA: v.GenericSchema<unknown, CompletionCell> = strict({
   temperature_index: int({ min: 0 }),
   prompt_index: int({ min: 0 }),
   temperature: num(),
@@ -300,7 +301,7 @@ function documentSchema(v2: boolean) {
         "expected at least one prompt",
       ),
       sampling: samplingSchema,
-      cells: arr(cellSchema),
+      cells: arr(COMPLETION_CELL_SCHEMA),
       provenance: anyObject(),
     },
     (doc, report) => cellsAgree(doc as CompletionsDoc, report),

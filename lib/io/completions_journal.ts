@@ -8,7 +8,8 @@
  * @module
  */
 import { JsonFormatError } from "./json_file.ts";
-import type { CompletionCell } from "./completions_format.ts";
+import { COMPLETION_CELL_SCHEMA, type CompletionCell } from "./completions_format.ts";
+import { anyObject, checkWith, isoTime, nonEmpty, strict, tag, v } from "./schema.ts";
 
 /** The format tag of the journal's first line. */
 export const COMPLETIONS_JOURNAL_FORMAT = "completions-journal/1";
@@ -46,17 +47,30 @@ function fail(path: string, line: number, what: string): never {
   throw new JsonFormatError(path, `line ${line}`, what);
 }
 
+/** The schema of a journal's first line. */
+export const JOURNAL_HEADER_SCHEMA: v.GenericSchema<unknown, JournalHeader> = strict({
+  format: tag(COMPLETIONS_JOURNAL_FORMAT),
+  run_key: nonEmpty(),
+  run_description: anyObject(),
+  created: isoTime(),
+});
+
+/** `value` (line `line` of the journal) checked against `schema`; every problem names the line and JSON path. */
+function checkLine<T>(schema: v.GenericSchema<unknown, T>, value: unknown, path: string, line: number): T {
+  const r = checkWith(schema, value);
+  if (r.ok) return r.value;
+  const at = (p: string) => (p ? `line ${line}: ${p}` : `line ${line}`);
+  const [first, ...more] = r.problems;
+  throw new JsonFormatError(
+    path,
+    at(first.jsonPath),
+    first.message,
+    more.map((p) => ({ jsonPath: at(p.jsonPath), message: p.message })),
+  );
+}
+
 function checkCell(value: unknown, path: string, line: number): CompletionCell {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    fail(path, line, "expected a cell object");
-  }
-  const c = value as Record<string, unknown>;
-  for (const k of ["temperature_index", "prompt_index"]) {
-    if (!Number.isSafeInteger(c[k]) || (c[k] as number) < 0) fail(path, line, `${k} must be an integer ≥ 0`);
-  }
-  if (typeof c.temperature !== "number") fail(path, line, "temperature must be a number");
-  if (!Array.isArray(c.samples)) fail(path, line, "samples must be an array");
-  return c as unknown as CompletionCell;
+  return checkLine(COMPLETION_CELL_SCHEMA, value, path, line);
 }
 
 /**
@@ -86,6 +100,7 @@ export async function readJournal(path: string, runKey: string): Promise<Journal
   if (header?.format !== COMPLETIONS_JOURNAL_FORMAT) {
     fail(path, 1, `expected format "${COMPLETIONS_JOURNAL_FORMAT}", got ${JSON.stringify(header?.format)}`);
   }
+  header = checkLine(JOURNAL_HEADER_SCHEMA, header, path, 1);
   if (header.run_key !== runKey) {
     throw new Error(
       `${path}: journal of another run (its inputs: ${JSON.stringify(header.run_description)}); ` +
