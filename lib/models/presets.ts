@@ -195,8 +195,8 @@ const LLAMA2_CHAT_DEFAULTS: PresetGenerationDefaults = {
   temperature: 0.6,
   topP: 0.9,
   eosTokenIds: [2],
-  note: "generation_config.json on main; earlier revisions of the file differ (paper/protocol.json: top_p " +
-    "0.9 or 0.6 depending on revision)",
+  note: "generation_config.json on main; earlier revisions of the file set other values (the paper's " +
+    "protocol notes top_p 0.9 or 0.6 depending on revision)",
 };
 
 /** A model outside the paper: base models get the `plm` template, instruct models their own (`model`). */
