@@ -65,14 +65,15 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate `word` most likely misspells: one that differs only in case, else the nearest within edit
- * distance 2 (1 for words of up to 3 characters); undefined when none is that close.
+ * distance 2 (1 for words of 3 or 4 characters, none for shorter ones); undefined when none is that close.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const all = [...candidates];
   const lower = word.toLowerCase();
   const sameCase = all.find((c) => c !== word && c.toLowerCase() === lower);
   if (sameCase !== undefined) return sameCase;
-  const limit = word.length <= 3 ? 1 : 2;
+  const limit = word.length <= 2 ? 0 : word.length <= 4 ? 1 : 2;
+  if (limit === 0) return undefined;
   let best: string | undefined, bestDistance = limit + 1;
   for (const c of all) {
     if (c === word) continue;
