@@ -11,7 +11,8 @@
 import type { CdfPoints } from "../scoring/corpus_stats.ts";
 import { cdfRanks } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { linePanel, type PanelRule } from "./panel.ts";
+import { linePanel, type PanelRule, singlePanelSize } from "./panel.ts";
+import { type PresetOption, withFigurePreset } from "./preset.ts";
 import { assignModelStyles, type ModelRole, type ModelStyle } from "./style.ts";
 import { composeGrid } from "./svg.ts";
 
@@ -58,7 +59,7 @@ export interface CdfData {
 }
 
 /** Options of {@link cdfFigure}. */
-export interface CdfOptions {
+export interface CdfOptions extends PresetOption {
   /** y from `zoomMin` (default 0.8) to 1, as the paper's `-zoom` figures. */
   zoom?: boolean;
   zoomMin?: number;
@@ -133,7 +134,12 @@ export function cdfData(inputs: readonly CdfInput[], options: CdfOptions = {}): 
  * the tokens needed for 70% / 90% of the mass (and horizontal guides at those levels).
  */
 export function cdfFigure(inputs: readonly CdfInput[], options: CdfOptions = {}): Figure<CdfData> {
+  return withFigurePreset(options.preset, () => drawCdf(inputs, options));
+}
+
+function drawCdf(inputs: readonly CdfInput[], options: CdfOptions): Figure<CdfData> {
   const data = cdfData(inputs, options);
+  const size = singlePanelSize({ width: 560, height: 400 });
   const rules: PanelRule[] = [];
   for (const t of data.thresholds) {
     if (t < data.yDomain[0] || t > data.yDomain[1]) continue;
@@ -154,8 +160,8 @@ export function cdfFigure(inputs: readonly CdfInput[], options: CdfOptions = {})
     xType: options.logX ? "log" : "linear",
     rules,
     clip: true,
-    widthPx: options.widthPx ?? 560,
-    heightPx: options.heightPx ?? 400,
+    widthPx: options.widthPx ?? size.width,
+    heightPx: options.heightPx ?? size.height,
   });
   const legend = data.lines.map((l) => {
     const fr = l.marks.map((m) =>

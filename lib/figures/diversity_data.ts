@@ -33,6 +33,26 @@ export function metricLabel(key: string): string {
   return METRIC_LABELS[key] ?? key;
 }
 
+/** Short axis labels for the paper presets' small panels (others: the long label). */
+export const METRIC_SHORT_LABELS: Readonly<Record<string, string>> = {
+  selfBleuSmoothed: "Self-BLEU",
+  average_pairwise_ncd: "Pairwise NCD",
+  average_pairwise_jaccard_2: "Jaccard, 2-grams",
+  average_pairwise_jaccard_3: "Jaccard, 3-grams",
+  average_pairwise_jaccard_4: "Jaccard, 4-grams",
+  avg_compression_ratio_full: "Compr. ratio, full",
+  avg_compression_ratio_target: "Compr. ratio, target",
+  cosine_similarity: "Cosine similarity",
+  distinct_1: "Distinct-1",
+  distinct_2: "Distinct-2",
+  distinct_3: "Distinct-3",
+};
+
+/** The short label of a metric key (the long one when there is none). */
+export function metricShortLabel(key: string): string {
+  return METRIC_SHORT_LABELS[key] ?? metricLabel(key);
+}
+
 /** The paper's temperatures: T = (t + 1) / 10 for t = 0 … 14. */
 export const PAPER_TEMPERATURES: readonly number[] = Array.from({ length: 15 }, (_, t) => (t + 1) / 10);
 

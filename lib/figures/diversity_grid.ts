@@ -15,11 +15,13 @@ import {
   type DiversitySeries,
   findSeries,
   metricLabel,
+  metricShortLabel,
   modelsOf,
   PLOTTED_METRICS,
 } from "./diversity_data.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { linePanel } from "./panel.ts";
+import { gridPanelSize, linePanel } from "./panel.ts";
+import { activeFigurePreset, isPaperPreset, type PresetOption, withFigurePreset } from "./preset.ts";
 import { meanAndStandardError, type NanPolicy } from "./stats.ts";
 import { assignModelStyles, dashForPromptSet, type ModelRole, type ModelStyle } from "./style.ts";
 import { composeGrid, type LegendEntry } from "./svg.ts";
@@ -74,7 +76,7 @@ export interface DiversityGridData {
 }
 
 /** Options shared by the grid builders. */
-export interface GridCommonOptions {
+export interface GridCommonOptions extends PresetOption {
   /** Metric rows (default the paper's 8, {@link PLOTTED_METRICS}). */
   metrics?: readonly string[];
   /** Models in legend order (default: order of first appearance). */
@@ -87,7 +89,7 @@ export interface GridCommonOptions {
   nan?: NanPolicy;
   /** ddof of the std behind the SE (default 0, as the original's np.std). */
   ddof?: number;
-  /** Panel size in px. */
+  /** Panel size in px (default: 360 × 220 on screen; under a paper preset, what fills its width). */
   panelWidthPx?: number;
   panelHeightPx?: number;
   /** Figure title. */
@@ -191,37 +193,50 @@ function legendFor(data: DiversityGridData): LegendEntry[] {
   return entries;
 }
 
-/** Draws grid data (shared by the F1 grid and the difference grid). */
+/**
+ * Draws grid data (shared by the F1 grid and the difference grid). Under the paper presets, metric rows share a
+ * row of the figure up to the preset's panels per row (paper-double: the 8 × 2 grid becomes 4 × 4, column titles
+ * repeated), and the y axes carry the metrics' short labels.
+ */
 export function drawGrid(
   data: DiversityGridData,
   options: { title?: string; subtitle?: string; yLabel?: (metric: string) => string } & GridCommonOptions,
 ): string {
-  const panels = data.panels.map((p) =>
-    linePanel({
-      lines: p.lines.map((l) => ({
-        points: l.points.map((pt) => ({ x: pt.temperature, y: pt.mean, lower: pt.lower, upper: pt.upper })),
-        colour: l.style.colour,
-        dash: l.dash,
-        marker: l.style.marker,
-        band: data.bands,
+  return withFigurePreset(options.preset, () => {
+    const p = activeFigurePreset();
+    const cols = Math.max(1, data.columns.length);
+    const side = Math.max(1, Math.min(Math.floor(p.gridPanelsPerRow / cols), data.metrics.length));
+    // Eight metric rows must fit a page: flat panels under paper-single.
+    const size = gridPanelSize(cols * side, { width: 360, height: 220 }, side === 1 ? 0.58 : 0.72);
+    const label = options.yLabel ?? (isPaperPreset(p) ? metricShortLabel : metricLabel);
+    const panels = data.panels.map((panel) =>
+      linePanel({
+        lines: panel.lines.map((l) => ({
+          points: l.points.map((pt) => ({ x: pt.temperature, y: pt.mean, lower: pt.lower, upper: pt.upper })),
+          colour: l.style.colour,
+          dash: l.dash,
+          marker: l.style.marker,
+          band: data.bands,
+        })),
+        xLabel: "Temperature",
+        yLabel: label(panel.metric),
+        widthPx: options.panelWidthPx ?? size.width,
+        heightPx: options.panelHeightPx ?? size.height,
+      })
+    );
+    return composeGrid(panels, {
+      columns: cols,
+      columnTitles: data.columns.map((c) => c.title),
+      title: options.title,
+      subtitle: options.subtitle,
+      legend: legendFor(data),
+      rowsSideBySide: side,
+      panelAttributes: data.panels.map((panel) => ({
+        "data-metric": panel.metric,
+        "data-column": panel.columnKey,
+        "data-lines": String(panel.lines.length),
       })),
-      xLabel: "Temperature",
-      yLabel: options.yLabel ? options.yLabel(p.metric) : metricLabel(p.metric),
-      widthPx: options.panelWidthPx,
-      heightPx: options.panelHeightPx,
-    })
-  );
-  return composeGrid(panels, {
-    columns: data.columns.length,
-    columnTitles: data.columns.map((c) => c.title),
-    title: options.title,
-    subtitle: options.subtitle,
-    legend: legendFor(data),
-    panelAttributes: data.panels.map((p) => ({
-      "data-metric": p.metric,
-      "data-column": p.columnKey,
-      "data-lines": String(p.lines.length),
-    })),
+    });
   });
 }
 
@@ -245,9 +260,11 @@ export function diversityGrid(
   series: readonly DiversitySeries[],
   options: DiversityGridOptions = {},
 ): Figure<DiversityGridData> {
-  const data = diversityGridData(series, options);
-  const svg = drawGrid(data, { ...options, title: options.title, subtitle: subtitleOf(data) });
-  return makeFigure(svg, data);
+  return withFigurePreset(options.preset, () => {
+    const data = diversityGridData(series, options);
+    const svg = drawGrid(data, { ...options, title: options.title, subtitle: subtitleOf(data) });
+    return makeFigure(svg, data);
+  });
 }
 
 /** Options of {@link diversityDifferenceGrid}. */
@@ -310,15 +327,18 @@ export function diversityDifferenceGrid(
   series: readonly DiversitySeries[],
   options: DifferenceGridOptions = {},
 ): Figure<DiversityGridData> {
-  const data = diversityDifferenceGridData(series, options);
-  const a = options.minuend ?? "creative";
-  const b = options.subtrahend ?? "factual";
-  const sub = subtitleOf(data).replace(/^[^;]*; /, "");
-  const svg = drawGrid(data, {
-    ...options,
-    title: options.title ?? `Δ = ${a} − ${b}, per prompt`,
-    subtitle: sub,
-    yLabel: (m) => `Δ ${metricLabel(m)}`,
+  return withFigurePreset(options.preset, () => {
+    const data = diversityDifferenceGridData(series, options);
+    const a = options.minuend ?? "creative";
+    const b = options.subtrahend ?? "factual";
+    const sub = subtitleOf(data).replace(/^[^;]*; /, "");
+    const label = isPaperPreset() ? metricShortLabel : metricLabel;
+    const svg = drawGrid(data, {
+      ...options,
+      title: options.title ?? `Δ = ${a} − ${b}, per prompt`,
+      subtitle: sub,
+      yLabel: (m) => `Δ ${label(m)}`,
+    });
+    return makeFigure(svg, data);
   });
-  return makeFigure(svg, data);
 }

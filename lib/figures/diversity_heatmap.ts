@@ -4,8 +4,22 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { type DiversitySeries, findSeries, metricLabel, modelsOf } from "./diversity_data.ts";
+import {
+  type DiversitySeries,
+  findSeries,
+  metricLabel,
+  metricShortLabel,
+  modelsOf,
+} from "./diversity_data.ts";
 import { type Figure, makeFigure } from "./figure.ts";
+import { tickGeometry } from "./panel.ts";
+import {
+  activeFigurePreset,
+  isPaperPreset,
+  type PresetOption,
+  textWidthPx,
+  withFigurePreset,
+} from "./preset.ts";
 import { basePlotOptions } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
@@ -29,7 +43,7 @@ export interface HeatmapData {
 }
 
 /** Options of {@link diversityHeatmap}. */
-export interface HeatmapOptions {
+export interface HeatmapOptions extends PresetOption {
   metric?: string;
   promptSet?: string;
   words?: string | number;
@@ -47,6 +61,12 @@ export function diversityHeatmap(
   series: readonly DiversitySeries[],
   options: HeatmapOptions = {},
 ): Figure<HeatmapData> {
+  return withFigurePreset(options.preset, () => drawHeatmap(series, options));
+}
+
+function drawHeatmap(series: readonly DiversitySeries[], options: HeatmapOptions): Figure<HeatmapData> {
+  const preset = activeFigurePreset();
+  const paper = isPaperPreset(preset);
   const metric = options.metric ?? "selfBleuSmoothed";
   const promptSet = options.promptSet ?? "creative";
   const words = String(options.words ?? "20");
@@ -67,23 +87,49 @@ export function diversityHeatmap(
   const domain: [number, number] = finite.length ? [Math.min(...finite), Math.max(...finite)] : [0, 1];
   const doc = basePlotOptions();
   const temperatureCount = new Set(cells.map((c) => c.temperature)).size;
+  const temperatures = [...new Set(cells.map((c) => c.temperature))].sort((a, b) => a - b);
+  const prompts = [...new Set(cells.map((c) => c.prompt))].sort((a, b) => a - b);
+  const promptCount = prompts.length;
+  const font = preset.fontPx.tick;
+  const width = preset.widthPx !== null
+    ? preset.widthPx - 2 * preset.gapPx
+    : Math.max(320, 260 * present.length + 80);
+  const marginLeft = paper
+    ? Math.ceil(textWidthPx(String(Math.max(0, promptCount - 1)), font) + font * 1.2 + 14)
+    : 56;
+  const facetW = (width - marginLeft - 10) / Math.max(1, present.length);
+  // Every temperature when the labels fit (a study's short grid), else every 0.5.
+  const allFit = temperatureCount <= 8 &&
+    facetW / Math.max(1, temperatureCount) >= textWidthPx("0.00", font) + 2;
   const plot = Plot.plot({
     ...doc,
-    width: Math.max(320, 260 * present.length + 80),
-    height: 360,
-    marginLeft: 56,
-    marginBottom: 40,
+    width,
+    height: paper ? Math.max(140, Math.min(260, Math.round(facetW * 0.9))) : 360,
+    marginLeft,
+    marginBottom: paper ? Math.ceil(font * 3.1) : 40,
+    marginTop: paper ? Math.ceil(font * 1.8) : undefined,
+    marginRight: paper ? 4 : undefined,
     padding: 0,
-    fx: { domain: present, label: null },
+    fx: { domain: present, label: null, ...(paper ? { fontSize: font } : {}) },
     x: {
       type: "band",
       label: "Temperature",
       labelArrow: "none",
       labelAnchor: "center",
-      // Every temperature when there are few (a study's grid); every 0.5 on the paper's 15-step grid.
-      tickFormat: (t: number) => temperatureCount <= 8 || Math.round(t * 10) % 5 === 0 ? String(t) : "",
+      tickFormat: (t: number) => allFit || Math.round(t * 10) % 5 === 0 ? String(t) : "",
+      // Paper presets: ticks only where there is a label.
+      ...(paper ? { ticks: temperatures.filter((t) => allFit || Math.round(t * 10) % 5 === 0) } : {}),
+      ...tickGeometry(),
     },
-    y: { type: "band", label: "Prompt", labelArrow: "none", labelAnchor: "center" },
+    y: {
+      type: "band",
+      label: "Prompt",
+      labelArrow: "none",
+      labelAnchor: "center",
+      // Paper presets: every prompt index when they fit, else every 5th.
+      ...(paper ? { ticks: prompts.filter((p) => promptCount <= 12 || p % 5 === 0) } : {}),
+      ...tickGeometry(),
+    },
     color: { type: "linear", scheme, domain, unknown: "#ddd" },
     marks: [
       Plot.cell(cells, {
@@ -91,7 +137,7 @@ export function diversityHeatmap(
         x: "temperature",
         y: "prompt",
         fill: "value",
-        inset: 0.2,
+        inset: paper ? 0 : 0.2,
       }),
     ],
   });
@@ -103,18 +149,21 @@ export function diversityHeatmap(
   });
   const legend = Plot.plot({
     ...doc,
-    width: 340,
-    height: 62,
+    width: paper ? Math.min(width, 260) : 340,
+    height: paper ? Math.ceil(font * 4.4) : 62,
     marginLeft: 16,
     marginRight: 16,
     marginTop: 4,
-    marginBottom: 36,
+    marginBottom: paper ? Math.ceil(font * 3) : 36,
     x: {
       domain,
-      label: `${metricLabel(metric)} (${promptSet}, ${words} words)`,
+      label: paper
+        ? `${metricShortLabel(metric)} (${promptSet}, ${words} words)`
+        : `${metricLabel(metric)} (${promptSet}, ${words} words)`,
       labelArrow: "none",
       labelAnchor: "center",
-      ticks: 5,
+      ticks: paper ? 4 : 5,
+      ...tickGeometry(),
     },
     y: { axis: null },
     color: { type: "linear", scheme, domain },

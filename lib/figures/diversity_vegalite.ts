@@ -7,11 +7,18 @@
  */
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import { type DiversitySeries, metricLabel } from "./diversity_data.ts";
+import { type DiversitySeries, metricLabel, metricShortLabel } from "./diversity_data.ts";
 import { type DiversityGridData, diversityGridData, type DiversityGridOptions } from "./diversity_grid.ts";
 import { JUPYTER_DISPLAY, type MimeBundle, VEGALITE_MIME } from "./display.ts";
-import { FONT_FAMILY, FONT_SIZE_PX, PANEL_SIZE_PX } from "./style.ts";
-import { svgToString } from "./svg.ts";
+import {
+  activeFigurePreset,
+  type FigurePreset,
+  isPaperPreset,
+  resolveFigurePreset,
+  withFigurePreset,
+} from "./preset.ts";
+import { round2 } from "./style.ts";
+import { svgSizePx, svgToString, withFigureMetadata } from "./svg.ts";
 
 /** One row of the spec's inline data (long format). */
 export interface VegaGridRow {
@@ -40,8 +47,9 @@ export interface VegaLiteFigure {
 
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
-/** The long-format rows of grid data. */
+/** The long-format rows of grid data (metric labels: the preset's, short under the paper presets). */
 export function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
+  const label = isPaperPreset() ? metricShortLabel : metricLabel;
   const rows: VegaGridRow[] = [];
   for (const p of data.panels) {
     const column = data.columns[p.column].title;
@@ -49,7 +57,7 @@ export function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
       for (const pt of l.points) {
         rows.push({
           metric: p.metric,
-          metricLabel: metricLabel(p.metric),
+          metricLabel: label(p.metric),
           column,
           model: l.model,
           modelLabel: l.style.label,
@@ -66,8 +74,15 @@ export function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
   return rows;
 }
 
-/** The Vega-Lite spec of grid data. */
-export function diversityGridSpec(data: DiversityGridData, title?: string): Record<string, unknown> {
+/** The Vega-Lite spec of grid data, sized and styled by the active preset (`cellWidthPx` overrides the panels' width). */
+export function diversityGridSpec(
+  data: DiversityGridData,
+  title?: string,
+  cellWidthPx?: number,
+): Record<string, unknown> {
+  const p = activeFigurePreset();
+  const paper = isPaperPreset(p);
+  const label = paper ? metricShortLabel : metricLabel;
   const rows = vegaGridRows(data);
   const models = data.models.filter((m) => rows.some((r) => r.model === m));
   const labels = models.map((m) => rows.find((r) => r.model === m)!.modelLabel);
@@ -95,7 +110,11 @@ export function diversityGridSpec(data: DiversityGridData, title?: string): Reco
     });
   }
   layers.push({
-    mark: { type: "line", point: true },
+    mark: {
+      type: "line",
+      strokeWidth: p.lineWidthPx,
+      point: { size: round2(Math.PI * p.markerRadiusPx ** 2) },
+    },
     params: [{ name: "model", select: { type: "point", fields: ["modelLabel"] }, bind: "legend" }],
     encoding: {
       x,
@@ -113,29 +132,43 @@ export function diversityGridSpec(data: DiversityGridData, title?: string): Reco
       ],
     },
   });
+  const f = p.fontPx;
+  const titleText = title ?? "Output diversity across temperature";
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: title ?? "Output diversity across temperature",
+    ...(p.showTitles ? { title: titleText } : { description: titleText }),
     data: { values: rows },
     facet: {
       row: {
         field: "metricLabel",
         type: "nominal",
         title: null,
-        sort: data.metrics.map(metricLabel),
-        header: { labelAngle: 0, labelAlign: "left", labelFontSize: FONT_SIZE_PX.label },
+        sort: data.metrics.map(label),
+        header: { labelAngle: 0, labelAlign: "left", labelFontSize: round2(paper ? f.tick : f.label) },
       },
       column: {
         field: "column",
         type: "nominal",
         title: null,
         sort: data.columns.map((c) => c.title),
-        header: { labelFontSize: FONT_SIZE_PX.panelTitle, labelFontWeight: "bold" },
+        header: { labelFontSize: round2(f.panelTitle), labelFontWeight: "bold" },
       },
     },
-    spec: { width: PANEL_SIZE_PX.width - 60, height: PANEL_SIZE_PX.height - 80, layer: layers },
+    spec: {
+      width: cellWidthPx ?? (paper ? 120 : p.panel.width - 60),
+      height: paper ? 70 : p.panel.height - 80,
+      layer: layers,
+    },
     resolve: { scale: { y: "independent" } },
-    config: { font: FONT_FAMILY, background: "white" },
+    config: {
+      font: p.fontFamily,
+      background: "white",
+      padding: paper ? 4 : 5,
+      ...(paper ? { facet: { spacing: 6 } } : {}),
+      axis: { labelFontSize: round2(f.tick), titleFontSize: round2(f.tick), tickSize: paper ? 4 : 5 },
+      legend: { labelFontSize: round2(f.tick), titleFontSize: round2(f.tick), symbolSize: paper ? 40 : 100 },
+      title: { fontSize: round2(f.title) },
+    },
   };
 }
 
@@ -150,14 +183,33 @@ export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<stri
   }
 }
 
-/** The interactive F1 grid with its SVG fallback (same options as the static grid). */
+/**
+ * The interactive F1 grid with its SVG fallback (same options as the static grid). Under a paper preset the
+ * panels' width is fitted so that the fallback is the preset's width (one re-render), and scaled when it still
+ * differs.
+ */
 export async function diversityGridVegaLite(
   series: readonly DiversitySeries[],
   options: DiversityGridOptions = {},
 ): Promise<VegaLiteFigure> {
-  const data = diversityGridData(series, options);
-  const spec = diversityGridSpec(data, options.title);
-  const svg = await vegaLiteToSvg(spec);
+  const preset: FigurePreset = options.preset !== undefined
+    ? resolveFigurePreset(options.preset)
+    : activeFigurePreset();
+  const inPreset = <T>(fn: () => T) => withFigurePreset(preset, fn);
+  const data = inPreset(() => diversityGridData(series, options));
+  let spec = inPreset(() => diversityGridSpec(data, options.title));
+  let svg = await vegaLiteToSvg(spec);
+  if (preset.widthPx !== null) {
+    const target = preset.widthPx;
+    const cells = Math.max(1, data.columns.length);
+    const cell = (spec.spec as { width: number }).width;
+    const fitted = Math.max(40, Math.floor(cell + (target - svgSizePx(svg).width) / cells));
+    spec = inPreset(() => diversityGridSpec(data, options.title, fitted));
+    svg = fitToWidth(await vegaLiteToSvg(spec), target);
+  }
+  svg = inPreset(() =>
+    withFigureMetadata(svg, { title: options.title ?? "Output diversity across temperature" })
+  );
   return {
     spec,
     svg,
@@ -167,4 +219,20 @@ export async function diversityGridVegaLite(
       return { [VEGALITE_MIME]: spec, "image/svg+xml": svg };
     },
   };
+}
+
+/** Scales a standalone SVG (with a viewBox) uniformly to `widthPx` wide, when it is not already. */
+export function fitToWidth(svg: string, widthPx: number): string {
+  const { width, height } = svgSizePx(svg);
+  if (Math.abs(width - widthPx) < 0.01) return svg;
+  const end = svg.indexOf(">");
+  let open = svg.slice(0, end);
+  if (!/\sviewBox="/.test(open)) open += ` viewBox="0 0 ${width} ${height}"`;
+  const h = Math.ceil((height * widthPx) / width / 8) * 8;
+  open = open.replace(/\swidth="[\d.]+"/, ` width="${widthPx}"`).replace(
+    /\sheight="[\d.]+"/,
+    ` height="${h}"`,
+  );
+  // The viewBox keeps the drawing; the extra height (rounding to 1/12 in) is white space at the bottom.
+  return `${open} preserveAspectRatio="xMidYMin meet"${svg.slice(end)}`;
 }

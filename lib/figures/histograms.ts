@@ -5,7 +5,8 @@
  */
 import type { Histogram } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { linePanel } from "./panel.ts";
+import { linePanel, singlePanelSize } from "./panel.ts";
+import { type PresetOption, withFigurePreset } from "./preset.ts";
 import { assignModelStyles, type ModelRole, type ModelStyle } from "./style.ts";
 import { composeGrid } from "./svg.ts";
 
@@ -31,7 +32,7 @@ export interface HistogramData {
 }
 
 /** Options of the histogram figures. */
-export interface HistogramOptions {
+export interface HistogramOptions extends PresetOption {
   title?: string;
   xLabel?: string;
   roles?: Readonly<Record<string, ModelRole>>;
@@ -56,6 +57,14 @@ export function histogramFigure(
   inputs: readonly HistogramInput[],
   options: HistogramOptions & { xLabel: string },
 ): Figure<HistogramData> {
+  return withFigurePreset(options.preset, () => drawHistogram(inputs, options));
+}
+
+function drawHistogram(
+  inputs: readonly HistogramInput[],
+  options: HistogramOptions & { xLabel: string },
+): Figure<HistogramData> {
+  const size = singlePanelSize({ width: 560, height: 360 });
   const styles = assignModelStyles(inputs.map((i) => i.model), options.roles);
   const lines = inputs.map((i) => {
     const bins = histogramBins(i.histogram);
@@ -80,8 +89,8 @@ export function histogramFigure(
     })),
     xLabel: options.xLabel,
     yLabel: "Share of positions",
-    widthPx: options.widthPx ?? 560,
-    heightPx: options.heightPx ?? 360,
+    widthPx: options.widthPx ?? size.width,
+    heightPx: options.heightPx ?? size.height,
   });
   const svg = composeGrid([panel], {
     columns: 1,

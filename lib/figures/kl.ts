@@ -7,6 +7,14 @@
 import * as Plot from "@observablehq/plot";
 import type { ScoreFile } from "../io/score_format.ts";
 import { type Figure, makeFigure } from "./figure.ts";
+import { singlePanelSize, tickGeometry, tickSpacing } from "./panel.ts";
+import {
+  activeFigurePreset,
+  isPaperPreset,
+  type PresetOption,
+  textWidthPx,
+  withFigurePreset,
+} from "./preset.ts";
 import { assignModelStyles, basePlotOptions, type ModelRole } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 import { recordsToHtml, type TableOptions } from "./table.ts";
@@ -43,22 +51,40 @@ export function klRowFromScore(score: ScoreFile, model: string): KlRow {
 /** Horizontal bars of mean KL(base ‖ tuned) per model, coloured by role, value printed at each bar. */
 export function klFigure(
   rows: readonly KlRow[],
-  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> } = {},
+  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> } & PresetOption =
+    {},
+): Figure<KlRow[]> {
+  return withFigurePreset(options.preset, () => drawKl(rows, options));
+}
+
+function drawKl(
+  rows: readonly KlRow[],
+  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> },
 ): Figure<KlRow[]> {
   const data = rows.map((r) => ({ ...r }));
   const styles = assignModelStyles(data.map((r) => r.model), options.roles);
+  const p = activeFigurePreset();
+  const paper = isPaperPreset(p);
+  const font = p.fontPx.tick;
+  const nameW = Math.max(0, ...data.map((r) => textWidthPx(r.model, font)));
+  const valueW = Math.max(0, ...data.map((r) => textWidthPx(r.klFromBaseNats.toFixed(4), font)));
   const el = Plot.plot({
     ...basePlotOptions(),
-    width: options.widthPx ?? 560,
-    height: 60 + 34 * data.length,
-    marginLeft: 150,
-    marginRight: 70,
-    marginBottom: 40,
+    width: options.widthPx ?? singlePanelSize({ width: 560, height: 0 }).width,
+    height: paper ? Math.round(font * 4.2 + font * 2.2 * data.length) : 60 + 34 * data.length,
+    marginLeft: paper ? Math.ceil(nameW + 10) : Math.max(150, Math.ceil(nameW + 12)),
+    marginRight: paper ? Math.ceil(valueW + 8) : Math.max(70, Math.ceil(valueW + 10)),
+    marginBottom: paper ? Math.ceil(font * 3.1) : 40,
+    marginTop: paper ? 6 : 20,
     x: {
-      label: "Mean KL(base ‖ fine-tuned) per token (nats)",
+      label: paper
+        ? "Mean KL(base ‖ fine-tune) per token (nats)"
+        : "Mean KL(base ‖ fine-tuned) per token (nats)",
       labelArrow: "none",
       labelAnchor: "center",
       grid: true,
+      ...tickGeometry(),
+      tickSpacing: tickSpacing("x"),
     },
     y: { label: null, domain: data.map((r) => r.model) },
     marks: [

@@ -7,7 +7,15 @@
 import * as Plot from "@observablehq/plot";
 import type { CalibrationBin } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { assignModelStyles, basePlotOptions, FONT_SIZE_PX, type ModelRole } from "./style.ts";
+import { columnsThatFit, gridPanelSize, panelMargins, tickGeometry, tickSpacing } from "./panel.ts";
+import {
+  activeFigurePreset,
+  isPaperPreset,
+  type PresetOption,
+  textWidthPx,
+  withFigurePreset,
+} from "./preset.ts";
+import { assignModelStyles, basePlotOptions, type ModelRole, round2 } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
 /** One model's calibration. */
@@ -48,8 +56,18 @@ export function formatEce(ece: number): string {
 /** Reliability diagram, one panel per model, titled "<model> — ECE = …". */
 export function reliabilityFigure(
   inputs: readonly ReliabilityInput[],
-  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> } = {},
+  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> } & PresetOption =
+    {},
 ): Figure<ReliabilityData> {
+  return withFigurePreset(options.preset, () => drawReliability(inputs, options));
+}
+
+function drawReliability(
+  inputs: readonly ReliabilityInput[],
+  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> },
+): Figure<ReliabilityData> {
+  const preset = activeFigurePreset();
+  const paper = isPaperPreset(preset);
   const styles = assignModelStyles(inputs.map((i) => i.model), options.roles);
   const panels = inputs.map((i) => {
     const recomputed = eceFromBins(i.calibration);
@@ -61,22 +79,49 @@ export function reliabilityFigure(
       positions: i.calibration.reduce((a, b) => a + b.count, 0),
     };
   });
-  const size = options.sizePx ?? 340;
+  const columns = paper ? columnsThatFit(panels.length, 140) : Math.min(3, Math.max(1, panels.length));
+  const size = options.sizePx ??
+    (paper ? Math.min(gridPanelSize(columns, { width: 340, height: 340 }).width, 240) : 340);
+  const titleFont = paper ? preset.fontPx.panelTitle : preset.fontPx.panelTitle - 1;
   const svgs = panels.map((p) => {
     const colour = styles.get(p.model)!.colour;
     const filled = p.bins.filter((b) => b.count > 0);
+    // One title line when it fits the panel, else the model and the ECE on two lines.
+    const oneLine = `${p.model} — ECE = ${formatEce(p.ece)}`;
+    const title = textWidthPx(oneLine, titleFont, { bold: true }) <= size - 8
+      ? oneLine
+      : `${p.model}\nECE = ${formatEce(p.ece)}`;
+    const lines = title.split("\n").length;
+    const margins = paper
+      ? {
+        ...panelMargins({ yDomain: [0, 1], xDomain: [0, 1], widthPx: size, heightPx: size }),
+        marginTop: Math.ceil(titleFont * (1.25 * lines + 0.5)),
+      }
+      : { marginLeft: 52, marginBottom: 42, marginTop: 28 + (lines - 1) * 16, marginRight: 20 };
     const el = Plot.plot({
       ...basePlotOptions(),
       width: size,
-      height: size,
-      marginLeft: 52,
-      marginBottom: 42,
-      marginTop: 28,
-      x: { domain: [0, 1], label: "Confidence", labelArrow: "none", labelAnchor: "center" },
-      y: { domain: [0, 1], label: "Accuracy", labelArrow: "none", labelAnchor: "center" },
+      height: size + (paper ? 0 : (lines - 1) * 16),
+      ...margins,
+      x: {
+        domain: [0, 1],
+        label: "Confidence",
+        labelArrow: "none",
+        labelAnchor: "center",
+        ...tickGeometry(),
+        tickSpacing: tickSpacing("x"),
+      },
+      y: {
+        domain: [0, 1],
+        label: "Accuracy",
+        labelArrow: "none",
+        labelAnchor: "center",
+        ...tickGeometry(),
+        tickSpacing: tickSpacing("y"),
+      },
       grid: true,
       marks: [
-        Plot.frame({ stroke: "#444" }),
+        Plot.frame({ stroke: "#444", strokeWidth: preset.frameWidthPx }),
         Plot.rectY(filled, {
           x1: "lower",
           x2: "upper",
@@ -92,14 +137,21 @@ export function reliabilityFigure(
           x2: "b",
           y2: "b",
           stroke: "#555",
-          strokeDasharray: "4,3",
+          strokeDasharray: paper ? "3,2" : "4,3",
+          strokeWidth: preset.frameWidthPx,
         }),
-        Plot.line(filled, { x: "mean_confidence", y: "accuracy", stroke: colour, strokeWidth: 1.5 }),
-        Plot.dot(filled, { x: "mean_confidence", y: "accuracy", fill: colour, r: 3 }),
-        Plot.text([`${p.model} — ECE = ${formatEce(p.ece)}`], {
+        Plot.line(filled, {
+          x: "mean_confidence",
+          y: "accuracy",
+          stroke: colour,
+          strokeWidth: preset.lineWidthPx,
+        }),
+        Plot.dot(filled, { x: "mean_confidence", y: "accuracy", fill: colour, r: preset.markerRadiusPx }),
+        Plot.text([title], {
           frameAnchor: "top",
-          dy: -20,
-          fontSize: FONT_SIZE_PX.panelTitle - 1,
+          lineAnchor: "bottom",
+          dy: -Math.round(titleFont * 0.45),
+          fontSize: round2(titleFont),
           fontWeight: "bold",
         }),
       ],
@@ -108,7 +160,7 @@ export function reliabilityFigure(
   });
   const title = options.title ?? (panels.length === 1 ? undefined : "Reliability diagrams");
   const svg = composeGrid(svgs, {
-    columns: Math.min(3, Math.max(1, svgs.length)),
+    columns,
     title,
     panelAttributes: panels.map((p) => ({ "data-model": p.model, "data-ece": String(p.ece) })),
   });

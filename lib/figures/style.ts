@@ -1,17 +1,21 @@
 /**
- * The one figure style of the project: font (DejaVu Sans, the only family installed for the PNG renderer),
- * font sizes, panel sizes, and a fixed colour, marker and label per model role (base/PLM, SFT, DPO, PPO, the
- * Llama-2 chat model, …), following the paper's figures (PLM red '+', SFT blue 'o', DPO orchid 'D', chat green,
- * PPO orange; factual prompts solid, creative prompts dashed). Also the headless `document` that Observable Plot
- * needs (linkedom).
+ * The one figure style of the project: a fixed colour, marker and label per model role (base/PLM, SFT, DPO, PPO,
+ * the Llama-2 chat model, …) in every figure and every preset, from the Okabe–Ito palette (colour-blind safe:
+ * every pair of role colours stays ≥ 10 ΔE₀₀ apart under simulated protanopia, deuteranopia and tritanopia, and
+ * the base model is black so that each fine-tune differs from it by ≥ 45 L* in a grey-scale print; each role also
+ * has its own marker, so lines stay apart when colours do not — tests/figures/palette.test.ts checks this);
+ * factual prompts solid, creative prompts dashed (as the paper). Fonts and sizes come from the active preset
+ * (lib/figures/preset.ts); the constants below are the screen preset's. Also the headless `document` that
+ * Observable Plot needs (linkedom).
  * @module
  */
 import { parseHTML } from "linkedom";
+import { activeFigurePreset } from "./preset.ts";
 
-/** Font family of every figure (the SVG attribute and the PNG renderer's default). */
+/** Font family of the screen preset (and the PNG renderer's default). */
 export const FONT_FAMILY = "DejaVu Sans";
 
-/** Font sizes in px. */
+/** Font sizes in px of the screen preset (a builder reads the active preset's: `activeFigurePreset().fontPx`). */
 export const FONT_SIZE_PX = {
   /** Tick labels and legend entries. */
   tick: 11,
@@ -23,7 +27,7 @@ export const FONT_SIZE_PX = {
   title: 16,
 } as const;
 
-/** Default panel size in px. */
+/** Default panel size in px of the screen preset. */
 export const PANEL_SIZE_PX = { width: 360, height: 220 } as const;
 
 /** Opacity of ±2·SE bands. */
@@ -33,7 +37,16 @@ export const BAND_OPACITY = 0.2;
 export type ModelRole = "base" | "sft" | "dpo" | "ppo" | "chat" | "kto" | "slic" | "collapsed" | "other";
 
 /** Observable Plot symbol names used as line markers. */
-export type MarkerSymbol = "plus" | "circle" | "diamond" | "square" | "triangle" | "star" | "cross" | "wye";
+export type MarkerSymbol =
+  | "plus"
+  | "circle"
+  | "diamond"
+  | "square"
+  | "triangle"
+  | "star"
+  | "cross"
+  | "wye"
+  | "hexagon";
 
 /** How one model is drawn. */
 export interface ModelStyle {
@@ -47,35 +60,54 @@ export interface ModelStyle {
   role: ModelRole;
 }
 
-/** The fixed style per role (colours as in the paper's F1/F3). */
+/** The Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), by its colour names. */
+export const OKABE_ITO = {
+  black: "#000000",
+  orange: "#E69F00",
+  skyBlue: "#56B4E9",
+  bluishGreen: "#009E73",
+  yellow: "#F0E442",
+  blue: "#0072B2",
+  vermillion: "#D55E00",
+  reddishPurple: "#CC79A7",
+} as const;
+
+/**
+ * The fixed style per role: Okabe–Ito colours, one marker per role. The base model (PLM) is black, so every
+ * fine-tune stands apart from it in grey-scale too; the deliberately collapsed copy of the embedded default is
+ * vermillion.
+ */
 export const ROLE_STYLES: Readonly<Record<ModelRole, ModelStyle>> = {
-  base: { label: "PLM", colour: "#d62728", marker: "plus", role: "base" },
-  sft: { label: "SFT", colour: "#1f3fbf", marker: "circle", role: "sft" },
-  dpo: { label: "DPO", colour: "#da70d6", marker: "diamond", role: "dpo" },
-  ppo: { label: "PPO", colour: "#ff8c00", marker: "diamond", role: "ppo" },
-  chat: { label: "Chat", colour: "#2ca02c", marker: "plus", role: "chat" },
-  kto: { label: "KTO", colour: "#8c564b", marker: "square", role: "kto" },
-  slic: { label: "SLiC", colour: "#17becf", marker: "triangle", role: "slic" },
+  base: { label: "PLM", colour: OKABE_ITO.black, marker: "plus", role: "base" },
+  sft: { label: "SFT", colour: OKABE_ITO.blue, marker: "circle", role: "sft" },
+  dpo: { label: "DPO", colour: OKABE_ITO.orange, marker: "diamond", role: "dpo" },
+  ppo: { label: "PPO", colour: OKABE_ITO.reddishPurple, marker: "square", role: "ppo" },
+  chat: { label: "Chat", colour: OKABE_ITO.bluishGreen, marker: "triangle", role: "chat" },
+  kto: { label: "KTO", colour: OKABE_ITO.skyBlue, marker: "star", role: "kto" },
+  slic: { label: "SLiC", colour: OKABE_ITO.yellow, marker: "wye", role: "slic" },
   // The embedded default's deliberately sharpened copy of its base.
-  collapsed: { label: "collapsed", colour: "#111111", marker: "cross", role: "collapsed" },
-  other: { label: "other", colour: "#7f7f7f", marker: "star", role: "other" },
+  collapsed: { label: "collapsed", colour: OKABE_ITO.vermillion, marker: "cross", role: "collapsed" },
+  other: { label: "other", colour: "#7F7F7F", marker: "hexagon", role: "other" },
 };
 
-/** Colours handed out, in order, to further models of a role already taken within one figure. */
+/**
+ * Colours handed out, in order, to further models of a role already taken within one figure (Paul Tol's
+ * "muted" scheme, also colour-blind safe; such lines keep their role's marker and are labelled by name).
+ */
 export const EXTRA_COLOURS: readonly string[] = [
-  "#9467bd",
-  "#e377c2",
-  "#bcbd22",
-  "#7f7f7f",
-  "#ff9896",
-  "#98df8a",
-  "#aec7e8",
-  "#c49c94",
+  "#332288",
+  "#882255",
+  "#44AA99",
+  "#999933",
+  "#CC6677",
+  "#117733",
+  "#88CCEE",
+  "#AA4499",
 ];
 
-/** Stroke dash array per prompt set (the paper: factual solid, creative dashed); others solid. */
+/** Stroke dash array per prompt set (the paper: factual solid, creative dashed, scaled to the preset); others solid. */
 export function dashForPromptSet(promptSet: string): string | undefined {
-  return promptSet === "creative" ? "6,4" : undefined;
+  return promptSet === "creative" ? activeFigurePreset().creativeDash : undefined;
 }
 
 /**
@@ -129,13 +161,19 @@ export function createDocument(): Document {
   return parseHTML("<!DOCTYPE html><html><head></head><body></body></html>").document as unknown as Document;
 }
 
-/** Options every Plot panel shares: the document, font and sizes (spread into `Plot.plot`). */
+/** Options every Plot panel shares: the document, the active preset's font and tick size (spread into `Plot.plot`). */
 export function basePlotOptions(document: Document = createDocument()): {
   document: Document;
   style: { fontFamily: string; fontSize: string; background: string };
 } {
+  const p = activeFigurePreset();
   return {
     document,
-    style: { fontFamily: FONT_FAMILY, fontSize: `${FONT_SIZE_PX.tick}px`, background: "white" },
+    style: { fontFamily: p.fontFamily, fontSize: `${round2(p.fontPx.tick)}px`, background: "white" },
   };
+}
+
+/** `x` rounded to 2 decimals (for SVG attributes). */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

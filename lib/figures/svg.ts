@@ -1,11 +1,21 @@
 /**
  * SVG plumbing shared by the figure builders: finishing an Observable Plot panel (font, no CSS variables the PNG
  * renderer cannot resolve), serialising with the SVG namespace, and composing panels into one grid SVG with
- * column titles, a figure title and a legend drawn in plain SVG (Plot's own legends are HTML).
+ * column titles, a figure title and a legend drawn in plain SVG (Plot's own legends are HTML), laid out for the
+ * active preset (lib/figures/preset.ts): at a paper preset's fixed width, with the preset recorded in the SVG's
+ * `<metadata>` and `data-preset`.
  * @module
  */
 import { escapeMarkup } from "./escape.ts";
-import { FONT_FAMILY, FONT_SIZE_PX, type MarkerSymbol } from "./style.ts";
+import {
+  activeFigurePreset,
+  type FigureMetadata,
+  figureMetadataElement,
+  PX_PER_IN,
+  textWidthPx,
+  wrapText,
+} from "./preset.ts";
+import { type MarkerSymbol, round2 } from "./style.ts";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const XLINK_NS = "http://www.w3.org/1999/xlink";
@@ -16,7 +26,7 @@ export type SvgSource = string | { outerHTML: string };
 /**
  * Serialises an SVG element (or passes a string through) so it is a standalone SVG document: adds
  * `xmlns`/`xmlns:xlink` on the root when missing, replaces Plot's `var(--plot-background)` by white and its
- * default font by {@link FONT_FAMILY}.
+ * default font by the active preset's (DejaVu Sans on screen).
  */
 export function svgToString(svg: SvgSource): string {
   let s = typeof svg === "string" ? svg : svg.outerHTML;
@@ -31,7 +41,7 @@ export function svgToString(svg: SvgSource): string {
   s = newOpen + s.slice(open.length);
   return s
     .replaceAll("var(--plot-background)", "white")
-    .replaceAll('font-family="system-ui, sans-serif"', `font-family="${FONT_FAMILY}"`);
+    .replaceAll('font-family="system-ui, sans-serif"', `font-family="${activeFigurePreset().fontFamily}"`);
 }
 
 /** Width and height in px of a serialised SVG (from its root `width`/`height`, else its viewBox). */
@@ -56,24 +66,26 @@ export interface LegendEntry {
   swatch?: boolean;
 }
 
-/** A small marker glyph centred at (0, 0) in the given colour. */
-export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx = 4): string {
-  const r = sizePx;
+/** A small marker glyph centred at (0, 0) in the given colour (radius: the active preset's marker size + 1). */
+export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx?: number): string {
+  const p = activeFigurePreset();
+  const r = round2(sizePx ?? p.markerRadiusPx + 1);
+  const sw = round2(p.lineWidthPx);
   switch (marker) {
     case "plus":
-      return `<path d="M${-r},0H${r}M0,${-r}V${r}" stroke="${colour}" stroke-width="1.5" fill="none"/>`;
+      return `<path d="M${-r},0H${r}M0,${-r}V${r}" stroke="${colour}" stroke-width="${sw}" fill="none"/>`;
     case "cross":
-      return `<path d="M${-r},${-r}L${r},${r}M${-r},${r}L${r},${-r}" stroke="${colour}" stroke-width="1.5" fill="none"/>`;
+      return `<path d="M${-r},${-r}L${r},${r}M${-r},${r}L${r},${-r}" stroke="${colour}" stroke-width="${sw}" fill="none"/>`;
     case "circle":
-      return `<circle r="${r * 0.8}" fill="${colour}"/>`;
+      return `<circle r="${round2(r * 0.8)}" fill="${colour}"/>`;
     case "diamond":
       return `<path d="M0,${-r}L${r},0L0,${r}L${-r},0Z" fill="${colour}"/>`;
     case "square":
-      return `<rect x="${-r * 0.75}" y="${-r * 0.75}" width="${r * 1.5}" height="${
-        r * 1.5
+      return `<rect x="${round2(-r * 0.75)}" y="${round2(-r * 0.75)}" width="${round2(r * 1.5)}" height="${
+        round2(r * 1.5)
       }" fill="${colour}"/>`;
     case "triangle":
-      return `<path d="M0,${-r}L${r},${r * 0.8}L${-r},${r * 0.8}Z" fill="${colour}"/>`;
+      return `<path d="M0,${-r}L${r},${round2(r * 0.8)}L${-r},${round2(r * 0.8)}Z" fill="${colour}"/>`;
     case "star": {
       // Five points, inner radius 0.45 r, as Plot's star symbol.
       const pts = Array.from({ length: 10 }, (_, i) => {
@@ -82,47 +94,61 @@ export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx = 4): s
       });
       return `<path d="M${pts.join("L")}Z" fill="${colour}"/>`;
     }
+    case "hexagon": {
+      const pts = Array.from({ length: 6 }, (_, i) => {
+        const a = (Math.PI / 3) * i - Math.PI / 2;
+        return `${(r * Math.cos(a)).toFixed(2)},${(r * Math.sin(a)).toFixed(2)}`;
+      });
+      return `<path d="M${pts.join("L")}Z" fill="${colour}"/>`;
+    }
     case "wye":
       return `<path d="M0,0V${-r}M0,0L${(r * 0.87).toFixed(2)},${r / 2}M0,0L${-(r * 0.87).toFixed(2)},${
         r / 2
-      }" stroke="${colour}" stroke-width="1.5" fill="none"/>`;
+      }" stroke="${colour}" stroke-width="${sw}" fill="none"/>`;
     default:
-      return `<circle r="${r * 0.6}" fill="${colour}" stroke="${colour}"/>`;
+      return `<circle r="${round2(r * 0.6)}" fill="${colour}" stroke="${colour}"/>`;
   }
 }
 
-/** Legend entries laid out in rows of at most `widthPx`; returns the markup and its height. */
+/** Legend entries laid out in rows of at most `widthPx` (the active preset's font and sample length); returns the markup and its height. */
 export function legendSvg(
   entries: readonly LegendEntry[],
   widthPx: number,
 ): { markup: string; heightPx: number } {
   if (entries.length === 0) return { markup: "", heightPx: 0 };
-  const rowH = FONT_SIZE_PX.tick + 10;
-  const charW = FONT_SIZE_PX.tick * 0.62;
+  const p = activeFigurePreset();
+  const font = p.fontPx.tick;
+  const rowH = round2(font * (p.widthPx === null ? 1.9 : 1.6));
+  const sampleW = p.legendSamplePx;
+  const textX = sampleW + Math.round(font * 0.55);
+  const after = p.widthPx === null ? 18 : Math.round(font);
   let x = 0;
   let y = 0;
   const items: string[] = [];
   for (const e of entries) {
-    const w = 34 + e.label.length * charW + 18;
-    if (x > 0 && x + w > widthPx) {
+    const w = textX + textWidthPx(e.label, font) + after;
+    if (x > 0 && x + w - after > widthPx) {
       x = 0;
       y += rowH;
     }
     const sample = e.swatch
-      ? `<rect x="4" y="-5" width="20" height="10" fill="${e.colour}"/>`
-      : `<line x1="0" x2="28" y1="0" y2="0" stroke="${e.colour}" stroke-width="2"${
-        e.dash ? ` stroke-dasharray="${e.dash}"` : ""
-      }/>` + (e.marker ? `<g transform="translate(14,0)">${markerGlyph(e.marker, e.colour)}</g>` : "");
+      ? `<rect x="${round2(sampleW * 0.15)}" y="${round2(-font * 0.45)}" width="${
+        round2(sampleW * 0.7)
+      }" height="${round2(font * 0.9)}" fill="${e.colour}"/>`
+      : `<line x1="0" x2="${sampleW}" y1="0" y2="0" stroke="${e.colour}" stroke-width="${
+        round2(p.lineWidthPx * 1.3)
+      }"${e.dash ? ` stroke-dasharray="${e.dash}"` : ""}/>` +
+        (e.marker ? `<g transform="translate(${sampleW / 2},0)">${markerGlyph(e.marker, e.colour)}</g>` : "");
     items.push(
-      `<g class="legend-entry" transform="translate(${x},${
-        y + rowH / 2
-      })">${sample}<text x="34" dy="0.35em" text-anchor="start">${escapeMarkup(e.label)}</text></g>`,
+      `<g class="legend-entry" transform="translate(${round2(x)},${
+        round2(y + rowH / 2)
+      })">${sample}<text x="${textX}" dy="0.35em" text-anchor="start">${escapeMarkup(e.label)}</text></g>`,
     );
     x += w;
   }
   const heightPx = y + rowH;
   return {
-    markup: `<g class="legend" font-size="${FONT_SIZE_PX.tick}">${items.join("")}</g>`,
+    markup: `<g class="legend" font-size="${round2(font)}">${items.join("")}</g>`,
     heightPx,
   };
 }
@@ -133,100 +159,200 @@ export interface GridLayout {
   columns: number;
   /** Titles above the first row, one per column. */
   columnTitles?: readonly string[];
-  /** Figure title. */
+  /** Figure title (drawn when the preset shows titles; always kept in the metadata). */
   title?: string;
   /** Smaller second title line (e.g. a note on labels or word limits). */
   subtitle?: string;
-  /** Legend entries, drawn under the title. */
+  /** Legend entries, drawn under the title (or under the panels, as the preset says). */
   legend?: readonly LegendEntry[];
   /** Extra SVG (e.g. a colour ramp) drawn under the panels. */
   footer?: SvgSource;
-  /** Space between panels in px. */
+  /** Space between panels in px (default: the preset's). */
   gapPx?: number;
   /** Attributes per panel (`data-*`), in panel order; written on each panel's wrapper `<g class="panel">`. */
   panelAttributes?: readonly Record<string, string>[];
+  /**
+   * Rows of `columns` panels placed side by side in one row of the figure (default 1): with 2, a metrics ×
+   * {factual, creative} grid is drawn two metrics per row, the column titles repeated over each pair.
+   */
+  rowsSideBySide?: number;
 }
 
 /**
  * Composes panels (Plot SVGs or markup) into one SVG: panel i at row ⌊i / columns⌋, column i mod columns, each
  * wrapped in `<g class="panel">` (nested `<svg>` positioned with x/y). Cells are sized to the largest panel.
+ *
+ * With a paper preset the figure is exactly the preset's width: panels narrower than it are centred, a row of
+ * panels too wide for it wraps onto more rows (when there are no column titles to keep aligned) or is scaled
+ * down, titles wrap, and the height is rounded up to 1/12 in (so PDF page sizes are exact). The preset and the
+ * titles are recorded in `<metadata>` ({@link import("./preset.ts").readFigureMetadata}).
  */
 export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): string {
-  const gap = layout.gapPx ?? 12;
-  const cols = Math.max(1, layout.columns);
-  const inner = panels.map((p) => svgToString(p));
+  const p = activeFigurePreset();
+  const gap = layout.gapPx ?? p.gapPx;
+  const logicalCols = Math.max(1, layout.columns);
+  const inner = panels.map((x) => svgToString(x));
   const sizes = inner.map(svgSizePx);
   const cellW = Math.max(1, ...sizes.map((s) => s.width));
   const cellH = Math.max(1, ...sizes.map((s) => s.height));
-  const rows = Math.ceil(inner.length / cols);
-  const textW = (t: string | undefined, sizePx: number) => (t ? t.length * sizePx * 0.62 + 2 * gap : 0);
-  const width = Math.max(
-    cols * cellW + (cols - 1) * gap + 2 * gap,
-    textW(layout.title, FONT_SIZE_PX.title),
-    textW(layout.subtitle, FONT_SIZE_PX.label),
-  );
+  const logicalRows = Math.ceil(inner.length / logicalCols);
+  const side = Math.max(1, Math.min(layout.rowsSideBySide ?? 1, logicalRows));
+  const titlesShown = p.showTitles;
+  const hasColumnTitles = !!layout.columnTitles && layout.columnTitles.length > 0;
+  // Physical grid: columns of panels in one row of the figure, and where panel i goes.
+  let physCols = Math.min(logicalCols * side, Math.max(1, inner.length));
+  let place = (i: number) => {
+    const r = Math.floor(i / logicalCols), c = i % logicalCols;
+    return { row: Math.floor(r / side), col: (r % side) * logicalCols + c };
+  };
+  const rowWidth = (cols: number) => cols * cellW + (cols - 1) * gap;
+  let scale = 1;
+  let width: number;
+  if (p.widthPx !== null) {
+    width = p.widthPx;
+    const avail = width - 2 * gap;
+    if (rowWidth(physCols) > avail + 0.5 && !hasColumnTitles && side === 1) {
+      physCols = Math.max(1, Math.floor((avail + gap) / (cellW + gap)));
+      const cols = physCols;
+      place = (i: number) => ({ row: Math.floor(i / cols), col: i % cols });
+    }
+    if (rowWidth(physCols) > avail + 0.5) scale = avail / rowWidth(physCols);
+  } else {
+    const titleW = (t: string | undefined, px: number, bold: boolean) =>
+      t && titlesShown ? textWidthPx(t, px, { bold }) + 2 * gap : 0;
+    width = Math.max(
+      rowWidth(physCols) + 2 * gap,
+      titleW(layout.title, p.fontPx.title, true),
+      titleW(layout.subtitle, p.fontPx.label, false),
+    );
+  }
+  const physRows = inner.length === 0 ? 0 : Math.max(...inner.map((_, i) => place(i).row)) + 1;
+  const left = gap + (width - 2 * gap - rowWidth(physCols) * scale) / 2;
   const parts: string[] = [];
   let y = gap;
-  if (layout.title) {
-    y += FONT_SIZE_PX.title;
-    parts.push(
-      `<text class="figure-title" x="${
-        width / 2
-      }" y="${y}" text-anchor="middle" font-size="${FONT_SIZE_PX.title}" font-weight="bold">${
-        escapeMarkup(layout.title)
-      }</text>`,
-    );
-    y += 6;
-  }
-  if (layout.subtitle) {
-    y += FONT_SIZE_PX.label;
-    parts.push(
-      `<text class="figure-subtitle" x="${
-        width / 2
-      }" y="${y}" text-anchor="middle" font-size="${FONT_SIZE_PX.label}" font-style="italic">${
-        escapeMarkup(layout.subtitle)
-      }</text>`,
-    );
-    y += 6;
-  }
-  if (layout.legend && layout.legend.length) {
-    const lg = legendSvg(layout.legend, width - 2 * gap);
-    parts.push(`<g transform="translate(${gap},${y + 4})">${lg.markup}</g>`);
-    y += lg.heightPx + 8;
-  }
-  if (layout.columnTitles && layout.columnTitles.length) {
-    y += FONT_SIZE_PX.panelTitle + 4;
-    layout.columnTitles.forEach((t, c) => {
-      const cx = gap + c * (cellW + gap) + cellW / 2;
+  const textBlock = (text: string, cls: string, px: number, attrs: string, bold: boolean) => {
+    const lines = p.widthPx === null ? [text] : wrapText(text, width - 2 * gap, px, { bold });
+    for (const line of lines) {
+      y += px;
       parts.push(
-        `<text class="column-title" x="${cx}" y="${y}" text-anchor="middle" font-size="${FONT_SIZE_PX.panelTitle}" font-weight="bold">${
-          escapeMarkup(t)
-        }</text>`,
+        `<text class="${cls}" x="${round2(width / 2)}" y="${round2(y)}" text-anchor="middle" font-size="${
+          round2(px)
+        }"${attrs}>${escapeMarkup(line)}</text>`,
       );
-    });
+      y += px * 0.25;
+    }
+    y += Math.max(2, px * 0.3);
+  };
+  if (layout.title && titlesShown) {
+    textBlock(layout.title, "figure-title", p.fontPx.title, ' font-weight="bold"', true);
+  }
+  if (layout.subtitle && titlesShown) {
+    textBlock(layout.subtitle, "figure-subtitle", p.fontPx.label, ' font-style="italic"', false);
+  }
+  const legend = layout.legend && layout.legend.length
+    ? legendSvg(layout.legend, width - 2 * gap)
+    : undefined;
+  if (legend && p.legend === "top") {
+    parts.push(`<g transform="translate(${gap},${round2(y + 4)})">${legend.markup}</g>`);
+    y += legend.heightPx + 8;
+  }
+  if (hasColumnTitles) {
+    const px = p.fontPx.panelTitle;
+    y += px + 4;
+    const blocks = Math.max(1, Math.round(physCols / logicalCols));
+    for (let b = 0; b < blocks; b++) {
+      layout.columnTitles!.forEach((t, c) => {
+        const col = b * logicalCols + c;
+        if (col >= physCols) return;
+        const cx = left + (col * (cellW + gap) + cellW / 2) * scale;
+        parts.push(
+          `<text class="column-title" x="${round2(cx)}" y="${round2(y)}" text-anchor="middle" font-size="${
+            round2(px)
+          }" font-weight="bold">${escapeMarkup(t)}</text>`,
+        );
+      });
+    }
     y += 6;
   }
   const top = y;
+  const placed: string[] = [];
   inner.forEach((svg, i) => {
-    const r = Math.floor(i / cols);
-    const c = i % cols;
-    const px = gap + c * (cellW + gap);
-    const py = top + r * (cellH + gap);
+    const { row, col } = place(i);
+    const px = scale === 1 ? left + col * (cellW + gap) : col * (cellW + gap);
+    const py = scale === 1 ? top + row * (cellH + gap) : row * (cellH + gap);
     const attrs = Object.entries(layout.panelAttributes?.[i] ?? {})
       .map(([k, v]) => ` ${k}="${escapeMarkup(v)}"`).join("");
-    const positioned = svg.replace(/^<svg/, `<svg x="${px}" y="${py}"`);
-    parts.push(`<g class="panel"${attrs}>${positioned}</g>`);
+    const positioned = svg.replace(/^<svg/, `<svg x="${round2(px)}" y="${round2(py)}"`);
+    placed.push(`<g class="panel"${attrs}>${positioned}</g>`);
   });
-  y = top + rows * cellH + Math.max(0, rows - 1) * gap + gap;
+  parts.push(
+    scale === 1
+      ? placed.join("")
+      : `<g class="panels" transform="translate(${round2(left)},${round2(top)}) scale(${scale.toFixed(5)})">${
+        placed.join("")
+      }</g>`,
+  );
+  y = top + (physRows * cellH + Math.max(0, physRows - 1) * gap) * scale + gap;
   if (layout.footer !== undefined) {
     const f = svgToString(layout.footer);
     const fs = svgSizePx(f);
-    parts.push(`<g class="footer">${f.replace(/^<svg/, `<svg x="${gap}" y="${y}"`)}</g>`);
-    y += fs.height + gap;
+    const fScale = p.widthPx !== null && fs.width > width - 2 * gap ? (width - 2 * gap) / fs.width : 1;
+    const fx = p.widthPx !== null ? (width - fs.width * fScale) / 2 : gap;
+    parts.push(
+      fScale === 1
+        ? `<g class="footer">${f.replace(/^<svg/, `<svg x="${round2(fx)}" y="${round2(y)}"`)}</g>`
+        : `<g class="footer" transform="translate(${round2(fx)},${round2(y)}) scale(${
+          fScale.toFixed(5)
+        })">${f}</g>`,
+    );
+    y += fs.height * fScale + gap;
   }
-  const height = Math.ceil(y);
-  const w = Math.ceil(width);
-  return `<svg xmlns="${SVG_NS}" xmlns:xlink="${XLINK_NS}" width="${w}" height="${height}" viewBox="0 0 ${w} ${height}" font-family="${FONT_FAMILY}" font-size="${FONT_SIZE_PX.tick}" fill="black"><rect class="background" width="${w}" height="${height}" fill="white"/>${
-    parts.join("")
-  }</svg>`;
+  if (legend && p.legend === "bottom") {
+    parts.push(`<g transform="translate(${gap},${round2(y)})">${legend.markup}</g>`);
+    y += legend.heightPx + gap;
+  }
+  // Paper presets: height a whole number of 1/12 in (8 px), which print engines reproduce exactly.
+  const height = p.widthPx !== null ? Math.ceil(y / 8) * 8 : Math.ceil(y);
+  const w = p.widthPx !== null ? width : Math.ceil(width);
+  const meta: FigureMetadata = {
+    format: "figure-meta/1",
+    preset: p.name,
+    widthPx: w,
+    heightPx: height,
+    widthIn: Math.round((w / PX_PER_IN) * 1000) / 1000,
+    heightIn: Math.round((height / PX_PER_IN) * 1000) / 1000,
+    fontFamily: p.fontFamily,
+    ...(layout.title ? { title: layout.title } : {}),
+    ...(layout.subtitle ? { subtitle: layout.subtitle } : {}),
+  };
+  return `<svg xmlns="${SVG_NS}" xmlns:xlink="${XLINK_NS}" width="${w}" height="${height}" viewBox="0 0 ${w} ${height}" font-family="${p.fontFamily}" font-size="${
+    round2(p.fontPx.tick)
+  }" fill="black" data-preset="${escapeMarkup(p.name)}">${
+    figureMetadataElement(meta)
+  }<rect class="background" width="${w}" height="${height}" fill="white"/>${parts.join("")}</svg>`;
+}
+
+/**
+ * Gives a finished figure SVG the active preset's metadata when it has none (figures drawn without
+ * {@link composeGrid}, e.g. the Vega-Lite fallback): `data-preset` and `<metadata>` on the root.
+ */
+export function withFigureMetadata(svg: string, extra: { title?: string; subtitle?: string } = {}): string {
+  const s = svgToString(svg);
+  if (s.includes('class="figure-metadata"')) return s;
+  const p = activeFigurePreset();
+  const { width, height } = svgSizePx(s);
+  const meta: FigureMetadata = {
+    format: "figure-meta/1",
+    preset: p.name,
+    widthPx: width,
+    heightPx: height,
+    widthIn: Math.round((width / PX_PER_IN) * 1000) / 1000,
+    heightIn: Math.round((height / PX_PER_IN) * 1000) / 1000,
+    fontFamily: p.fontFamily,
+    ...extra,
+  };
+  const end = s.indexOf(">");
+  return `${s.slice(0, end)} data-preset="${escapeMarkup(p.name)}">${figureMetadataElement(meta)}${
+    s.slice(end + 1)
+  }`;
 }
