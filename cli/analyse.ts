@@ -1,8 +1,11 @@
 /**
- * `deno task analyse <command>`: the command-line entry point. Each command lives in its own file and is a thin
- * caller of `lib/`.
+ * `deno task analyse <command>`: the command-line entry point. Each command lives in its own file, is a thin
+ * caller of `lib/`, reads its options through ./options.ts (a value option given twice is an error), says where it
+ * writes before it starts, and exits 0 only when it did its job (2: a wrong command line, 130: interrupted).
  * @module
  */
+
+import { UsageError } from "./options.ts";
 
 /** A CLI command: parses its own arguments and returns a process exit code. */
 export interface Command {
@@ -37,7 +40,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown command "${name}"; known: ${Object.keys(COMMANDS).join(", ")}`);
     return 2;
   }
-  return await (await load()).command.run(rest);
+  try {
+    return await (await load()).command.run(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n(deno task analyse ${name} --help shows the options)`);
+    return 2;
+  }
 }
 
 if (import.meta.main) {

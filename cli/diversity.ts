@@ -1,10 +1,13 @@
 /**
  * `deno task analyse diversity`: output-diversity metrics of a completions file (the paper's `.npy` or this
- * project's `completions/1` JSON) at one or more word limits, written as a `diversity/1` JSON file.
+ * project's `completions/1` or `/2` JSON) at one or more word limits, written as a `diversity/1` JSON file.
  * @module
  */
-import { parseArgs } from "node:util";
+import { basename, dirname, join } from "node:path";
+import { tmpdir } from "node:os";
 import type { Command } from "./analyse.ts";
+import { parseCommandLine, shellQuote } from "./options.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { ProgressPrinter } from "./progress.ts";
 import { analyseCompletions, buildDiversityFile, resolvePromptSet } from "../lib/diversity/analyse.ts";
 import { DiversityRunError } from "../lib/diversity/run.ts";
@@ -12,6 +15,7 @@ import type { WordLimit } from "../lib/diversity/cell.ts";
 import { loadCompletions } from "../lib/io/completions_format.ts";
 import { stringifyDiversityFile, writeDiversityFile } from "../lib/io/diversity_format.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { checkOutputPaths, ensureWritableDir, realPathOf, writingTo } from "../lib/io/output_paths.ts";
 import { selectMetrics } from "../lib/metrics/registry.ts";
 import { DEFAULT_EMBEDDER, listEmbedders, openEmbedder } from "../lib/embeddings/registry.ts";
 import type { SentenceEmbedder } from "../lib/embeddings/embedder.ts";
@@ -24,7 +28,9 @@ const USAGE = `usage: deno task analyse diversity --completions <file.npy|file.j
   [--embedder <name|dir>]  for the cosine family (default ${DEFAULT_EMBEDDER})
   [--workers N]            threads for text metrics (default: all cores)
   [--gzip auto|libz|pako]  compressor for NCD and compression ratios (default auto: exact system zlib, else pako)
-  [--model <name>]         model name to record`;
+  [--model <name>]         model name to record
+writes <out>; when a run stops part-way (an error, Ctrl-C), what was computed goes to <out>.partial.json with the
+missing cells marked "pending" (removed again by the next complete run).`;
 
 /** Parses `"5,20"` / `"all"` into word limits. */
 export function parseWordLimits(spec: string): WordLimit[] {
@@ -38,11 +44,57 @@ export function parseWordLimits(spec: string): WordLimit[] {
   return out;
 }
 
+/** `<out>.partial.json`: what a stopped run computed. */
+export function partialDiversityPath(out: string): string {
+  return out.replace(/\.json$/i, "") + ".partial.json";
+}
+
+/**
+ * Refuses a completions JSON file whose cells disagree with its `sampling.samples_per_prompt`: a `completions/2`
+ * file (what `generate` writes) holds exactly that many samples in every cell; a `completions/1` file (converted
+ * from the paper's ragged files) holds at most that many, and at least one cell holds that many. Diversity over
+ * cells of another size than the file declares would be compared as if equal.
+ */
+export async function checkSampleCounts(path: string): Promise<void> {
+  if (!path.toLowerCase().endsWith(".json")) return;
+  let doc: { format?: unknown; sampling?: { samples_per_prompt?: unknown }; cells?: unknown };
+  try {
+    doc = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return; // the loader names what is wrong with the file
+  }
+  const declared = doc?.sampling?.samples_per_prompt;
+  if (!Array.isArray(doc?.cells) || typeof declared !== "number") return;
+  const counts = (doc.cells as { samples?: unknown[] }[]).map((c) =>
+    Array.isArray(c?.samples) ? c.samples.length : 0
+  );
+  if (counts.length === 0) return;
+  if (doc.format === "completions/2") {
+    const bad = counts.findIndex((n) => n !== declared);
+    if (bad >= 0) {
+      throw new Error(
+        `${path}: cells[${bad}] holds ${
+          counts[bad]
+        } samples, but sampling.samples_per_prompt is ${declared} ` +
+          `(${
+            counts.filter((n) => n !== declared).length
+          } of ${counts.length} cells disagree); a completions/2 ` +
+          "file holds that many samples in every cell",
+      );
+    }
+  } else if (Math.max(...counts) !== declared) {
+    throw new Error(
+      `${path}: sampling.samples_per_prompt is ${declared}, but no cell holds that many samples (the largest ` +
+        `holds ${Math.max(...counts)})`,
+    );
+  }
+}
+
 /** The `diversity` command. */
 export const command: Command = {
   summary: "output-diversity metrics of a completions file (.npy or .json) → diversity/1 JSON",
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args,
       options: {
         completions: { type: "string" },
@@ -57,10 +109,12 @@ export const command: Command = {
         model: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
     });
     if (values.help) {
-      console.log(USAGE + `\n\nembedders: ${listEmbedders().join(", ")}, or a model folder`);
+      const embedders = listEmbedders().map((e) =>
+        `  ${e.name}${e.isDefault ? " (default)" : ""}: ${e.description}`
+      );
+      console.log(`${USAGE}\n\nembedders:\n${embedders.join("\n")}\n  or a model folder`);
       return 0;
     }
     if (!values.completions || !values.out) {
@@ -79,8 +133,22 @@ export const command: Command = {
     }
     const words = parseWordLimits(values.words!);
     const metrics = selectMetrics(values.metrics!);
+    const out = values.out;
+    const partialPath = partialDiversityPath(out);
+    checkOutputPaths(
+      [{ what: "--out", path: out }, { what: "the partial results", path: partialPath }],
+      [
+        { what: "--completions", path: values.completions },
+        ...(metrics.some((m) => m.needsEmbeddings) ? [{ what: "--embedder", path: values.embedder! }] : []),
+      ],
+    );
 
     const loaded = await loadCompletions(values.completions);
+    await checkSampleCounts(values.completions);
+    const cells = loaded.cells.length * (loaded.cells[0]?.length ?? 0);
+    if (cells === 0) throw new Error(`${values.completions} holds no completion cell: nothing to measure`);
+    await ensureWritableDir(dirname(realPathOf(out)));
+    console.error(`diversity: writes ${realPathOf(out)} (${partialPath} if it stops part-way)`);
     const promptSet = resolvePromptSet(values.completions, values["prompt-set"], loaded.promptSet);
     let embedder: SentenceEmbedder | undefined;
     if (metrics.some((m) => m.needsEmbeddings)) {
@@ -88,6 +156,7 @@ export const command: Command = {
       embedder = await openEmbedder(values.embedder!);
     }
     const progress = new ProgressPrinter();
+    const controller = new AbortController();
     const options = {
       promptSet,
       words,
@@ -97,27 +166,43 @@ export const command: Command = {
       workers,
       gzip,
       model: values.model ?? loaded.model,
-      onProgress: (p: { phase: string; done: number; total: number }) =>
-        progress.update(p.phase, p.done, p.total, p.phase === "embedding" ? "sentences" : "cells"),
+      onProgress: (p: { phase: string; done: number; total: number }) => {
+        // The metrics take no signal: a Ctrl-C ends the run at the next finished cell (or embedding batch).
+        controller.signal.throwIfAborted();
+        progress.update(p.phase, p.done, p.total, p.phase === "embedding" ? "sentences" : "cells");
+      },
     };
-    const cells = loaded.cells.length * (loaded.cells[0]?.length ?? 0);
     console.error(
       `diversity: ${values.completions} (${promptSet}, ${loaded.cells.length} temperatures × ` +
-        `${
-          loaded.cells[0]?.length ?? 0
-        } prompts = ${cells} cells), ${metrics.length} metrics, words ${values.words}`,
+        `${loaded.cells[0]?.length ?? 0} prompts = ${cells} cells), ${metrics.length} metrics, ` +
+        `words ${values.words}`,
     );
     const started = performance.now();
+    const stopListening = onInterrupt("diversity", controller, "stopping at the next finished cell");
     try {
       const file = await analyseCompletions(loaded, options);
-      await writeDiversityFile(values.out, file);
+      try {
+        await writingTo(out, () => writeDiversityFile(out, file));
+      } catch (e) {
+        // Computed, but not written: keep the results where a file can be written, and say how to finish.
+        const kept = join(tmpdir(), "mode-collapse-results", `${Deno.pid}.${basename(out)}`);
+        await writeDiversityFile(kept, file);
+        console.error(
+          `diversity: stopped: ${
+            (e as Error).message
+          }\ndiversity: the complete results are saved in ${kept}; ` +
+            `to finish, fix the problem above, then run:\n  cp ${shellQuote(kept)} ${shellQuote(out)}`,
+        );
+        return 1;
+      }
+      await Deno.remove(partialPath).catch(() => {});
       const nans = Object.values(file.nan_counts).flatMap((m) => Object.values(m)).reduce((a, b) => a + b, 0);
-      console.error(`diversity: wrote ${values.out} (${nans} undefined values, reasons in nan_reasons)`);
+      console.error(`diversity: wrote ${out} (${nans} undefined values, reasons in nan_reasons)`);
       return 0;
     } catch (e) {
+      const interrupted = controller.signal.aborted;
       if (e instanceof DiversityRunError) {
         // Keep what was computed: a partial file with the missing cells marked "pending".
-        const partialPath = values.out.replace(/\.json$/i, "") + ".partial.json";
         const file = buildDiversityFile(
           loaded,
           options,
@@ -125,12 +210,21 @@ export const command: Command = {
           (performance.now() - started) / 1000,
           false,
         );
-        await writeFileAtomic(partialPath, stringifyDiversityFile(file));
-        console.error(`diversity: ${e.message}\ndiversity: results so far saved to ${partialPath}`);
-        return 1;
+        await writingTo(partialPath, () => writeFileAtomic(partialPath, stringifyDiversityFile(file)));
+        console.error(
+          `diversity: ${
+            interrupted ? "interrupted" : e.message
+          }\ndiversity: results so far saved to ${partialPath}`,
+        );
+        return interrupted ? 130 : 1;
+      }
+      if (interrupted) {
+        console.error("diversity: interrupted before any cell was finished; nothing to keep");
+        return 130;
       }
       throw e;
     } finally {
+      stopListening();
       await embedder?.dispose();
     }
   },

@@ -4,17 +4,34 @@
  * Journaled per cell: `--resume` continues a killed sweep at the first unfinished cell.
  * @module
  */
-import { parseArgs } from "node:util";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "./analyse.ts";
-import { loadOptionsFrom, MODEL_LOAD_ARGS } from "./model_options.ts";
+import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
+import { parseCommandLine, resumeCommand, UsageError } from "./options.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { formatSeconds } from "./progress.ts";
 import { loadCausalLM } from "../lib/models/load.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
-import { loadPromptPack, loadTemplates, type PromptPack, templateNameForModel } from "../lib/data/prompts.ts";
+import {
+  loadPromptPack,
+  loadTemplates,
+  type PromptPack,
+  PROMPTS_DIR,
+  resolvePromptPackPath,
+  templateNameForModel,
+} from "../lib/data/prompts.ts";
 import { completionsToPaperNpy } from "../lib/io/completions_format.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
+import {
+  checkOutputPaths,
+  ensureWritableDir,
+  type NamedPath,
+  realPathOf,
+  safePathSegment,
+  writingTo,
+} from "../lib/io/output_paths.ts";
 import { journalPathFor } from "../lib/io/completions_journal.ts";
 import { factualAccuracy } from "../lib/metrics/factual_accuracy.ts";
 import { generationRecordOf, runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
@@ -49,8 +66,12 @@ const USAGE =
   --batch-size N                    rows decoded together (default: all samples of a cell)
   --model-id <name>                 the id recorded and hashed into seeds (default: preset name or folder name)
   --npy <file.npy>                  also write the texts in the paper's .npy layout (T × P × 1 lists)
-  --resume                          continue from <out>.journal.jsonl
-  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]`;
+  --resume                          continue from <out>.journal.jsonl (one line per finished cell)
+  --fresh                           discard the journal of an earlier run and start again (without either, an
+                                    existing journal is refused, never silently replaced)
+  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]
+{pack} in --out and --npy is replaced by each pack's name (letters, digits, '.', '_', '-' only). Ctrl-C stops
+after the current decoding step; finished cells stay in the journal.`;
 
 /** Parses `start:stop:step` (inclusive, rounded to 10 decimals) or a comma list. */
 export function parseTemperatures(text: string): number[] {
@@ -87,7 +108,7 @@ export const command: Command = {
   summary:
     "completion sweep: seeded samples per temperature and prompt, with token log-probs (completions/2)",
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args,
       options: {
         model: { type: "string" },
@@ -107,10 +128,10 @@ export const command: Command = {
         npy: { type: "string" },
         out: { type: "string" },
         resume: { type: "boolean", default: false },
+        fresh: { type: "boolean", default: false },
         ...MODEL_LOAD_ARGS,
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
     });
     if (values.help) {
       console.log(USAGE);
@@ -124,6 +145,7 @@ export const command: Command = {
       }
       return 2;
     }
+    if (values.resume && values.fresh) throw new UsageError("give --resume or --fresh, not both");
     const temperatures = parseTemperatures(values.temperatures!);
     const samples = intOption("samples", values.samples, 1)!;
     const maxNewTokens = intOption("max-new-tokens", values["max-new-tokens"], 1);
@@ -146,9 +168,40 @@ export const command: Command = {
       throw new Error(`--npy must contain {pack} when several packs are given (got "${values.npy}")`);
     }
     const packs: PromptPack[] = [];
-    for (const name of packNames) packs.push(await loadPromptPack(name));
+    for (const name of packNames) {
+      const pack = await loadPromptPack(name);
+      // The pack's name goes into file names ({pack}): it must not lead out of the folder the user chose.
+      safePathSegment(pack.name, `the name of the prompt pack ${resolvePromptPackPath(name)}`);
+      const twin = packs.find((p) => p.name === pack.name);
+      if (twin !== undefined) {
+        throw new Error(`two packs are named "${pack.name}": their outputs would collide`);
+      }
+      packs.push(pack);
+    }
 
     const loadOptions = loadOptionsFrom(values);
+    // Where it writes, checked before the model is loaded.
+    const setNames = packs.length > 0 ? packs.map((p) => p.name) : ["adhoc"];
+    const outputs: NamedPath[] = setNames.flatMap((name) => [
+      { what: "--out", path: values.out!.replaceAll("{pack}", name) },
+      { what: "its journal", path: journalPathFor(values.out!.replaceAll("{pack}", name)) },
+      ...(values.npy ? [{ what: "--npy", path: values.npy.replaceAll("{pack}", name) }] : []),
+    ]);
+    checkOutputPaths(outputs, [
+      ...modelInputs("--model", values.model, loadOptions.allowRemote),
+      ...packNames.filter((n) => /[\\/]/.test(n) || n.endsWith(".json")).map((n) => ({
+        what: "--prompts",
+        path: resolvePromptPackPath(n),
+      })),
+      { what: "the bundled prompt packs", path: PROMPTS_DIR },
+      ...(values.templates ? [{ what: "--templates", path: values.templates }] : []),
+    ]);
+    for (const dir of new Set(outputs.map((o) => dirname(realPathOf(o.path))))) await ensureWritableDir(dir);
+    console.error(
+      `generate: writes ${
+        outputs.filter((o) => o.what !== "its journal").map((o) => realPathOf(o.path)).join(", ")
+      } (journal <out>.journal.jsonl while it runs)`,
+    );
     console.error(`generate: loading ${values.model}`);
     const model = await loadCausalLM(values.model, loadOptions);
     try {
@@ -200,11 +253,12 @@ export const command: Command = {
         }];
 
       const controller = new AbortController();
-      const onSignal = () => {
-        console.error("\ngenerate: interrupted; stopping after this step (finished cells are kept)");
-        controller.abort();
-      };
-      Deno.addSignalListener("SIGINT", onSignal);
+      const stopListening = onInterrupt(
+        "generate",
+        controller,
+        "stopping after this decoding step (finished cells are kept)",
+      );
+      const resume = resumeCommand("analyse generate", args);
       try {
         for (const set of sets) {
           const outPath = values.out.replaceAll("{pack}", set.name);
@@ -239,6 +293,8 @@ export const command: Command = {
             doc = await runSweep(model, tokenizer, spec, {
               outPath,
               resume: values.resume,
+              fresh: values.fresh,
+              log: (line) => console.error(`generate: ${set.name}: ${line}`),
               signal: controller.signal,
               onProgress: (p) => {
                 const now = performance.now();
@@ -254,17 +310,35 @@ export const command: Command = {
               },
             });
           } catch (e) {
+            const journal = journalPathFor(outPath);
             if (controller.signal.aborted) {
               console.error(
-                `generate: stopped; finished cells are in ${journalPathFor(outPath)} — rerun with --resume`,
+                `generate: stopped; the finished cells are in ${journal}\ngenerate: to continue: ${resume}`,
               );
               return 130;
+            }
+            if (existsSync(journal)) {
+              console.error(
+                `generate: stopped: ${
+                  (e as Error).message
+                }\ngenerate: the finished cells are kept in ${journal}; ` +
+                  `to finish, fix the problem above, then run:\n  ${resume}`,
+              );
+              return 1;
             }
             throw e;
           }
           if (values.npy) {
             const npyPath = values.npy.replaceAll("{pack}", set.name);
-            await writeFileAtomic(npyPath, completionsToPaperNpy(doc));
+            try {
+              await writingTo(npyPath, () => writeFileAtomic(npyPath, completionsToPaperNpy(doc)));
+            } catch (e) {
+              console.error(
+                `generate: stopped: ${(e as Error).message}\ngenerate: the completions are complete in ` +
+                  `${outPath}; to write the .npy, fix the problem above, then run:\n  ${resume}`,
+              );
+              return 1;
+            }
             console.error(`generate: paper layout → ${npyPath}`);
           }
           if (set.formatted.prompts.some((p) => p.answers !== undefined && p.answers.length > 0)) {
@@ -277,7 +351,7 @@ export const command: Command = {
           console.error(`generate: ${set.name}: done → ${outPath}`);
         }
       } finally {
-        Deno.removeSignalListener("SIGINT", onSignal);
+        stopListening();
       }
       return 0;
     } finally {

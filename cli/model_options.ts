@@ -1,5 +1,6 @@
 /** The model-loading options every model command takes (`--dtype`, `--device`, `--allow-remote`). @module */
-import type { CausalLMDevice, CausalLMDtype } from "../lib/models/load.ts";
+import { type CausalLMDevice, type CausalLMDtype, resolveModelSource } from "../lib/models/load.ts";
+import type { NamedPath } from "../lib/io/output_paths.ts";
 
 /** `parseArgs` option specs of the model-loading flags. */
 export const MODEL_LOAD_ARGS = {
@@ -26,4 +27,17 @@ export function loadOptionsFrom(values: { dtype?: string; device?: string; "allo
     device: device as CausalLMDevice,
     allowRemote: values["allow-remote"] ?? false,
   };
+}
+
+/**
+ * The model folder a source names, as an input that no output may overwrite (empty for a hub id, or a source the
+ * loader will refuse with its own message).
+ */
+export function modelInputs(what: string, source: string, allowRemote = false): NamedPath[] {
+  try {
+    const folder = resolveModelSource(source, allowRemote).folder;
+    return folder !== undefined ? [{ what: `${what} folder`, path: folder }] : [];
+  } catch {
+    return [];
+  }
 }

@@ -4,9 +4,9 @@
  * overrides injected, and writes the executed notebooks and their HTML. Exit status 1 when any notebook fails.
  * @module
  */
-import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "./analyse.ts";
+import { parseCommandLine } from "./options.ts";
 import { readNotebook } from "../lib/notebooks/ipynb.ts";
 import {
   checkParams,
@@ -27,6 +27,7 @@ import {
 import { checkRendered } from "../lib/notebooks/browser.ts";
 import { notebooksAvailable, probeNotebookTools } from "../lib/setup/jupyter.ts";
 import { RECOMPUTE_ENV } from "../lib/cache/result_cache.ts";
+import { realPathOf } from "../lib/io/output_paths.ts";
 
 const HELP = `usage: deno task notebooks [options]
 
@@ -46,6 +47,9 @@ options:
   --grace-ms MS       quiet time after a cell's idle to collect late outputs (default ${DEFAULT_GRACE_MS})
   --fail-fast         stop at the first failing notebook
   --list              list the notebooks and their parameters, run nothing
+
+writes <out>/<name>.ipynb and <out>/<name>.html (and <out>/screenshots/ with --screenshots); a notebook writes
+its figures and results under its study's results folder.
 `;
 
 /** The `notebooks` command. */
@@ -54,7 +58,7 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     let args;
     try {
-      args = parseArgs({
+      args = parseCommandLine({
         args: argv,
         options: {
           only: { type: "string", multiple: true },
@@ -70,7 +74,6 @@ export const command: Command = {
           list: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
-        strict: true,
         allowPositionals: false,
       }).values;
     } catch (e) {
@@ -134,6 +137,16 @@ export const command: Command = {
       console.error(`notebooks: no notebooks in ${dir}; nothing to run`);
       return 0;
     }
+    if (args.out !== undefined) {
+      // The executed notebooks are written under the sources' names: never into the notebooks folder itself.
+      if (realPathOf(args.out) === realPathOf(dir)) {
+        console.error(
+          `notebooks: --out ${args.out} is the notebooks folder ${dir}: the executed notebooks would replace them`,
+        );
+        return 2;
+      }
+    }
+    console.error(`notebooks: writes ${resolve(args.out ?? DEFAULT_OUT_DIR)}`);
     const tools = await probeNotebookTools();
     if (!notebooksAvailable(tools)) {
       console.error(`notebooks: cannot execute notebooks: ${tools.problems.join("; ")}`);

@@ -3,9 +3,9 @@
  * and report, per model, which keys match exactly and how the rest compare side by side.
  * @module
  */
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { dirname, join } from "node:path";
 import type { Command } from "./analyse.ts";
+import { parseCommandLine } from "./options.ts";
 import { ProgressPrinter } from "./progress.ts";
 import {
   checkPaperModel,
@@ -17,19 +17,21 @@ import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
 import { DiversityWorkerPool } from "../lib/diversity/pool.ts";
 import { openEmbedder } from "../lib/embeddings/registry.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
+import { checkOutputPaths, ensureWritableDir, realPathOf, writingTo } from "../lib/io/output_paths.ts";
 
 const USAGE = `usage: deno task analyse paper-check [--paper-dir <dir>] [--out report.md] [--json checks.json]
   [--models m1,m2]          default: every model with completions and results in the folder
   [--embedder <name|dir>]   also recompute the cosine family with this embedder (default: leave it out)
   [--seed N]                seed of the order-q draws (default 0)
   --paper-dir defaults to the paper folder of $MODE_COLLAPSE_SHARED or ../shared; it holds completions/ and
-  creative_factual/ as in the paper's repository (results/ of lauraaisling/analyse-llms).`;
+  creative_factual/ as in the paper's repository (results/ of lauraaisling/analyse-llms).
+writes the report to --out (default: standard output) and the checks to --json when given.`;
 
 /** The `paper-check` command; exits 1 when an exact key does not reproduce. */
 export const command: Command = {
   summary: "recompute the paper's stored diversity results from its completions and compare",
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args,
       options: {
         "paper-dir": { type: "string" },
@@ -40,7 +42,6 @@ export const command: Command = {
         seed: { type: "string", default: "0" },
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
     });
     if (values.help) {
       console.log(USAGE);
@@ -52,6 +53,18 @@ export const command: Command = {
       console.error("paper-check: no paper folder given and no shared folder found\n" + USAGE);
       return 2;
     }
+    const outputs = [
+      ...(values.out ? [{ what: "--out", path: values.out }] : []),
+      ...(values.json ? [{ what: "--json", path: values.json }] : []),
+    ];
+    checkOutputPaths(outputs, [{ what: "--paper-dir", path: paperDir }]);
+    for (const o of outputs) await ensureWritableDir(dirname(realPathOf(o.path)));
+    console.error(
+      `paper-check: writes ${
+        outputs.length > 0 ? outputs.map((o) => realPathOf(o.path)).join(", ") : "nothing"
+      }` +
+        (values.out ? "" : " (the report goes to standard output)"),
+    );
     let models = findPaperFiles(paperDir);
     if (values.models) {
       const wanted = values.models.split(",");
@@ -83,9 +96,9 @@ export const command: Command = {
       await embedder?.dispose();
     }
     const md = renderPaperCheckMarkdown(results, paperDir);
-    if (values.out) await writeFileAtomic(values.out, md);
+    if (values.out) await writingTo(values.out, () => writeFileAtomic(values.out!, md));
     else console.log(md);
-    if (values.json) await writeJsonAtomic(values.json, results);
+    if (values.json) await writingTo(values.json, () => writeJsonAtomic(values.json!, results));
     return results.every((r) => r.ok) ? 0 : 1;
   },
 };

@@ -5,9 +5,10 @@
  * (real model folders, presets or hub ids); `--paper-dir` adds the paper's own result files.
  * @module
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import type { Command } from "./analyse.ts";
+import { parseCommandLine, shellQuote } from "./options.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { embeddedStudy, readStudy } from "../lib/study/config.ts";
 import { runStudy } from "../lib/study/run.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
@@ -19,14 +20,17 @@ const USAGE = `usage: deno task reproduce [--study <study.json>] [--size default
   [--fetch-paper <dir>]   download the paper's result files into <dir> (online; each sha256 verified), use them
   [--no-notebooks]        skip executing the notebooks (default: execute them when Jupyter is set up)
   [--only <names>]        execute only these notebooks (comma list)
-  [--recompute]           recompute every step instead of reusing valid results`;
+  [--recompute]           recompute every step instead of reusing valid results
+writes everything under the results folder: the study's resultsDir, or --results (default results/).
+Ctrl-C stops the current step and keeps what is done: rerun the same command to continue (finished steps are
+reused, a stopped scoring or sampling step resumes).`;
 
 /** The `reproduce` command. */
 export const command: Command = {
   summary:
     "the whole study end to end (embedded offline default, or --study): scores, sweeps, notebooks, report",
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args,
       options: {
         study: { type: "string" },
@@ -39,7 +43,6 @@ export const command: Command = {
         recompute: { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
     });
     if (values.help) {
       console.log(USAGE);
@@ -71,13 +74,42 @@ export const command: Command = {
       );
       study.paperDir = resolve(paperDir);
     }
-    console.error(`reproduce: ${study.name} → ${study.resultsDir}`);
-    const r = await runStudy(study, {
-      force: values.recompute,
-      notebooks: values["no-notebooks"] ? false : "auto",
-      onlyNotebooks: values.only?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
-      log: (line) => console.error(`reproduce: ${line}`),
-    });
+    console.error(`reproduce: ${study.name}: writes ${study.resultsDir}`);
+    const again = `deno task reproduce ${args.map(shellQuote).join(" ")}`.trimEnd();
+    const controller = new AbortController();
+    const stopListening = onInterrupt(
+      "reproduce",
+      controller,
+      "stopping the current step; keeping what is done",
+    );
+    let r;
+    try {
+      r = await runStudy(study, {
+        force: values.recompute,
+        notebooks: values["no-notebooks"] ? false : "auto",
+        onlyNotebooks: values.only?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+        log: (line) => console.error(`reproduce: ${line}`),
+        ...(values.study ? { studySource: values.study } : {}),
+        signal: controller.signal,
+      });
+    } catch (e) {
+      if (controller.signal.aborted) {
+        console.error(
+          `reproduce: interrupted: ${(e as Error).message}\nreproduce: finished steps are kept in ` +
+            `${study.resultsDir}; to continue: ${again}`,
+        );
+        return 130;
+      }
+      console.error(
+        `reproduce: stopped: ${
+          (e as Error).message
+        }\nreproduce: finished steps are kept in ${study.resultsDir}; ` +
+          `after fixing the problem, rerun: ${again}`,
+      );
+      return 1;
+    } finally {
+      stopListening();
+    }
     for (const v of r.verdicts) {
       console.error(
         `reproduce: ${v.model} vs ${v.base}: ${
@@ -86,6 +118,10 @@ export const command: Command = {
       );
     }
     console.error(`reproduce: report → ${r.reportFile}`);
+    if (r.interrupted) {
+      console.error(`reproduce: interrupted during the notebooks; to continue: ${again}`);
+      return 130;
+    }
     if (r.notebookFailures.length > 0) {
       console.error(`reproduce: notebooks failed: ${r.notebookFailures.join(", ")}`);
       return 1;

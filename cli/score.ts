@@ -4,24 +4,35 @@
  * bounded memory, with checkpoints and --resume.
  * @module
  */
-import { parseArgs } from "node:util";
 import type { Command } from "./analyse.ts";
-import { loadOptionsFrom, MODEL_LOAD_ARGS } from "./model_options.ts";
+import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
+import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "./options.ts";
+import { onInterrupt } from "./interrupt.ts";
 import { formatSeconds } from "./progress.ts";
 import { readDocIndexFile } from "../lib/data/corpus.ts";
-import { runScoreJob } from "../lib/scoring/score_job.ts";
+import { checkpointPathOf, partialPathOf, runScoreJob, statePathOf } from "../lib/scoring/score_job.ts";
+import { meanDistributionPath } from "../lib/io/score_format.ts";
+import { checkOutputPaths, ensureWritableDir, realPathOf } from "../lib/io/output_paths.ts";
+import { dirname } from "node:path";
 
 const USAGE =
   `usage: deno task analyse score --model <dir|preset|id> --data <file.jsonl[.zst]> --out <file.json>
   [--base <dir|preset|id>]   also score the base model on the same windows: KL(base‖model), JS, argmax changes
-  [--max-docs N] [--doc-indices <file.json>]   which documents (a JSON list of 0-based indices)
-  [--max-seq-len 1024] [--context-len 1]       rolling windows (the paper's defaults)
+                             (it must share the model's tokenizer: vocabulary, merges and special tokens)
+  [--max-docs N] [--doc-indices <file.json>]   which documents (a JSON list of 0-based indices, within the corpus)
+  [--max-seq-len 1024] [--context-len 1]       rolling windows (the paper's defaults; at most the model's
+                                               max_position_embeddings)
   [--checkpoint-every 50]    documents between checkpoints (<out>.checkpoint.json)
   [--resume]                 continue from the checkpoint; the result equals an uninterrupted run's
+  [--fresh]                  discard the checkpoint of an earlier run and start again (without either, an
+                             existing checkpoint is refused, never silently replaced)
   [--strict]                 stop at the first malformed corpus line (default: skip it, count it, report it)
   [--paper-prefix]           the paper's prefix quirk: <|endoftext|> by name (Llama: <unk>) instead of the
                              model's BOS (config.json bos_token_id, else the tokenizer's BOS, else its EOS)
-  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]`;
+  [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]
+writes <out>, <out>.meandist.npy and <out>.state.json (the final accumulators, for merge-scores); while running
+<out>.checkpoint.json, and <out>.partial.json when stopped. Ctrl-C stops after the current window and keeps
+what is done.`;
 
 export { type CheckpointState, statePathOf } from "../lib/scoring/score_job.ts";
 
@@ -29,7 +40,7 @@ export { type CheckpointState, statePathOf } from "../lib/scoring/score_job.ts";
 export const command: Command = {
   summary: "next-token statistics of a model on a corpus (perplexity, entropy, confidence, KL vs a base)",
   async run(args: string[]): Promise<number> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args,
       options: {
         model: { type: "string" },
@@ -42,12 +53,12 @@ export const command: Command = {
         "context-len": { type: "string", default: "1" },
         "checkpoint-every": { type: "string", default: "50" },
         resume: { type: "boolean", default: false },
+        fresh: { type: "boolean", default: false },
         strict: { type: "boolean", default: false },
         "paper-prefix": { type: "boolean", default: false },
         ...MODEL_LOAD_ARGS,
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
     });
     if (values.help) {
       console.log(USAGE);
@@ -57,6 +68,7 @@ export const command: Command = {
       console.error(USAGE);
       return 2;
     }
+    if (values.resume && values.fresh) throw new UsageError("give --resume or --fresh, not both");
     const int = (name: string, v: string | undefined, min: number): number | undefined => {
       if (v === undefined) return undefined;
       const n = Number(v);
@@ -71,16 +83,38 @@ export const command: Command = {
       throw new Error(`--context-len ${contextLen} exceeds --max-seq-len ${maxSeqLen}`);
     }
     const maxDocs = int("max-docs", values["max-docs"], 0);
+    if (maxDocs === 0) throw new Error("--max-docs 0 selects no document: nothing would be scored");
     const every = int("checkpoint-every", values["checkpoint-every"], 1)!;
     const docIndices = values["doc-indices"] ? await readDocIndexFile(values["doc-indices"]) : undefined;
     const loadOptions = loadOptionsFrom(values);
 
+    // Where it writes, checked before any work: files (not folders), none of them an input, a writable folder.
+    const out = values.out;
+    const outputs = [
+      { what: "--out", path: out },
+      { what: "the mean distribution", path: meanDistributionPath(out) },
+      { what: "the final state", path: statePathOf(out) },
+      { what: "the checkpoint", path: checkpointPathOf(out) },
+      { what: "the partial statistics", path: partialPathOf(out) },
+    ];
+    checkOutputPaths(outputs, [
+      { what: "--data", path: values.data },
+      ...(values["doc-indices"] ? [{ what: "--doc-indices", path: values["doc-indices"] }] : []),
+      ...modelInputs("--model", values.model, loadOptions.allowRemote),
+      ...(values.base ? modelInputs("--base", values.base, loadOptions.allowRemote) : []),
+    ]);
+    await ensureWritableDir(dirname(realPathOf(out)));
+    console.error(
+      `score: writes ${realPathOf(out)} (with .meandist.npy and .state.json beside it; checkpoints in ` +
+        `${realPathOf(checkpointPathOf(out))})`,
+    );
+
     const controller = new AbortController();
-    const onSignal = () => {
-      console.error("\nscore: interrupted; finishing the current document and saving a checkpoint");
-      controller.abort();
-    };
-    Deno.addSignalListener("SIGINT", onSignal);
+    const stopListening = onInterrupt(
+      "score",
+      controller,
+      "stopping after the current window; keeping what is done",
+    );
     let lastPrint = 0;
     let result;
     try {
@@ -88,7 +122,7 @@ export const command: Command = {
         model: values.model,
         base: values.base,
         data: values.data,
-        outPath: values.out,
+        outPath: out,
         maxDocs,
         docIndices,
         docIndicesPath: values["doc-indices"],
@@ -96,6 +130,7 @@ export const command: Command = {
         contextLen,
         checkpointEvery: every,
         resume: values.resume,
+        fresh: values.fresh,
         strict: values.strict,
         paperPrefix: values["paper-prefix"],
         ...loadOptions,
@@ -114,21 +149,40 @@ export const command: Command = {
         },
       });
     } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
+      stopListening();
     }
+    // How to finish: the same command with --resume, after copying a checkpoint saved elsewhere back home.
+    const finish = () => {
+      const resume = resumeCommand("analyse score", args);
+      return result.checkpointPath !== undefined && result.checkpointPath !== result.resumePath
+        ? `cp ${shellQuote(result.checkpointPath)} ${shellQuote(result.resumePath)} && ${resume}`
+        : resume;
+    };
+    const kept = () => {
+      const where = [
+        ...(result.written ? [result.outPath] : []),
+        ...(result.checkpointPath !== undefined ? [result.checkpointPath] : []),
+      ];
+      return where.length > 0
+        ? `the ${result.stats.documents} documents scored so far are in ${where.join(" and ")}`
+        : "";
+    };
     if (result.status === "failed") {
-      console.error(
-        `score: stopped: ${
-          result.error!.message
-        }\nscore: ${result.stats.documents} documents scored so far ` +
-          `are in ${result.outPath} and ${result.checkpointPath} (fix the input, then --resume)`,
-      );
+      const s = result.stats;
+      console.error(`score: stopped: ${result.error!.message}`);
+      if (s.documents > 0 && result.checkpointPath !== undefined) {
+        console.error(`score: ${kept()}\nscore: to finish, fix the problem above, then run:\n  ${finish()}`);
+      } else if (s.documents > 0) {
+        console.error("score: the state could not be saved anywhere: nothing could be kept");
+      }
       return 1;
     }
     if (result.status === "interrupted") {
-      console.error(
-        `score: checkpoint saved to ${result.checkpointPath}; statistics so far in ${result.outPath}`,
-      );
+      if (result.checkpointPath === undefined) {
+        console.error("score: interrupted before any document was finished; nothing to keep");
+      } else {
+        console.error(`score: interrupted; ${kept()}\nscore: to continue: ${finish()}`);
+      }
       return 130;
     }
     const s = result.stats;
@@ -136,7 +190,7 @@ export const command: Command = {
       `score: ${s.documents} documents, ${s.tokens} tokens: perplexity ${s.perplexity.toFixed(4)}, ` +
         `mean entropy ${s.mean_entropy.toFixed(4)} nats` +
         (s.kl_from_base !== undefined ? `, KL from base ${s.kl_from_base.toFixed(4)} nats` : "") +
-        ` → ${values.out}`,
+        ` → ${out}`,
     );
     return 0;
   },

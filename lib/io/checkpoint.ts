@@ -80,31 +80,94 @@ export function writeCheckpoint<S>(
 
 /**
  * Reads a checkpoint for a run of `kind` with `runKey`. Returns undefined when the file does not exist; throws
- * when it is unreadable, of another format or kind, or belongs to a different run (naming what differs).
+ * (naming the file) when it is unreadable, cut short, of another format or kind, or belongs to a different run —
+ * then, given the run's `description`, naming what differs.
  */
-export function readCheckpoint<S>(path: string, kind: string, runKey: string): Checkpoint<S> | undefined {
+export function readCheckpoint<S>(
+  path: string,
+  kind: string,
+  runKey: string,
+  description?: Record<string, unknown>,
+): Checkpoint<S> | undefined {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
+    throw new Error(`cannot read the checkpoint ${path}: ${(e as Error).message}`, { cause: e });
   }
   let cp: Checkpoint<S>;
   try {
     cp = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: checkpoint is not valid JSON (${(e as Error).message})`);
+    throw new Error(
+      `${path}: checkpoint is not valid JSON (${(e as Error).message}; ${text.length} bytes — cut short?); ` +
+        "give --fresh to discard it and start again",
+    );
   }
   cp = validateWith(CHECKPOINT_SCHEMA, cp, path, { formats: [CHECKPOINT_FORMAT] }) as Checkpoint<S>;
   if (cp.kind !== kind) throw new Error(`${path}: checkpoint of a "${cp.kind}" run, not "${kind}"`);
   if (cp.runKey !== runKey) {
+    const what = description !== undefined
+      ? `it differs in ${differences(cp.runDescription, description).join("; ") || "the toolkit's run key"}`
+      : `its inputs: ${JSON.stringify(cp.runDescription)}`;
     throw new Error(
-      `${path}: checkpoint belongs to another run (its inputs: ${JSON.stringify(cp.runDescription)}); ` +
-        `remove it or drop --resume to start afresh`,
+      `${path}: checkpoint belongs to another run (${what}); give --fresh instead of --resume to discard it ` +
+        "and start again",
     );
   }
   return cp;
+}
+
+/** A checkpoint or journal of an earlier run where a new run would start afresh: refused unless discarded. */
+export class RunStateExistsError extends Error {
+  /** The file in the way. */
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super(
+      `${path}: ${detail}; give --resume to continue that run, or --fresh to discard it and start again`,
+    );
+    this.name = "RunStateExistsError";
+    this.path = path;
+  }
+}
+
+/** How far the checkpoint at `path` got, in words, for refusals ("12 documents, written …"). */
+export function describeCheckpointFile(path: string, unit = "documents"): string {
+  try {
+    const cp = JSON.parse(Deno.readTextFileSync(path)) as Partial<Checkpoint<unknown>>;
+    return `a checkpoint of an earlier run (${cp.unitsDone ?? "?"} ${unit} done, written ${
+      cp.written ?? "?"
+    })`;
+  } catch {
+    return "an unreadable checkpoint of an earlier run";
+  }
+}
+
+/** Paths (`settings.max_seq_len: 64 then, 128 now`) where two run descriptions differ; at most `limit`. */
+export function differences(then: unknown, now: unknown, limit = 6): string[] {
+  const out: string[] = [];
+  const short = (v: unknown) => {
+    const t = JSON.stringify(v) ?? "absent";
+    return t.length > 80 ? t.slice(0, 77) + "…" : t;
+  };
+  const walk = (a: unknown, b: unknown, at: string) => {
+    if (out.length >= limit) return;
+    const objA = a !== null && typeof a === "object" && !Array.isArray(a);
+    const objB = b !== null && typeof b === "object" && !Array.isArray(b);
+    if (objA && objB) {
+      const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+      for (const k of [...keys].sort()) {
+        walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
+      }
+      return;
+    }
+    if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b))) {
+      out.push(`${at || "(whole)"}: ${short(a)} then, ${short(b)} now`);
+    }
+  };
+  walk(then, now, "");
+  return out;
 }
 
 /** A stable hex SHA-256 of a JSON-serialisable description (keys sorted), used as a run key. */

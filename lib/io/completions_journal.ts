@@ -104,7 +104,7 @@ export async function readJournal(path: string, runKey: string): Promise<Journal
   if (header.run_key !== runKey) {
     throw new Error(
       `${path}: journal of another run (its inputs: ${JSON.stringify(header.run_description)}); ` +
-        "remove it, or run without --resume to start afresh",
+        "give --fresh instead of --resume to discard it and start again",
     );
   }
   const cells = lines.slice(1).map((line, i) => {
@@ -123,9 +123,22 @@ export async function readJournal(path: string, runKey: string): Promise<Journal
 export class JournalWriter {
   private constructor(private readonly file: Deno.FsFile, readonly path: string) {}
 
-  /** Starts a new journal (replacing any file at `path`) with its header line. */
+  /**
+   * Starts a new journal with its header line. A journal already at `path` is never replaced here: the caller
+   * refuses it, or removes it on the user's word (`--fresh`).
+   */
   static async create(path: string, header: JournalHeader): Promise<JournalWriter> {
-    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, createNew: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new Error(
+          `${path}: a journal is already there; give --resume to continue it or --fresh to discard it`,
+        );
+      }
+      throw new Error(`cannot write the journal ${path}: ${(e as Error).message}`, { cause: e });
+    }
     const w = new JournalWriter(file, path);
     await w.writeLine(header);
     return w;
@@ -145,9 +158,13 @@ export class JournalWriter {
 
   private async writeLine(value: unknown): Promise<void> {
     const bytes = new TextEncoder().encode(JSON.stringify(value) + "\n");
-    let written = 0;
-    while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
-    await this.file.syncData();
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+      await this.file.syncData();
+    } catch (e) {
+      throw new Error(`cannot write the journal ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Closes the file. */

@@ -96,6 +96,11 @@ export interface NotebookRunOptions {
   log?: (line: string) => void;
   /** Structured progress. */
   onEvent?: (e: RunEvent) => void;
+  /**
+   * Stops the run: the driver gets SIGINT (Jupyter shuts the kernel down and the cells executed so far are kept
+   * in the executed notebook), then SIGTERM if it is still there after 3 s. The run fails as interrupted.
+   */
+  signal?: AbortSignal;
 }
 
 /** Result of a successful run. */
@@ -294,6 +299,19 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
     );
   }
   let status: Deno.CommandStatus;
+  let stopTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    log(`notebooks: ${name}: interrupted; stopping the kernel`);
+    try {
+      proc.kill("SIGINT");
+    } catch { /* already gone */ }
+    stopTimer = setTimeout(() => {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* already gone */ }
+    }, 3000);
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const readErr = (async () => {
       for await (const line of lines(proc.stderr)) {
@@ -348,6 +366,8 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
     status = await proc.status;
     await readErr;
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    clearTimeout(stopTimer);
     await Deno.remove(input).catch(() => {});
   }
 
@@ -373,6 +393,13 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
     }
   }
 
+  if (opts.signal?.aborted) {
+    throw new NotebookRunError(
+      `${source}: interrupted${written ? ` (the cells run so far are in ${written})` : ""}`,
+      source,
+      written,
+    );
+  }
   if (failed !== undefined) {
     const where = cellLabel(failed.sourceIndex);
     const trace = failed.traceback.map(stripAnsi).join("\n").split("\n").filter((l) => l.trim() !== "")
@@ -461,6 +488,7 @@ export async function runNotebooks(
   const results: NotebookRunResult[] = [];
   const failures: NotebookRunError[] = [];
   for (const p of paths) {
+    if (opts.signal?.aborted) break;
     try {
       const params = opts.paramsFor ? await opts.paramsFor(p) : opts.params;
       results.push(await runNotebook(p, { ...opts, params }));

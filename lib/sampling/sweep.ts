@@ -9,6 +9,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { existsSync } from "node:fs";
 import type { CausalLM } from "../models/load.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type {
@@ -19,14 +20,15 @@ import type {
   Sample,
   TemplateRef,
 } from "../io/completions_format.ts";
-import { COMPLETIONS_FORMAT, writeCompletionsJson } from "../io/completions_format.ts";
+import { COMPLETIONS_FORMAT, parseCompletionsJson, writeCompletionsJson } from "../io/completions_format.ts";
 import {
   COMPLETIONS_JOURNAL_FORMAT,
   journalPathFor,
   JournalWriter,
   readJournal,
 } from "../io/completions_journal.ts";
-import { runKeyOf } from "../io/checkpoint.ts";
+import { runKeyOf, RunStateExistsError } from "../io/checkpoint.ts";
+import { writeErrorFor } from "../io/output_paths.ts";
 import { answerAccuracy } from "../metrics/factual_accuracy.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { generate, type StopTokens } from "./generate.ts";
@@ -127,8 +129,16 @@ export interface SweepProgress {
 export interface RunSweepOptions {
   /** The `completions/2` file to write (atomically, at the end); its journal sits beside it. */
   outPath: string;
-  /** Continue from the journal of an earlier run of the same sweep (default false: start afresh). */
-  resume?: boolean;
+  /**
+   * Continue from the journal of an earlier run of the same sweep. `false` (default): start afresh — refused
+   * while a journal exists, unless `fresh`. `"auto"` (the main job): continue a journal of this very sweep,
+   * discard one of another (with a `log` line).
+   */
+  resume?: boolean | "auto";
+  /** Discard an existing journal and start afresh (with `resume: false`). */
+  fresh?: boolean;
+  /** Messages for people (a journal discarded or continued). */
+  log?: (line: string) => void;
   /** Called after each decoding step and each cell. */
   onProgress?: (p: SweepProgress) => void;
   /** Stops after the current decoding step; finished cells stay in the journal. */
@@ -234,7 +244,9 @@ export function sweepDescription(model: CausalLM, spec: SweepSpec): Record<strin
 /**
  * Runs a sweep: cells in output order (temperature, then prompt), each appended to the journal when done, then
  * the whole `completions/2` document written atomically and the journal removed. With `resume`, cells already
- * in the journal of the same run are kept and only the rest are generated.
+ * in the journal of the same run are kept and only the rest are generated (and when the output already holds
+ * this very sweep, complete, it is returned as it is). Without `resume`, an existing journal is refused unless
+ * `fresh` discards it; if the output cannot be written, the journal keeps every cell for `resume`.
  */
 export async function runSweep(
   model: CausalLM,
@@ -252,7 +264,36 @@ export async function runSweep(
   let created = new Date().toISOString();
   let journal: JournalWriter;
   let resumed = 0;
-  const previous = options.resume ? await readJournal(journalPath, runKey) : undefined;
+  const log = options.log ?? (() => {});
+  if (!options.resume && existsSync(journalPath)) {
+    // Never thrown away silently: the finished cells of an earlier run are in it.
+    if (!options.fresh) {
+      throw new RunStateExistsError(
+        journalPath,
+        `the journal of an earlier sweep (${journalCells(journalPath)})`,
+      );
+    }
+    log(
+      `discarding the journal of an earlier sweep (${journalCells(journalPath)}): ${journalPath} (--fresh)`,
+    );
+    await Deno.remove(journalPath);
+  }
+  if (options.resume && !existsSync(journalPath)) {
+    // Every cell done and the output written, but something after it failed (e.g. --npy): nothing to redo.
+    const done = await finishedOutput(options.outPath, runKey);
+    if (done !== undefined) {
+      log(`${options.outPath} already holds this sweep, complete; nothing to resume`);
+      return done;
+    }
+  }
+  let previous;
+  try {
+    previous = options.resume ? await readJournal(journalPath, runKey) : undefined;
+  } catch (e) {
+    if (options.resume !== "auto") throw e;
+    log(`discarding ${journalPath}: ${(e as Error).message.split(";")[0]}`);
+    await Deno.remove(journalPath).catch(() => {});
+  }
   if (previous !== undefined) {
     created = previous.header.created;
     for (const cell of previous.cells) {
@@ -364,7 +405,39 @@ export async function runSweep(
       ...options.provenance,
     },
   };
-  await writeCompletionsJson(options.outPath, doc);
+  try {
+    await writeCompletionsJson(options.outPath, doc);
+  } catch (e) {
+    // Every cell is in the journal: writing is all that is left to do (`resume` does it).
+    const kept = `the ${T * P} finished cells are kept in ${journalPath} (resume writes the output from it)`;
+    throw new Error(`${writeErrorFor(options.outPath, e).message}; ${kept}`, { cause: e });
+  }
   await Deno.remove(journalPath).catch(() => {});
   return doc;
+}
+
+/** "12 cells" of a journal on disk, for messages. */
+function journalCells(path: string): string {
+  try {
+    const lines = Deno.readTextFileSync(path).split("\n").filter((l) => l.trim() !== "").length;
+    return `${Math.max(0, lines - 1)} finished cell${lines === 2 ? "" : "s"}`;
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** The completions file at `path` when it is this very sweep's complete output (same run key), else undefined. */
+async function finishedOutput(path: string, runKey: string): Promise<CompletionsDoc | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const doc = parseCompletionsJson(text, path);
+    return doc.provenance?.run_key === runKey ? doc : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -33,7 +33,10 @@ export interface ScoreCorpusOptions extends WindowSettings {
   accumulator: CorpusAccumulator;
   /** Called after every document (also for skipped empty ones), with the running totals. */
   onDocument?: (progress: ScoreProgress) => void | Promise<void>;
-  /** When aborted, the loop stops after the current document (nothing half-added). */
+  /**
+   * When aborted, the loop stops after the current window: a document it was in the middle of is dropped
+   * (nothing half-added), so the accumulator holds whole documents only.
+   */
   signal?: AbortSignal;
   /**
    * Least milliseconds between two returns of freed C-heap memory to the OS (glibc `malloc_trim`, see
@@ -103,6 +106,7 @@ export async function scoreCorpus(
   let lastTrim = performance.now();
   const result: ScoreCorpusResult = { documentsRead: 0, emptyDocuments: 0, tokensScored: 0, aborted: false };
   let lastYield = performance.now();
+  if (options.signal?.aborted) return { ...result, aborted: true };
   for await (const doc of documents) {
     const ids = tokenizer.encode(doc.text, { addSpecialTokens: false });
     result.documentsRead++;
@@ -112,6 +116,7 @@ export async function scoreCorpus(
       result.emptyDocuments++;
       acc.endDocument();
     } else {
+      let stopped = false;
       try {
         for (const w of rollingWindows(ids, options)) {
           // Called once the window's logits are out of scope, so a collection frees them too.
@@ -120,9 +125,25 @@ export async function scoreCorpus(
             trimNativeMemory();
             lastTrim = performance.now();
           }
+          // A long document is many windows: an abort is honoured between two of them, not at its end.
+          if (performance.now() - lastYield > 50) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            lastYield = performance.now();
+          }
+          if (options.signal?.aborted) {
+            stopped = true;
+            break;
+          }
         }
       } catch (e) {
         throw new Error(`document ${doc.index} (line ${doc.line}): ${(e as Error).message}`, { cause: e });
+      }
+      if (stopped) {
+        // Nothing half-added: the unfinished document is dropped and not counted as read.
+        acc.discardDocument();
+        result.documentsRead--;
+        result.aborted = true;
+        return result;
       }
       acc.endDocument();
       result.tokensScored += ids.length;

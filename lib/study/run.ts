@@ -15,7 +15,18 @@ import { notebookParameters } from "../notebooks/params.ts";
 import { notebooksAvailable, probeNotebookTools } from "../setup/jupyter.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { baseFirstOrder, type StudyConfig } from "./config.ts";
-import { ensureDiversity, ensureScore, ensureStudyCorpus, type ScoreHeadline, StudyModels } from "./steps.ts";
+import {
+  checkStudyCompatibility,
+  ensureDiversity,
+  ensureScore,
+  ensureStudyCorpus,
+  type ScoreHeadline,
+  StudyModels,
+  studyPackNames,
+} from "./steps.ts";
+import { resolvePromptPackPath } from "../data/prompts.ts";
+import { resolveModelSource } from "../models/load.ts";
+import { checkOutputPaths, type NamedPath, realPathOf, writingTo } from "../io/output_paths.ts";
 import { type CollapseVerdict, collapseVerdict } from "./verdict.ts";
 import { renderReport } from "./report.ts";
 
@@ -29,6 +40,10 @@ export interface RunStudyOptions {
   onlyNotebooks?: string[];
   /** Progress lines. */
   log?: (line: string) => void;
+  /** The study file the user gave (never overwritten: the study written for the notebooks goes elsewhere then). */
+  studySource?: string;
+  /** Stops the run at the next check of the current step; finished steps stay cached, a stopped one resumes. */
+  signal?: AbortSignal;
 }
 
 /** What a study run produced. */
@@ -45,6 +60,8 @@ export interface StudyRunResult {
   verdicts: CollapseVerdict[];
   /** Notebooks that failed (empty when all ran or none were run). */
   notebookFailures: string[];
+  /** True when the signal stopped the notebooks (the report covers what was done). */
+  interrupted: boolean;
 }
 
 /** The report's figure order: next-token figures, completions, output diversity, qualitative, the paper's. */
@@ -66,9 +83,39 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
     steps.push(line);
     log(line);
   };
+  // Before any step: names that become file names, tokenizers of fine-tunes and bases, window sizes.
+  await checkStudyCompatibility(study);
+  // The files written at the top of the results folder: never one of the study's inputs. The study file the
+  // notebooks read is study.json, unless that is the user's own study file.
+  let studyFile = join(study.resultsDir, "study.json");
+  if (opts.studySource !== undefined && realPathOf(opts.studySource) === realPathOf(studyFile)) {
+    studyFile = join(study.resultsDir, "study.resolved.json");
+    log(
+      `the study file ${opts.studySource} is the results folder's study.json: the resolved study goes to ${studyFile}`,
+    );
+  }
+  const inputs: NamedPath[] = [
+    ...(opts.studySource !== undefined ? [{ what: "the study file", path: opts.studySource }] : []),
+    { what: "the corpus", path: study.corpus.path },
+    ...study.sweep.packs.map((p) => ({ what: `the prompt pack ${p}`, path: resolvePromptPackPath(p) })),
+    ...study.models.flatMap((m) => {
+      try {
+        const folder = resolveModelSource(m.source).folder;
+        return folder !== undefined ? [{ what: `model "${m.name}"`, path: folder }] : [];
+      } catch {
+        return [];
+      }
+    }),
+  ];
+  checkOutputPaths(
+    ["study file for the notebooks", "summary.json", "report.html"].map((what, i) => ({
+      what: `the results' ${what}`,
+      path: i === 0 ? studyFile : join(study.resultsDir, what),
+    })),
+    inputs,
+  );
   await Deno.mkdir(study.resultsDir, { recursive: true });
-  const studyFile = join(study.resultsDir, "study.json");
-  await writeJsonAtomic(studyFile, study);
+  await writingTo(studyFile, () => writeJsonAtomic(studyFile, study));
 
   const corpus = await ensureStudyCorpus(study);
   step(`corpus: ${corpus}`);
@@ -81,6 +128,7 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
       const r = await ensureScore(study, name, {
         models,
         force: opts.force,
+        signal: opts.signal,
         log: (l) => log(`score ${name}: ${l}`),
         onProgress: (p) => {
           const now = performance.now();
@@ -94,10 +142,11 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
     }
     for (const { name } of baseFirstOrder(study)) {
       diversity[name] = [];
-      for (const pack of study.sweep.packs) {
+      for (const pack of studyPackNames(study)) {
         const r = await ensureDiversity(study, name, pack, {
           models,
           force: opts.force,
+          signal: opts.signal,
           log: (l) => log(`${name} ${pack}: ${l}`),
         });
         step(`diversity ${name} ${pack}: ${r.note}`);
@@ -147,6 +196,7 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
     const r = await runNotebooks(paths, {
       outDir: join(study.resultsDir, "notebooks"),
       log,
+      signal: opts.signal,
       paramsFor: async (p) => {
         const declared = new Set(notebookParameters(await readNotebook(p), p).map((d) => d.name));
         return Object.fromEntries(Object.entries(wanted).filter(([k]) => declared.has(k)));
@@ -175,23 +225,30 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
     written: new Date().toISOString(),
   };
   const summaryFile = join(study.resultsDir, "summary.json");
-  await writeJsonAtomic(summaryFile, {
-    format: "study-summary/1",
-    study: study.name,
+  await writingTo(summaryFile, () =>
+    writeJsonAtomic(summaryFile, {
+      format: "study-summary/1",
+      study: study.name,
+      scores,
+      verdicts,
+      notebooks: notebookRows,
+      steps,
+      provenance,
+    }));
+  const reportFile = join(study.resultsDir, "report.html");
+  const report = await renderReport(
+    { study, scores, verdicts, figures, notebooks: notebookRows, steps, provenance },
+    reportFile,
+  );
+  await writingTo(reportFile, () => writeFileAtomic(reportFile, report));
+  log(`report: ${reportFile}`);
+  return {
+    studyFile,
+    summaryFile,
+    reportFile,
     scores,
     verdicts,
-    notebooks: notebookRows,
-    steps,
-    provenance,
-  });
-  const reportFile = join(study.resultsDir, "report.html");
-  await writeFileAtomic(
-    reportFile,
-    await renderReport(
-      { study, scores, verdicts, figures, notebooks: notebookRows, steps, provenance },
-      reportFile,
-    ),
-  );
-  log(`report: ${reportFile}`);
-  return { studyFile, summaryFile, reportFile, scores, verdicts, notebookFailures };
+    notebookFailures,
+    interrupted: opts.signal?.aborted ?? false,
+  };
 }

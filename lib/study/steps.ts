@@ -6,15 +6,15 @@
  * @module
  */
 import { join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cached, type CachedResult, describeCached, keyOf } from "../cache/result_cache.ts";
 import { type CausalLM, loadCausalLM, resolveModelSource } from "../models/load.ts";
 import { loadTokenizer, type Tokenizer } from "../models/tokenizer.ts";
 import { findPreset } from "../models/presets.ts";
-import { runScoreJob, type ScoreJobProgress } from "../scoring/score_job.ts";
+import { checkSameTokenizer, runScoreJob, type ScoreJobProgress } from "../scoring/score_job.ts";
 import { sha256File } from "../io/sha256.ts";
 import type { CorpusStats } from "../scoring/corpus_stats.ts";
-import { loadPromptPack, loadTemplates } from "../data/prompts.ts";
+import { loadPromptPack, loadTemplates, parsePromptPack, resolvePromptPackPath } from "../data/prompts.ts";
 import { generationRecordOf, runSweep, type SweepProgress, type SweepSpec } from "../sampling/sweep.ts";
 import { stopTokensOf } from "../sampling/generate.ts";
 import { formatPrompts, packRawPrompts } from "../sampling/prompt_inputs.ts";
@@ -24,6 +24,8 @@ import { writeDiversityFile } from "../io/diversity_format.ts";
 import { selectMetrics } from "../metrics/registry.ts";
 import { openEmbedder } from "../embeddings/registry.ts";
 import { ensureMobyDickCorpus, MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
+import { resolveTokenizerDir } from "../models/tokenizer.ts";
+import { safePathSegment, writingTo } from "../io/output_paths.ts";
 import type { StudyConfig, StudyModel } from "./config.ts";
 
 /** A file a step produced, with its hash (checked before the file is reused). */
@@ -100,15 +102,131 @@ export interface StepOptions {
   log?: (line: string) => void;
   /** Loaded models to reuse across steps. */
   models?: StudyModels;
+  /** Stops the step at its next check (between windows, decoding steps or cells); what is done is kept. */
+  signal?: AbortSignal;
 }
 
-/** Where a study's files go. */
+const packNames = new Map<string, string>();
+
+/**
+ * The name of a prompt pack given as a study gives it — a bundled name (`creative`) or a pack file — read from the
+ * file: what labels, prompt sets and file names use, so a pack file's path never becomes part of an output path.
+ * A name that cannot be a file name is refused, naming the pack file.
+ */
+export function packName(pack: string): string {
+  let name = packNames.get(pack);
+  if (name === undefined) {
+    const file = resolvePromptPackPath(pack);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`cannot read prompt pack '${pack}' (${file}): ${(e as Error).message}`);
+    }
+    name = safePathSegment(parsePromptPack(text, file).name, `the name of the prompt pack ${file}`);
+    packNames.set(pack, name);
+  }
+  return name;
+}
+
+/** The names of the study's packs, in study order. */
+export function studyPackNames(study: StudyConfig): string[] {
+  return study.sweep.packs.map(packName);
+}
+
+/** The study's entry (name or file, as in `sweep.packs`) of a pack given by entry or by name. */
+export function studyPackEntry(study: StudyConfig, pack: string): string {
+  if (study.sweep.packs.includes(pack)) return pack;
+  const byName = study.sweep.packs.find((p) => packName(p) === pack);
+  if (byName === undefined) {
+    throw new Error(
+      `no pack "${pack}" in study "${study.name}" (its packs: ${studyPackNames(study).join(", ")})`,
+    );
+  }
+  return byName;
+}
+
+/**
+ * Checks, before any step, that every model and pack name can be a file name under the results folder (no
+ * separator, not `.` or `..`) and that no two packs share a name (their results would overwrite each other).
+ */
+export function checkStudyNames(study: StudyConfig): void {
+  for (const m of study.models) safePathSegment(m.name, `study model name`);
+  const seen = new Map<string, string>();
+  for (const p of study.sweep.packs) {
+    const name = packName(p);
+    const twin = seen.get(name);
+    if (twin !== undefined) {
+      throw new Error(
+        `the study's packs ${twin} and ${p} are both named "${name}": their results would collide`,
+      );
+    }
+    seen.set(name, p);
+  }
+}
+
+function configMaxPositions(folder: string): number | undefined {
+  try {
+    const c = JSON.parse(readFileSync(join(folder, "config.json"), "utf8"));
+    const v = c.max_position_embeddings ?? c.n_positions;
+    return Number.isSafeInteger(v) ? v : undefined;
+  } catch {
+    return undefined; // the loader reports a missing or broken config.json
+  }
+}
+
+/**
+ * Checks before the first step what would otherwise fail (or mislead) later: every fine-tune shares its base's
+ * tokenizer (by content), and the corpus windows fit every model (`max_position_embeddings`). Models that are not
+ * local folders are checked when loaded.
+ */
+export async function checkStudyCompatibility(study: StudyConfig): Promise<void> {
+  checkStudyNames(study);
+  const folderOf = (source: string): string | undefined => {
+    try {
+      return resolveModelSource(source).folder;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const m of study.models) {
+    const folder = folderOf(m.source);
+    const max = folder !== undefined ? configMaxPositions(folder) : undefined;
+    if (max !== undefined && study.corpus.maxSeqLen > max) {
+      throw new Error(
+        `study corpus.maxSeqLen ${study.corpus.maxSeqLen} exceeds the ${max} positions model "${m.name}" ` +
+          `(${folder}) reads (config.json max_position_embeddings)`,
+      );
+    }
+    if (m.base === undefined || folder === undefined) continue;
+    const base = study.models.find((x) => x.name === m.base);
+    const baseFolder = base !== undefined ? folderOf(base.source) : undefined;
+    if (baseFolder === undefined) continue;
+    await checkSameTokenizer(
+      { name: `study model "${m.name}"`, dir: resolveTokenizerDir(folder) },
+      { name: `"${m.base}"`, dir: resolveTokenizerDir(baseFolder) },
+    );
+  }
+}
+
+/** Where a study's files go: under its results folder, named by model and pack names (never by their paths). */
 export const studyPaths = {
-  score: (s: StudyConfig, model: string) => join(s.resultsDir, "scores", `${model}.json`),
+  score: (s: StudyConfig, model: string) =>
+    join(s.resultsDir, "scores", `${safePathSegment(model, "model name")}.json`),
   completions: (s: StudyConfig, model: string, pack: string) =>
-    join(s.resultsDir, "completions", model, `${pack}.json`),
+    join(
+      s.resultsDir,
+      "completions",
+      safePathSegment(model, "model name"),
+      `${packName(studyPackEntry(s, pack))}.json`,
+    ),
   diversity: (s: StudyConfig, model: string, pack: string) =>
-    join(s.resultsDir, "diversity", model, `${pack}.json`),
+    join(
+      s.resultsDir,
+      "diversity",
+      safePathSegment(model, "model name"),
+      `${packName(studyPackEntry(s, pack))}.json`,
+    ),
   figures: (s: StudyConfig) => join(s.resultsDir, "figures"),
   cache: (s: StudyConfig) => join(s.resultsDir, "cache"),
 };
@@ -191,6 +309,7 @@ export async function ensureScore(
 ): Promise<StepOutcome<ScoreArtefact>> {
   const spec = study.models.find((m) => m.name === modelName);
   if (spec === undefined) throw new Error(`no model "${modelName}" in study "${study.name}"`);
+  checkStudyNames(study);
   const base = spec.base !== undefined ? study.models.find((m) => m.name === spec.base) : undefined;
   const corpus = await ensureStudyCorpus(study);
   const m = modelFiles(spec.source), b = base ? modelFiles(base.source) : { files: {}, hashes: {} };
@@ -215,11 +334,23 @@ export async function ensureScore(
       maxDocs: study.corpus.maxDocs ?? undefined,
       maxSeqLen: study.corpus.maxSeqLen,
       contextLen: study.corpus.contextLen,
+      // A checkpoint of this very run (a stopped main job) is continued; --recompute starts afresh.
+      resume: opts.force ? false : "auto",
+      fresh: opts.force,
+      signal: opts.signal,
       onProgress: opts.onProgress,
       log: opts.log,
     });
     if (r.status !== "complete") {
-      throw new Error(`scoring ${modelName} did not finish (${r.status}): ${r.error?.message ?? ""}`);
+      const kept = r.checkpointPath !== undefined
+        ? `; the ${r.stats.documents} documents scored so far are kept in ${r.checkpointPath}` +
+          (r.checkpointPath !== r.resumePath ? ` (copy it to ${r.resumePath} to continue)` : "")
+        : "";
+      throw new Error(
+        `scoring ${modelName} ${r.status === "interrupted" ? "was interrupted" : "failed"}` +
+          `${r.error ? `: ${r.error.message}` : ""}${kept}`,
+        { cause: r.error },
+      );
     }
     return {
       path: outPath,
@@ -236,7 +367,7 @@ export async function ensureScore(
  * the tokenizer. Stop ids and the model's shipped defaults are added when the model is loaded.
  */
 export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: string): Promise<SweepSpec> {
-  const p = await loadPromptPack(pack);
+  const p = await loadPromptPack(studyPackEntry(study, pack));
   const templates = await loadTemplates();
   const preset = findPreset(model.source);
   const templateName = model.template ?? preset?.template ?? "plm";
@@ -250,7 +381,7 @@ export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: 
   return {
     model: { id: model.name, ...(preset ? { revision: preset.revision, family: preset.family } : {}) },
     ...(formatted.template ? { template: formatted.template } : {}),
-    promptSet: p.name,
+    promptSet: packName(studyPackEntry(study, pack)),
     prompts: formatted.prompts,
     inputs: formatted.inputs,
     inputIds: formatted.inputIds,
@@ -269,8 +400,10 @@ export async function ensureSweep(
   study: StudyConfig,
   modelName: string,
   pack: string,
-  opts: StepOptions & { onProgress?: (p: SweepProgress) => void; signal?: AbortSignal } = {},
+  opts: StepOptions & { onProgress?: (p: SweepProgress) => void } = {},
 ): Promise<StepOutcome<Artefact & { model: string; pack: string }>> {
+  checkStudyNames(study);
+  pack = packName(studyPackEntry(study, pack));
   const models = opts.models ?? new StudyModels(study);
   const spec = models.spec(modelName);
   const sweepSpec = await sweepSpecFor(study, spec, pack);
@@ -294,7 +427,9 @@ export async function ensureSweep(
       opts.log?.(`sampling ${modelName} on ${pack}`);
       await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop.ids, generation }, {
         outPath,
-        resume: true,
+        // The journal of this very sweep (a stopped main job) is continued; --recompute starts afresh.
+        resume: opts.force ? false : "auto",
+        fresh: opts.force,
         onProgress: opts.onProgress,
         signal: opts.signal,
       });
@@ -312,6 +447,8 @@ export async function ensureDiversity(
   pack: string,
   opts: StepOptions = {},
 ): Promise<StepOutcome<Artefact & { model: string; pack: string }>> {
+  checkStudyNames(study);
+  pack = packName(studyPackEntry(study, pack));
   const sweep = await ensureSweep(study, modelName, pack, opts);
   const key = await keyOf({
     label: `diversity ${modelName} ${pack}`,
@@ -334,8 +471,13 @@ export async function ensureDiversity(
         seed: study.sweep.seed,
         embedder,
         model: modelName,
+        // The metrics take no signal: a stop request ends the step at the next finished cell.
+        onProgress: () => opts.signal?.throwIfAborted(),
       });
-      await writeDiversityFile(outPath, file);
+      if (loaded.cells.length === 0 || loaded.cells[0].length === 0) {
+        throw new Error(`${sweep.value.path} holds no completion cell: no diversity to compute`);
+      }
+      await writingTo(outPath, () => writeDiversityFile(outPath, file));
     } finally {
       await embedder?.dispose();
     }
