@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   reproduce: () => import("./reproduce.ts"),
   "merge-scores": () => import("./merge_scores.ts"),
   setup: () => import("./setup.ts"),
+  figures: () => import("./figures.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

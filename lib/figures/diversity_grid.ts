@@ -20,7 +20,7 @@ import {
   PLOTTED_METRICS,
 } from "./diversity_data.ts";
 import { type Figure, makeFigure } from "./figure.ts";
-import { gridPanelSize, linePanel } from "./panel.ts";
+import { gridPanelSize, linePanel, yLabelNeedsTop } from "./panel.ts";
 import { activeFigurePreset, isPaperPreset, type PresetOption, withFigurePreset } from "./preset.ts";
 import { meanAndStandardError, type NanPolicy } from "./stats.ts";
 import { assignModelStyles, dashForPromptSet, type ModelRole, type ModelStyle } from "./style.ts";
@@ -209,8 +209,17 @@ export function drawGrid(
     // Eight metric rows must fit a page: flat panels under paper-single.
     const size = gridPanelSize(cols * side, { width: 360, height: 220 }, side === 1 ? 0.58 : 0.72);
     const label = options.yLabel ?? (isPaperPreset(p) ? metricShortLabel : metricLabel);
-    const panels = data.panels.map((panel) =>
+    const heightPx = options.panelHeightPx ?? size.height;
+    // One y label position for the whole grid.
+    const onTop = data.panels.some((panel) => yLabelNeedsTop(label(panel.metric), heightPx));
+    // Paper presets: "Temperature" under the bottom row only (those panels are taller by the label).
+    const paper = isPaperPreset(p);
+    const physRows = Math.ceil(Math.ceil(data.panels.length / cols) / side);
+    const bottom = (i: number) => Math.floor(Math.floor(i / cols) / side) === physRows - 1;
+    const xLabelSpace = Math.ceil(p.fontPx.tick * 1.1);
+    const panels = data.panels.map((panel, i) =>
       linePanel({
+        yLabelOnTop: onTop,
         lines: panel.lines.map((l) => ({
           points: l.points.map((pt) => ({ x: pt.temperature, y: pt.mean, lower: pt.lower, upper: pt.upper })),
           colour: l.style.colour,
@@ -218,10 +227,10 @@ export function drawGrid(
           marker: l.style.marker,
           band: data.bands,
         })),
-        xLabel: "Temperature",
+        xLabel: !paper || bottom(i) ? "Temperature" : "",
         yLabel: label(panel.metric),
         widthPx: options.panelWidthPx ?? size.width,
-        heightPx: options.panelHeightPx ?? size.height,
+        heightPx: paper && bottom(i) ? heightPx + xLabelSpace : heightPx,
       })
     );
     return composeGrid(panels, {

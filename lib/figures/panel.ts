@@ -6,7 +6,7 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { activeFigurePreset, isPaperPreset, linearTicks, textWidthPx } from "./preset.ts";
+import { activeFigurePreset, isPaperPreset, linearTicks, niceDomain, textWidthPx } from "./preset.ts";
 import { BAND_OPACITY, basePlotOptions, type MarkerSymbol, round2 } from "./style.ts";
 import { svgToString } from "./svg.ts";
 
@@ -46,6 +46,7 @@ export interface PanelRule {
 /** Options of {@link linePanel}. */
 export interface LinePanelOptions {
   lines: readonly PanelLine[];
+  /** x axis label ("" = none, e.g. a grid's upper rows). */
   xLabel: string;
   yLabel: string;
   title?: string;
@@ -57,6 +58,24 @@ export interface LinePanelOptions {
   rules?: readonly PanelRule[];
   /** Clip marks to the frame (for zoomed domains). */
   clip?: boolean;
+  /**
+   * Put the y label above the axis, horizontally (default: under a paper preset, when it is longer than the
+   * panel is high). A grid decides once for all its panels.
+   */
+  yLabelOnTop?: boolean;
+}
+
+/** Plot's symbol for a marker: "cross" is drawn as an × (Plot's "times"), as in the legends. */
+function plotSymbol(marker: MarkerSymbol): string {
+  return marker === "cross" ? "times" : marker;
+}
+
+/** Whether a y label is drawn above a panel of this height (paper presets, label longer than the frame is high). */
+export function yLabelNeedsTop(yLabel: string, heightPx: number, title = false): boolean {
+  const p = activeFigurePreset();
+  if (!isPaperPreset(p)) return false;
+  const m = panelMargins({ widthPx: 100, heightPx, title });
+  return textWidthPx(yLabel, p.fontPx.tick) > heightPx - m.marginTop - m.marginBottom - 2;
 }
 
 /** Tick marks' length and gap to their labels, per preset kind (spread into a Plot axis's options). */
@@ -64,9 +83,15 @@ export function tickGeometry(): { tickSize: number; tickPadding: number } {
   return isPaperPreset() ? { tickSize: 4, tickPadding: 2 } : { tickSize: 6, tickPadding: 3 };
 }
 
+/** About how many y ticks a frame this high gets (Plot's count: height / spacing; at least 2 on paper). */
+export function yTickCount(innerHeightPx: number): number {
+  const n = innerHeightPx / tickSpacing("y");
+  return isPaperPreset() ? Math.max(2, Math.round(n)) : n;
+}
+
 /** Plot's pixels per tick on each axis: its defaults (80 on x, 35 on y) on screen, denser on the paper presets' small panels. */
 export function tickSpacing(axis: "x" | "y"): number {
-  return isPaperPreset() ? (axis === "x" ? 45 : 28) : axis === "x" ? 80 : 35;
+  return isPaperPreset() ? (axis === "x" ? 45 : 22) : axis === "x" ? 80 : 35;
 }
 
 /** The extent of finite numbers (undefined when there are none). */
@@ -90,6 +115,8 @@ export function panelMargins(options: {
   title?: boolean;
   xLog?: boolean;
   yLabel?: boolean;
+  /** False: no x label (a grid's upper rows). */
+  xLabel?: boolean;
 }): { marginLeft: number; marginRight: number; marginTop: number; marginBottom: number } {
   const p = activeFigurePreset();
   const paper = isPaperPreset(p);
@@ -97,10 +124,14 @@ export function panelMargins(options: {
   // Plot draws axis labels at the tick labels' size.
   const tick = p.fontPx.tick, label = p.fontPx.tick;
   const marginTop = options.title ? Math.ceil(p.fontPx.panelTitle * (paper ? 1.7 : 1.85)) : paper ? 8 : 12;
-  const marginBottom = paper ? Math.ceil(tickSize + tickPadding + tick * 1.15 + 2 + label * 1.1) : 40;
-  // y tick labels: Plot's count is the inner height / the tick spacing.
+  const withX = options.xLabel !== false;
+  const marginBottom = paper
+    ? Math.ceil(tickSize + tickPadding + tick * 1.15 + 2 + (withX ? label * 1.1 : 0))
+    : withX
+    ? 40
+    : 26;
   const innerH = options.heightPx - marginTop - marginBottom;
-  const yLabels = options.yDomain ? linearTicks(options.yDomain, innerH / tickSpacing("y")).labels : ["0.00"];
+  const yLabels = options.yDomain ? linearTicks(options.yDomain, yTickCount(innerH)).labels : ["0.00"];
   const yTickW = Math.max(0, ...yLabels.map((l) => textWidthPx(l, tick)));
   const needLeft = Math.ceil(
     yTickW + tickSize + tickPadding + (options.yLabel === false ? 2 : label * 1.15 + 5),
@@ -162,7 +193,7 @@ export function linePanel(options: LinePanelOptions): string {
         Plot.dot(pts.filter((pt) => Number.isFinite(pt.y)), {
           x: "x",
           y: "y",
-          symbol: line.marker,
+          symbol: plotSymbol(line.marker),
           stroke: line.colour,
           strokeWidth: open ? p.lineWidthPx : Math.min(1, p.lineWidthPx),
           fill: open ? "none" : line.colour,
@@ -210,10 +241,14 @@ export function linePanel(options: LinePanelOptions): string {
   }
   const width = options.widthPx ?? p.panel.width;
   const height = options.heightPx ?? p.panel.height;
-  const yDomain = options.yDomain ?? extent([
+  const dataY = extent([
     ...options.lines.flatMap((l) => l.points.flatMap((pt) => l.band ? [pt.y, pt.lower, pt.upper] : [pt.y])),
     ...(options.rules ?? []).map((r) => r.y),
   ]);
+  // Paper presets: a y domain rounded out to whole ticks, so the small panels have labelled ends.
+  const paperNice = isPaperPreset(p) && options.yDomain === undefined && dataY !== undefined;
+  const yDomain = options.yDomain ??
+    (paperNice ? niceDomain(dataY!, Math.max(4, yTickCount(height - 50))) : dataY);
   const xDomain = options.xDomain ?? extent([
     ...options.lines.flatMap((l) => l.points.map((pt) => pt.x)),
     ...(options.rules ?? []).map((r) => r.x),
@@ -225,10 +260,11 @@ export function linePanel(options: LinePanelOptions): string {
     heightPx: height,
     title: !!options.title,
     xLog: options.xType === "log",
+    xLabel: options.xLabel !== "",
   });
   // A y label longer than a small panel is high goes above the axis, horizontally (paper presets).
-  const innerH = height - margins.marginTop - margins.marginBottom;
-  const yLabelOnTop = isPaperPreset(p) && textWidthPx(options.yLabel, p.fontPx.tick) > innerH - 2;
+  const yLabelOnTop = options.yLabelOnTop ?? yLabelNeedsTop(options.yLabel, height, !!options.title);
+  const labelSpace = Math.ceil(p.fontPx.tick * 1.3);
   if (yLabelOnTop) {
     margins = panelMargins({
       yDomain,
@@ -238,8 +274,9 @@ export function linePanel(options: LinePanelOptions): string {
       title: !!options.title,
       xLog: options.xType === "log",
       yLabel: false,
+      xLabel: options.xLabel !== "",
     });
-    margins.marginTop += Math.ceil(p.fontPx.tick * 1.3);
+    margins.marginTop += labelSpace;
     marks.push(
       Plot.text([options.yLabel], {
         frameAnchor: "top-left",
@@ -260,7 +297,7 @@ export function linePanel(options: LinePanelOptions): string {
     title: undefined,
     grid: true,
     x: {
-      label: options.xLabel,
+      label: options.xLabel === "" ? null : options.xLabel,
       labelArrow: "none",
       labelAnchor: "center",
       domain: options.xDomain,
@@ -273,16 +310,18 @@ export function linePanel(options: LinePanelOptions): string {
       label: yLabelOnTop ? null : options.yLabel,
       labelArrow: "none",
       labelAnchor: "center",
-      domain: options.yDomain,
+      domain: paperNice ? yDomain : options.yDomain,
       ...ticks,
       tickSpacing: tickSpacing("y"),
+      ...(isPaperPreset(p) ? { ticks: yTickCount(height - margins.marginTop - margins.marginBottom) } : {}),
     },
     marks: options.title
       ? [
         ...marks,
         Plot.text([options.title], {
           frameAnchor: "top",
-          dy: -Math.round(margins.marginTop * 0.62),
+          dy: -Math.round((margins.marginTop - (yLabelOnTop ? labelSpace : 0)) * 0.62) -
+            (yLabelOnTop ? labelSpace : 0),
           fontSize: round2(paper ? p.fontPx.panelTitle : p.fontPx.panelTitle - 1),
           fontWeight: "bold",
         }),

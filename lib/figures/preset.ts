@@ -502,14 +502,32 @@ export function linearTicks(
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { values: [], labels: [] };
   if (lo > hi) [lo, hi] = [hi, lo];
   if (lo === hi) return { values: [lo], labels: [formatTick(lo, 1)] };
-  const raw = (hi - lo) / Math.max(1, count);
-  const power = Math.floor(Math.log10(raw));
-  const error = raw / 10 ** power;
-  const factor = error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1;
-  const step = factor * 10 ** power;
+  const step = tickStep([lo, hi], count);
   const values: number[] = [];
   for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) values.push(i * step);
   return { values, labels: values.map((v) => formatTick(v, step)) };
+}
+
+/** The tick step d3 picks for about `count` ticks over `domain` (1, 2 or 5 × 10^k). */
+export function tickStep(domain: readonly [number, number], count: number): number {
+  const raw = Math.abs(domain[1] - domain[0]) / Math.max(1, count);
+  if (!(raw > 0)) return 1;
+  const power = Math.floor(Math.log10(raw));
+  const error = raw / 10 ** power;
+  const factor = error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1;
+  return factor * 10 ** power;
+}
+
+/** `domain` extended outwards to whole tick steps (d3's `nice`, as Plot's `nice: true` does). */
+export function niceDomain(domain: readonly [number, number], count: number): [number, number] {
+  let [lo, hi] = domain[0] <= domain[1] ? domain : [domain[1], domain[0]];
+  for (let i = 0; i < 10; i++) {
+    const step = tickStep([lo, hi], count);
+    const nlo = Math.floor(lo / step) * step, nhi = Math.ceil(hi / step) * step;
+    if (nlo === lo && nhi === hi) break;
+    [lo, hi] = [nlo, nhi];
+  }
+  return [lo, hi];
 }
 
 function formatTick(v: number, step: number): string {

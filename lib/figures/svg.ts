@@ -180,7 +180,8 @@ export interface GridLayout {
 
 /**
  * Composes panels (Plot SVGs or markup) into one SVG: panel i at row ⌊i / columns⌋, column i mod columns, each
- * wrapped in `<g class="panel">` (nested `<svg>` positioned with x/y). Cells are sized to the largest panel.
+ * wrapped in `<g class="panel">` (nested `<svg>` positioned with x/y). Columns are as wide as the widest panel,
+ * each row as high as its highest.
  *
  * With a paper preset the figure is exactly the preset's width: panels narrower than it are centred, a row of
  * panels too wide for it wraps onto more rows (when there are no column titles to keep aligned) or is scaled
@@ -194,7 +195,6 @@ export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): s
   const inner = panels.map((x) => svgToString(x));
   const sizes = inner.map(svgSizePx);
   const cellW = Math.max(1, ...sizes.map((s) => s.width));
-  const cellH = Math.max(1, ...sizes.map((s) => s.height));
   const logicalRows = Math.ceil(inner.length / logicalCols);
   const side = Math.max(1, Math.min(layout.rowsSideBySide ?? 1, logicalRows));
   const titlesShown = p.showTitles;
@@ -227,6 +227,13 @@ export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): s
     );
   }
   const physRows = inner.length === 0 ? 0 : Math.max(...inner.map((_, i) => place(i).row)) + 1;
+  // Each row as high as its highest panel (a grid's bottom row may carry the x labels the others leave out).
+  const rowH = Array.from({ length: physRows }, () => 1);
+  inner.forEach((_, i) => {
+    const r = place(i).row;
+    rowH[r] = Math.max(rowH[r], sizes[i].height);
+  });
+  const rowTop = (r: number) => rowH.slice(0, r).reduce((a, h) => a + h + gap, 0);
   const left = gap + (width - 2 * gap - rowWidth(physCols) * scale) / 2;
   const parts: string[] = [];
   let y = gap;
@@ -279,7 +286,7 @@ export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): s
   inner.forEach((svg, i) => {
     const { row, col } = place(i);
     const px = scale === 1 ? left + col * (cellW + gap) : col * (cellW + gap);
-    const py = scale === 1 ? top + row * (cellH + gap) : row * (cellH + gap);
+    const py = scale === 1 ? top + rowTop(row) : rowTop(row);
     const attrs = Object.entries(layout.panelAttributes?.[i] ?? {})
       .map(([k, v]) => ` ${k}="${escapeMarkup(v)}"`).join("");
     const positioned = svg.replace(/^<svg/, `<svg x="${round2(px)}" y="${round2(py)}"`);
@@ -292,7 +299,7 @@ export function composeGrid(panels: readonly SvgSource[], layout: GridLayout): s
         placed.join("")
       }</g>`,
   );
-  y = top + (physRows * cellH + Math.max(0, physRows - 1) * gap) * scale + gap;
+  y = top + (physRows > 0 ? rowTop(physRows - 1) + rowH[physRows - 1] : 0) * scale + gap;
   if (layout.footer !== undefined) {
     const f = svgToString(layout.footer);
     const fs = svgSizePx(f);
