@@ -13,6 +13,7 @@ import { ensureMobyDickCorpus } from "../lib/data/public_corpus.ts";
 import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
 import { describeZstdDecoder } from "../lib/data/corpus.ts";
 import { ensureNotebookTools } from "../lib/setup/jupyter.ts";
+import { ensureFigureTools } from "../lib/setup/figure_tools.ts";
 
 /** Builds the GloVe binary cache once, so the first analysis does not pay the conversion (it is checked on open). */
 async function ensureGloveCache(): Promise<string> {
@@ -29,6 +30,7 @@ const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "public-domain corpus", run: async () => (await ensureMobyDickCorpus()).detail },
   { name: "zstd decoder", run: describeZstdDecoder },
   { name: "notebooks", run: async () => (await ensureNotebookTools()).detail },
+  { name: "figure tools", run: async () => (await ensureFigureTools()).detail },
 ];
 
 const USAGE = `usage: deno task setup
