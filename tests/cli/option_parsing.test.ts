@@ -51,29 +51,18 @@ Deno.test("CLI: --completions given twice is refused (exit 2), not silently the 
   assert.match(s.stderr, /--model given twice/);
 });
 
-const COMMANDS = [
-  "diversity",
-  "paper-check",
-  "score",
-  "generate",
-  "inspect-model",
-  "reproduce",
-  "merge-scores",
-  "setup",
-];
-
 Deno.test("CLI: every command's --help prints its usage (no [object Object]) and runs nothing", async () => {
   const list = await analyse("--help");
   assert.equal(list.code, 0);
-  for (const c of COMMANDS) assert.match(list.stdout, new RegExp(`\\b${c}\\b`), `${c} in the command list`);
-  for (const c of COMMANDS) {
-    const started = performance.now();
+  // Every command the entry point lists (new ones included), and setup at least.
+  const commands = [...list.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]);
+  assert.ok(commands.includes("setup") && commands.includes("score") && commands.length >= 8, list.stdout);
+  for (const c of commands) {
     const r = await analyse(c, "--help");
     assert.equal(r.code, 0, `${c} --help: ${r.stderr}`);
     assert.match(r.stdout, /usage: deno task/, `${c} --help prints a usage`);
     assert.ok(!/\[object Object\]/.test(r.stdout + r.stderr), `${c} --help: ${r.stdout}`);
     assert.ok(!/^setup: /m.test(r.stderr), `${c} --help ran set-up steps: ${r.stderr}`);
-    assert.ok(performance.now() - started < 60_000);
   }
   const nb = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(PROJECT_ROOT, "cli", "notebooks.ts"), "--help"],
