@@ -212,10 +212,10 @@ export function drawGrid(
     const heightPx = options.panelHeightPx ?? size.height;
     // One y label position for the whole grid.
     const onTop = data.panels.some((panel) => yLabelNeedsTop(label(panel.metric), heightPx));
-    // Paper presets: "Temperature" under the bottom row only (those panels are taller by the label).
+    // Paper presets: "Temperature" under each column's last panel only (those are taller by the label).
     const paper = isPaperPreset(p);
-    const physRows = Math.ceil(Math.ceil(data.panels.length / cols) / side);
-    const bottom = (i: number) => Math.floor(Math.floor(i / cols) / side) === physRows - 1;
+    // A panel with no panel under it (the next figure row's panel of its column is i + cols · side).
+    const bottom = (i: number) => i + cols * side >= data.panels.length;
     const xLabelSpace = Math.ceil(p.fontPx.tick * 1.1);
     const panels = data.panels.map((panel, i) =>
       linePanel({

@@ -78,7 +78,7 @@ function drawKl(
     marginTop: paper ? 6 : 20,
     x: {
       label: paper
-        ? "Mean KL(base ‖ fine-tune) per token (nats)"
+        ? "Mean KL divergence from the base (nats per token)"
         : "Mean KL(base ‖ fine-tuned) per token (nats)",
       labelArrow: "none",
       labelAnchor: "center",

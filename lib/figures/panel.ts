@@ -117,6 +117,8 @@ export function panelMargins(options: {
   yLabel?: boolean;
   /** False: no x label (a grid's upper rows). */
   xLabel?: boolean;
+  /** Plot's x inset (default 6, as {@link linePanel}'s). */
+  xInset?: number;
 }): { marginLeft: number; marginRight: number; marginTop: number; marginBottom: number } {
   const p = activeFigurePreset();
   const paper = isPaperPreset(p);
@@ -137,10 +139,11 @@ export function panelMargins(options: {
     yTickW + tickSize + tickPadding + (options.yLabel === false ? 2 : label * 1.15 + 5),
   );
   const marginLeft = paper ? needLeft : Math.max(62, needLeft);
-  // The last x tick label is centred on its tick, 6 px (the x inset) inside the frame.
+  // The last x tick label is centred on its tick, the x inset inside the frame.
+  const inset = options.xInset ?? 6;
   let marginRight = paper ? 6 : 14;
   if (options.xDomain && !options.xLog) {
-    const innerW = options.widthPx - marginLeft - marginRight - 12;
+    const innerW = options.widthPx - marginLeft - marginRight - 2 * inset;
     const xs = linearTicks(options.xDomain, innerW / tickSpacing("x"));
     if (
       xs.values.length &&
@@ -148,7 +151,7 @@ export function panelMargins(options: {
         1e-9 * (1 + Math.abs(options.xDomain[1]))
     ) {
       const half = textWidthPx(xs.labels[xs.labels.length - 1], tick) / 2;
-      marginRight = Math.max(marginRight, Math.ceil(half - 6 + 2));
+      marginRight = Math.max(marginRight, Math.ceil(half - inset + 2));
     }
   }
   return { marginLeft, marginRight, marginTop, marginBottom };

@@ -94,7 +94,7 @@ function drawReliability(
     const lines = title.split("\n").length;
     const margins = paper
       ? {
-        ...panelMargins({ yDomain: [0, 1], xDomain: [0, 1], widthPx: size, heightPx: size }),
+        ...panelMargins({ yDomain: [0, 1], xDomain: [0, 1], widthPx: size, heightPx: size, xInset: 0 }),
         marginTop: Math.ceil(titleFont * (1.25 * lines + 0.5)),
       }
       : { marginLeft: 52, marginBottom: 42, marginTop: 28 + (lines - 1) * 16, marginRight: 20 };

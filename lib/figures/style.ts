@@ -87,7 +87,7 @@ export const ROLE_STYLES: Readonly<Record<ModelRole, ModelStyle>> = {
   slic: { label: "SLiC", colour: OKABE_ITO.yellow, marker: "wye", role: "slic" },
   // The embedded default's deliberately sharpened copy of its base.
   collapsed: { label: "collapsed", colour: OKABE_ITO.vermillion, marker: "cross", role: "collapsed" },
-  other: { label: "other", colour: "#7F7F7F", marker: "hexagon", role: "other" },
+  other: { label: "other", colour: "#444444", marker: "hexagon", role: "other" },
 };
 
 /**

@@ -40,9 +40,13 @@ export interface TopKData {
   }[];
 }
 
-/** Token text with whitespace made visible. */
-export function visibleToken(text: string): string {
-  return text.replaceAll(" ", "␣").replaceAll("\n", "\\n").replaceAll("\t", "\\t").replaceAll("\r", "\\r");
+/**
+ * Token text with whitespace made visible (space → "␣", newline → "\n", tab → "\t"). `space` replaces the "␣"
+ * (the paper presets use "·": their Times-metric serif has no ␣, and a renderer that falls back to another font
+ * for a whole label would print it in a different face).
+ */
+export function visibleToken(text: string, space = "␣"): string {
+  return text.replaceAll(" ", space).replaceAll("\n", "\\n").replaceAll("\t", "\\t").replaceAll("\r", "\\r");
 }
 
 /** `text` cut with "…" so that it is at most `widthPx` wide at `fontPx`. */
@@ -80,7 +84,7 @@ function drawTopK(inputs: readonly TopKInput[], options: TopKOptions): Figure<To
     const tokens = sorted.map((t, r) => ({
       rank: r + 1,
       text: t.text,
-      label: `${r + 1}. ${visibleToken(t.text)}`,
+      label: `${r + 1}. ${visibleToken(t.text, paper ? "·" : "␣")}`,
       prob: t.prob,
     }));
     return { model: i.model, tokens, mass: tokens.reduce((a, t) => a + t.prob, 0) };
