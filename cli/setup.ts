@@ -9,6 +9,7 @@ import { parseCommandLine } from "./options.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
+import { ensureFamilyTokenizers } from "../lib/setup/family_tokenizers.ts";
 import { ensureMobyDickCorpus } from "../lib/data/public_corpus.ts";
 import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
 import { describeZstdDecoder } from "../lib/data/corpus.ts";
@@ -26,6 +27,10 @@ async function ensureGloveCache(): Promise<string> {
 /** Set-up steps, run in order; each is idempotent and says what it did. */
 const STEPS: { name: string; run: () => Promise<string> }[] = [
   { name: "pythia tokenizer", run: async () => (await ensurePythiaTokenizer()).detail },
+  {
+    name: "family tokenizers",
+    run: async () => (await ensureFamilyTokenizers()).map((r) => r.detail).join("; "),
+  },
   { name: "glove vectors", run: ensureGloveCache },
   { name: "public-domain corpus", run: async () => (await ensureMobyDickCorpus()).detail },
   { name: "zstd decoder", run: describeZstdDecoder },
