@@ -21,6 +21,8 @@ const USAGE = `usage: deno task reproduce [--study <study.json>] [--size default
   [--no-notebooks]        skip executing the notebooks (default: execute them when Jupyter is set up)
   [--only <names>]        execute only these notebooks (comma list)
   [--recompute]           recompute every step instead of reusing valid results
+  [--figures <preset>]    also redraw every figure for a paper: paper-single or paper-double (PDF + PNG + SVG
+                          in <results>/figures/<preset>/, with an index)
 writes everything under the results folder: the study's resultsDir, or --results (default results/).
 Ctrl-C stops the current step and keeps what is done: rerun the same command to continue (finished steps are
 reused, a stopped scoring or sampling step resumes).`;
@@ -41,6 +43,7 @@ export const command: Command = {
         "no-notebooks": { type: "boolean", default: false },
         only: { type: "string" },
         recompute: { type: "boolean", default: false },
+        figures: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -91,6 +94,7 @@ export const command: Command = {
         log: (line) => console.error(`reproduce: ${line}`),
         ...(values.study ? { studySource: values.study } : {}),
         signal: controller.signal,
+        ...(values.figures ? { figures: values.figures } : {}),
       });
     } catch (e) {
       if (controller.signal.aborted) {

@@ -4,6 +4,8 @@
  * What `deno task reproduce` runs.
  * @module
  */
+import { studyFigureBundle } from "../figures/bundle.ts";
+import { resolveFigurePreset } from "../figures/preset.ts";
 import { join } from "node:path";
 import { existsSync, readdirSync } from "node:fs";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
@@ -44,6 +46,8 @@ export interface RunStudyOptions {
   studySource?: string;
   /** Stops the run at the next check of the current step; finished steps stay cached, a stopped one resumes. */
   signal?: AbortSignal;
+  /** Also redraw every figure with this preset (`paper-single`, `paper-double`) into `<results>/figures/<preset>/`. */
+  figures?: string;
 }
 
 /** What a study run produced. */
@@ -77,6 +81,7 @@ function byReadingOrder(a: string, b: string): number {
 
 /** Runs a study (see the module comment). */
 export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): Promise<StudyRunResult> {
+  if (opts.figures) resolveFigurePreset(opts.figures); // an unknown preset fails before hours of work
   const log = opts.log ?? ((l: string) => console.error(l));
   const steps: string[] = [];
   const step = (line: string) => {
@@ -212,6 +217,8 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
       step(`notebook ${notebookName(f.source)}: FAILED: ${f.message.split("\n")[0]}`);
     }
   }
+
+  if (opts.figures) step(await studyFigureBundle(study, opts.figures, opts.log));
 
   const figuresDir = join(study.resultsDir, "figures");
   const figures = existsSync(figuresDir)

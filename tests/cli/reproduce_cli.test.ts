@@ -40,8 +40,30 @@ Deno.test("reproduce: the embedded default detects the injected collapse; reruns
     assert.ok(reusedLines.slice(2).every((l) => l.includes("(samples: reused cached")), "and their samples");
 
     await Deno.remove(completions);
-    const third = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
+    const third = await reproduce(
+      "--size",
+      "ci",
+      "--results",
+      dir,
+      "--no-notebooks",
+      "--figures",
+      "paper-double",
+    );
     assert.equal(third.code, 0, third.stderr);
+    const index = JSON.parse(await Deno.readTextFile(join(dir, "figures", "paper-double", "index.json")));
+    assert.equal(index.preset, "paper-double");
+    assert.ok(index.figures.length > 5, "the paper bundle redraws the study's figures");
+    const badPreset = await reproduce(
+      "--size",
+      "ci",
+      "--results",
+      dir,
+      "--no-notebooks",
+      "--figures",
+      "poster",
+    );
+    assert.equal(badPreset.code, 1);
+    assert.match(badPreset.stderr, /unknown figure preset "poster"; known: .*paper-double/);
     assert.match(
       third.stderr,
       /diversity tiny-base factual: recomputed .*missing or changed|diversity tiny-base factual: computed/,
