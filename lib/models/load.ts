@@ -457,7 +457,7 @@ function deviceError(device: CausalLMDevice, e: unknown): Error {
   const why = device === "cuda"
     ? "onnxruntime-node could not start its CUDA execution provider. The npm package bundles only the CPU " +
       "(and WebGPU) providers; CUDA needs the provider libraries that onnxruntime-node's install script " +
-      "downloads, plus CUDA 12 and cuDNN 9 on the machine"
+      "downloads (run `deno task setup:gpu`), plus CUDA 12 and cuDNN 9 on the machine"
     : "onnxruntime-node found no usable WebGPU adapter on this machine";
   return new Error(`device "${device}" is not available: ${why}. No CPU fallback is made. (${msg})`, {
     cause: e,
@@ -472,8 +472,10 @@ function numberField(config: Json, ...keys: string[]): number | undefined {
 /** Past-key-value input shape for a first step: batch from the call, heads, head size from graph/config. */
 function emptyPastShape(meta: OrtValueMetadata | undefined, config: Json, batch: number): number[] {
   const heads = numberField(config, "num_key_value_heads", "num_attention_heads", "n_head");
+  const queryHeads = numberField(config, "num_attention_heads", "n_head");
   const hidden = numberField(config, "hidden_size", "n_embd");
-  const headDim = numberField(config, "head_dim") ?? (heads && hidden ? hidden / heads : undefined);
+  // The head size comes from the query heads: with grouped-query attention there are fewer KV heads, same size.
+  const headDim = numberField(config, "head_dim") ?? (queryHeads && hidden ? hidden / queryHeads : undefined);
   const shape = meta?.shape ?? ["batch_size", "num_heads", "past_sequence_length", "head_dim"];
   return shape.map((d, i) => {
     if (i === 0) return batch;

@@ -5,7 +5,7 @@
  * inspect-model read from a good folder (EOS list and its source, shipped defaults, BOS, parameters).
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
@@ -206,3 +206,106 @@ Deno.test("inspect-model: the GPT-NeoX fixture is described; a damaged copy list
     rmSync(dir, { recursive: true });
   }
 });
+
+const FIXTURES = join(PROJECT_ROOT, "tests", "fixtures");
+const LLAMA2 = join(FIXTURES, "tiny-llama2", "base");
+const familySkip = (folder: string) =>
+  existsSync(join(folder, "tokenizer.json"))
+    ? ""
+    : ` [skipped: the tokenizer of ${folder} is not installed (run \`deno task setup\`)]`;
+
+Deno.test({
+  name: `model folder: external data missing, truncated or misnamed is named before loading${
+    familySkip(LLAMA2)
+  }`,
+  ignore: familySkip(LLAMA2) !== "",
+  fn: () => {
+    assert.deepEqual(checkModelFolder(LLAMA2).externalData, ["onnx/model.onnx_data"]);
+    const copy = (edit: (dir: string) => void) => {
+      const dir = mkdtempSync(join(tmpdir(), "mc-extdata-"));
+      cpSync(LLAMA2, dir, { recursive: true });
+      edit(dir);
+      return dir;
+    };
+    const gone = copy((d) => Deno.removeSync(join(d, "onnx", "model.onnx_data")));
+    const short = copy((d) => Deno.truncateSync(join(d, "onnx", "model.onnx_data"), 1000));
+    const renamed = copy((d) => {
+      // A graph pointing at another file name (same length, so the protobuf stays valid): transformers.js
+      // loads only model.onnx_data.
+      const graph = Deno.readFileSync(join(d, "onnx", "model.onnx"));
+      const [from, to] = [
+        new TextEncoder().encode("model.onnx_data"),
+        new TextEncoder().encode("weights_01.data"),
+      ];
+      let replaced = 0;
+      for (let i = 0; i + from.length <= graph.length; i++) {
+        if (from.every((b, k) => graph[i + k] === b)) {
+          graph.set(to, i);
+          replaced++;
+        }
+      }
+      assert.ok(replaced > 0);
+      Deno.writeFileSync(join(d, "onnx", "model.onnx"), graph);
+      Deno.renameSync(join(d, "onnx", "model.onnx_data"), join(d, "onnx", "weights_01.data"));
+    });
+    try {
+      assert.throws(
+        () => checkModelFolder(gone),
+        (e: Error) =>
+          e.message.includes(join(gone, "onnx", "model.onnx_data")) && e.message.includes("missing"),
+      );
+      assert.throws(
+        () => checkModelFolder(short),
+        (e: Error) =>
+          e.message.includes(
+            `external data ${join(short, "onnx", "model.onnx_data")} is truncated: 1000 bytes`,
+          ),
+      );
+      assert.throws(
+        () => checkModelFolder(renamed),
+        (e: Error) =>
+          e.message.includes('"weights_01.data"') && e.message.includes("all_tensors_to_one_file"),
+      );
+    } finally {
+      for (const d of [gone, short, renamed]) rmSync(d, { recursive: true });
+    }
+  },
+});
+
+const FAMILY_FOLDERS = [
+  ["tiny-llama2/base", "LlamaForCausalLM", 32000, 1, [2], false],
+  ["tiny-llama3/base", "LlamaForCausalLM", 128256, 128000, [128001], false],
+  ["tiny-llama3/instruct", "LlamaForCausalLM", 128256, 128000, [128001, 128008, 128009], true],
+  ["tiny-qwen3/base", "Qwen3ForCausalLM", 151936, 151643, [151645, 151643], true],
+] as const;
+
+for (const [name, architecture, vocab, prefix, stops, chat] of FAMILY_FOLDERS) {
+  const folder = join(FIXTURES, name);
+  Deno.test({
+    name: `inspect-model describes ${name}${familySkip(folder)}`,
+    ignore: familySkip(folder) !== "",
+    fn: async () => {
+      const found = await inspectModel(folder);
+      assert.deepEqual(found.problems, [], JSON.stringify(found.problems));
+      assert.equal(found.architecture, architecture);
+      assert.equal(found.vocabSize, vocab);
+      assert.equal(found.scoringPrefix?.id, prefix);
+      assert.deepEqual(found.stopTokens?.ids, stops);
+      assert.equal(found.chatTemplate !== undefined, chat || name.startsWith("tiny-llama3"));
+      if (name.startsWith("tiny-llama3")) assert.ok(found.kvHeads! < found.heads!, "grouped-query attention");
+      if (name === "tiny-qwen3/base") {
+        assert.equal(found.tiedEmbeddings, true);
+        assert.ok(found.chatTemplate?.variables.includes("enable_thinking"), "Qwen3's template variable");
+        assert.deepEqual([found.generation?.temperature, found.generation?.topK], [0.6, 20]);
+      }
+      if (name === "tiny-llama2/base") {
+        assert.deepEqual(found.dtypeFiles.map((f) => f.dtype), ["fp32", "fp16", "q8", "q4"]);
+        assert.deepEqual(found.dtypeFiles[0].externalData.map((f) => f.file), ["onnx/model.onnx_data"]);
+        assert.equal(found.tokenizer?.addsBos, true);
+      }
+      const r = await analyse("inspect-model", folder);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`${architecture} \\(model_type \\w+; supported\\)`));
+    },
+  });
+}
