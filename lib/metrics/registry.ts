@@ -22,6 +22,9 @@ export interface MetricContext {
   cosineMatrix(): Float64Array;
 }
 
+/** How a metric reads: `"similarity"`: higher = less diverse; `"diversity"`: higher = more diverse. */
+export type MetricDirection = "similarity" | "diversity";
+
 /** One metric key. */
 export interface MetricDefinition {
   /** The result key, e.g. `"average_pairwise_ncd"` (the paper's names for the paper's metrics). */
@@ -29,7 +32,7 @@ export interface MetricDefinition {
   /** Axis label for figures. */
   readonly label: string;
   /** `"similarity"`: higher = less diverse; `"diversity"`: higher = more diverse. */
-  readonly direction: "similarity" | "diversity";
+  readonly direction: MetricDirection;
   /** Whether the paper computed this key. */
   readonly inPaper: boolean;
   /** Whether it needs sentence embeddings. */
@@ -86,6 +89,15 @@ export function metricByKey(key: string): MetricDefinition {
     throw new Error(`unknown metric key "${key}"; known keys: ${METRICS.map((m) => m.key).join(", ")}`);
   }
   return d;
+}
+
+/**
+ * The direction of a metric key: the one table of directions (each definition's `direction`), read by every
+ * direction-aware count — the report's collapse verdict and the notebooks' views alike. Undefined for keys not
+ * in the registry.
+ */
+export function metricDirection(key: string): MetricDirection | undefined {
+  return BY_KEY.get(key)?.direction;
 }
 
 /** Named selections accepted wherever metrics are chosen. */

@@ -1,8 +1,7 @@
 /**
  * What the next-token notebook says about a study's score results: the order to score models in (bases
  * before their fine-tunes), the figure role of each study model, the headline table (one row per statistic,
- * one column per model), and the verdict on mode collapse of each fine-tune against its base — computed from
- * the numbers, in words, with the checks behind it.
+ * one column per model). The verdict on mode collapse is the study's one rule, lib/study/verdict.ts.
  * @module
  */
 import type { ModelRole as FigureRole } from "../figures/style.ts";
@@ -62,77 +61,4 @@ export function headlineTableHtml(
     columns: ["statistic", ...headlines.map((h) => h.model)],
     caption,
   });
-}
-
-/** One check of the collapse verdict. */
-export interface CollapseCheck {
-  /** What is checked. */
-  name: "entropy down" | "confidence up" | "KL from base > 0";
-  /** The base's value (null for the KL check). */
-  base: number | null;
-  /** The fine-tune's value. */
-  tuned: number | null;
-  passed: boolean;
-}
-
-/** Whether a fine-tune shows mode collapse against its base, and why. */
-export interface CollapseVerdict {
-  model: string;
-  base: string;
-  /** All checks passed: lower mean entropy, higher mean confidence, positive KL from the base. */
-  collapsed: boolean;
-  checks: CollapseCheck[];
-  /** The verdict in one or two sentences, with the numbers. */
-  text: string;
-}
-
-const f = (x: number | null, digits = 4) => x === null ? "n/a" : x.toPrecision(digits);
-
-/**
- * The collapse verdict of `tuned` against `base` from their headline numbers: collapse = mean next-token
- * entropy lower than the base's, mean confidence higher, and KL(base ‖ tuned) > `klMin` (default 0). Undefined
- * numbers fail their check.
- */
-export function collapseVerdict(
-  base: { model: string; headline: ScoreHeadline },
-  tuned: { model: string; headline: ScoreHeadline },
-  options: { klMin?: number } = {},
-): CollapseVerdict {
-  const b = base.headline, t = tuned.headline;
-  const klMin = options.klMin ?? 0;
-  const checks: CollapseCheck[] = [
-    {
-      name: "entropy down",
-      base: b.mean_entropy,
-      tuned: t.mean_entropy,
-      passed: b.mean_entropy !== null && t.mean_entropy !== null && t.mean_entropy < b.mean_entropy,
-    },
-    {
-      name: "confidence up",
-      base: b.mean_confidence,
-      tuned: t.mean_confidence,
-      passed: b.mean_confidence !== null && t.mean_confidence !== null &&
-        t.mean_confidence > b.mean_confidence,
-    },
-    {
-      name: "KL from base > 0",
-      base: null,
-      tuned: t.kl_from_base,
-      passed: t.kl_from_base !== null && t.kl_from_base > klMin,
-    },
-  ];
-  const collapsed = checks.every((c) => c.passed);
-  const [e, c, k] = checks;
-  const facts = `mean entropy ${f(b.mean_entropy)} → ${f(t.mean_entropy)} nats (${
-    e.passed ? "down" : "not down"
-  }), mean confidence ${f(b.mean_confidence)} → ${f(t.mean_confidence)} (${
-    c.passed ? "up" : "not up"
-  }), KL(${base.model} ‖ ${tuned.model}) = ${f(t.kl_from_base)} nats per token (${
-    k.passed ? "> 0" : "not > 0"
-  })`;
-  const text = collapsed
-    ? `${tuned.model} shows mode collapse against ${base.model}: ${facts}. Its next-token distributions are ` +
-      `sharper and further from the base's.`
-    : `${tuned.model} does not show mode collapse against ${base.model} on every check: ${facts}.`;
-  return { model: tuned.model, base: base.model, collapsed, checks, text };
 }

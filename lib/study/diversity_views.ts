@@ -7,7 +7,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { readPaperResults } from "../data/paper.ts";
 import {
   type DiversitySeries,
@@ -20,7 +20,7 @@ import { escapeMarkup } from "../figures/escape.ts";
 import { saveFigure } from "../figures/export.ts";
 import { type Figure, makeFigure } from "../figures/figure.ts";
 import { type ModelRole as FigureRole, ROLE_STYLES } from "../figures/style.ts";
-import { METRICS } from "../metrics/registry.ts";
+import { type MetricDirection, metricDirection } from "../metrics/registry.ts";
 import { PROJECT_ROOT, SHARED_DIR_ENV } from "../shared_dir.ts";
 import type { StudyConfig } from "./config.ts";
 import { ensureDiversity, ensureSweep, StudyModels } from "./steps.ts";
@@ -106,28 +106,22 @@ export function availableMetrics(
 }
 
 /** How a metric reads: "similarity" = higher is less diverse, "diversity" = higher is more diverse. */
-export type Direction = "similarity" | "diversity";
+export type Direction = MetricDirection;
 
 /**
- * Directions that contradict the metric registry (none now). Both gzip compression ratios are similarities in
- * the registry (lib/metrics/defs/compression.ts): each is large when a sample compresses away against the
- * others. METRICS.md §4–5 annotate them "higher = more diverse", which the paper's own data contradicts: the
- * target ratio falls with temperature in all 12 Pythia-2.8B series (Spearman ρ −0.85 to −1; 20-word creative
- * PLM 0.684 → 0.468 from T = 0.1 to 1.5) and is highest for the most collapsed model (llama2-chat 0.927 vs
- * llama2 0.751 at T = 0.1, SEED.md §8.3). The full ratio is tiny (≈ 0.003) and not monotone in temperature in
- * the paper's data (ρ from −0.96 to +0.95), so its "wrong sign" rows in the temperature check are expected.
+ * The direction of a metric key: the registry's table (lib/metrics/registry.ts), the only one. Both gzip
+ * compression ratios are similarities there (lib/metrics/defs/compression.ts): each is large when a sample
+ * compresses away against the others. METRICS.md §4–5 annotate them "higher = more diverse", which the paper's
+ * own data contradicts: the target ratio falls with temperature in all 12 Pythia-2.8B series (Spearman ρ −0.85
+ * to −1; 20-word creative PLM 0.684 → 0.468 from T = 0.1 to 1.5) and is highest for the most collapsed model
+ * (llama2-chat 0.927 vs llama2 0.751 at T = 0.1, SEED.md §8.3). The full ratio is tiny (≈ 0.003) and not
+ * monotone in temperature in the paper's data (ρ from −0.96 to +0.95), so its "wrong sign" rows in the
+ * temperature check are expected.
  */
-export const DIRECTION_OVERRIDES: Readonly<Record<string, Direction>> = {};
+export { metricDirection };
 
-/** The registry's direction of a key (undefined for unknown keys). */
-export function registryDirection(key: string): Direction | undefined {
-  return METRICS.find((m) => m.key === key)?.direction;
-}
-
-/** The direction used here: {@link DIRECTION_OVERRIDES}, else the registry's. */
-export function metricDirection(key: string): Direction | undefined {
-  return DIRECTION_OVERRIDES[key] ?? registryDirection(key);
-}
+/** The same function as {@link metricDirection} (kept for callers that name the registry explicitly). */
+export const registryDirection: (key: string) => Direction | undefined = metricDirection;
 
 /** Mean of the finite values; NaN when none. */
 function nanMean(values: readonly number[]): number {
@@ -254,7 +248,7 @@ export interface LessDiverseShare {
 /**
  * Direction-aware comparison of a fine-tune with its base: on how many (prompt set, words, metric, temperature)
  * points is the fine-tune's mean over prompts less diverse. `direction` picks the directions (default
- * {@link metricDirection}; pass {@link registryDirection} for the registry's).
+ * the registry's, {@link metricDirection}).
  */
 export function lessDiverseShare(
   series: readonly DiversitySeries[],
@@ -366,14 +360,14 @@ export interface PaperDirChoice {
 }
 
 /**
- * The paper's files: none when `param` is "none"; `param` when given (relative to the working folder; an error if it does not exist), else
- * the study's `paperDir`, else `$MODE_COLLAPSE_SHARED/paper`, else `shared/paper` beside the project (from
- * `notebooks/`: `../../shared/paper`); undefined when none exists.
+ * The paper's files: none when `param` is "none"; `param` when given (relative to the project root, whatever the
+ * working folder; an error if it does not exist), else the study's `paperDir`, else `$MODE_COLLAPSE_SHARED/paper`,
+ * else `shared/paper` beside the project; undefined when none exists.
  */
 export function resolvePaperDir(param: string, study?: StudyConfig): PaperDirChoice {
   if (param === "none") return { dir: undefined, how: 'skipped on request (paperDir = "none")' };
   if (param !== "") {
-    const dir = resolve(param);
+    const dir = isAbsolute(param) ? param : join(PROJECT_ROOT, param);
     if (!existsSync(dir)) throw new Error(`paperDir ${param} (${dir}) does not exist`);
     return { dir, how: `the paperDir parameter (${dir})` };
   }

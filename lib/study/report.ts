@@ -7,7 +7,7 @@ import { basename, dirname, relative } from "node:path";
 import { escapeMarkup } from "../figures/escape.ts";
 import type { StudyConfig } from "./config.ts";
 import type { ScoreHeadline } from "./steps.ts";
-import type { CollapseVerdict } from "./verdict.ts";
+import { COLLAPSE_RULE, type CollapseVerdict } from "./verdict.ts";
 
 /** What the report shows. */
 export interface ReportInput {
@@ -66,7 +66,7 @@ export async function renderReport(input: ReportInput, reportPath: string): Prom
       }% of ${v.diversityPoints} ` +
         "(pack, metric, word limit, temperature) points";
     return `<section class="verdict ${v.collapsed ? "yes" : "no"}"><h3>${e(v.model)} vs ${e(v.base)}: ${
-      v.collapsed ? "mode collapse detected" : "no collapse detected"
+      e(v.headline)
     }</h3><ul>${checks}<li>${share}</li></ul></section>`;
   }).join("\n");
   const figures: string[] = [];
@@ -106,7 +106,11 @@ figure { margin: 1.5em 0; } figure svg { max-width: 100%; height: auto; }
 ${rows}
 </tbody></table>
 <h2>Verdict</h2>
-${verdicts || "<p>No model in this study has a base to compare with.</p>"}
+${
+    verdicts
+      ? `<p class="rule">${e(COLLAPSE_RULE.text)}</p>\n${verdicts}`
+      : "<p>No model in this study has a base to compare with.</p>"
+  }
 <h2>Notebooks</h2>
 <ul>${notebooks || "<li>none run</li>"}</ul>
 <h2>Figures</h2>

@@ -1,4 +1,4 @@
-// The notebooks' view helpers: next-token summary (order, roles, headline table, collapse verdict), the
+// The notebooks' view helpers: next-token summary (order, roles, headline table), the
 // completions browser (summary records, cell choice, cell HTML) and the sampling-entropy figure. No models or
 // Jupyter needed.
 import assert from "node:assert/strict";
@@ -6,7 +6,6 @@ import { embeddedStudy, type StudyConfig } from "../../lib/study/config.ts";
 import type { ScoreHeadline } from "../../lib/study/steps.ts";
 import {
   baseFirstOrder,
-  collapseVerdict,
   figureRoles,
   headlineRecords,
   headlineTableHtml,
@@ -61,28 +60,6 @@ Deno.test("next-token summary: bases first, figure roles, headline table", () =>
   const html = headlineTableHtml([{ model: "m", headline: headline({}) }]);
   assert.match(html, /<th>m<\/th>/);
   assert.match(html, /vocabulary fraction for 90% of mass/);
-});
-
-Deno.test("next-token summary: collapse verdict from the numbers", () => {
-  const base = { model: "b", headline: headline({}) };
-  const yes = collapseVerdict(base, {
-    model: "t",
-    headline: headline({ mean_entropy: 1, mean_confidence: 0.7, kl_from_base: 1.5 }),
-  });
-  assert.equal(yes.collapsed, true);
-  assert.match(yes.text, /^t shows mode collapse against b: mean entropy 3\.000 → 1\.000 nats \(down\)/);
-  const no = collapseVerdict(base, {
-    model: "t",
-    headline: headline({ mean_entropy: 3.5, mean_confidence: 0.7, kl_from_base: 0.2 }),
-  });
-  assert.equal(no.collapsed, false);
-  assert.deepEqual(no.checks.map((c) => c.passed), [false, true, true]);
-  assert.match(no.text, /does not show mode collapse/);
-  const missing = collapseVerdict(base, {
-    model: "t",
-    headline: headline({ mean_entropy: 1, mean_confidence: 0.7 }),
-  });
-  assert.equal(missing.collapsed, false);
 });
 
 function doc(): CompletionsDoc {

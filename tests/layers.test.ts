@@ -1,0 +1,165 @@
+/**
+ * Layers that point one way: every import in lib/ and cli/ (type-only and re-exports included) goes to the same
+ * layer or a lower one, and no set of modules imports itself round in a cycle. The order (README, "Layout"):
+ *
+ *   numeric, io, cache, setup, shared_dir, version → data, models, embeddings → scoring, sampling, metrics,
+ *   diversity → figures → notebooks (Jupyter machinery, notebook views) → study → cli
+ *
+ * (setup/ — npm tarballs, probing Jupyter — needs only io/, and data/ and figures/ use it.)
+ *
+ * Known violations that remain are listed in {@link ALLOWED} with why; the test fails on any other, and on an
+ * allowed entry that no longer occurs (so the list only shrinks).
+ */
+import assert from "node:assert/strict";
+import { dirname, join, relative, resolve } from "node:path";
+import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+
+/** Layer of each top-level part of lib/ (and cli/), low to high. */
+const LAYERS: readonly (readonly string[])[] = [
+  ["lib/numeric", "lib/io", "lib/cache", "lib/setup", "lib/shared_dir.ts", "lib/version.ts"],
+  ["lib/data", "lib/models", "lib/embeddings"],
+  ["lib/scoring", "lib/sampling", "lib/metrics", "lib/diversity"],
+  ["lib/figures"],
+  ["lib/notebooks"],
+  ["lib/study"],
+  ["cli"],
+];
+
+/**
+ * Imports that run upward today, "from → to" (project-relative paths). Each is a debt, not a design: move the
+ * code to the layer it belongs to and delete the line.
+ */
+const ALLOWED: ReadonlySet<string> = new Set([
+  // The figure bundle (`deno task analyse figures`, reproduce --figures) draws from a study's results: it is
+  // study-level code living in figures/ and belongs in lib/study/.
+  "lib/figures/bundle.ts → lib/notebooks/sweep_entropy_figure.ts",
+  "lib/figures/bundle.ts → lib/study/config.ts",
+  "lib/figures/bundle.ts → lib/study/diversity_views.ts",
+  "lib/figures/bundle.ts → lib/study/steps.ts",
+  // The GPU set-up step proves the CUDA provider by loading a model: a step above models/ (cli/ or study/).
+  "lib/setup/gpu_provider.ts → lib/models/load.ts",
+  // File formats reaching into what they describe: the paper's pack names, the metrics' NaN reasons and the
+  // corpus statistics' shape belong in io/ (or the formats beside them).
+  "lib/io/completions_format.ts → lib/data/paper.ts",
+  "lib/io/diversity_format.ts → lib/metrics/errors.ts",
+  "lib/io/score_format.ts → lib/scoring/corpus_stats.ts",
+  // Notebook views that read a study (its config, score headlines, pack names): they belong in lib/study/.
+  "lib/notebooks/next_token_summary.ts → lib/study/config.ts",
+  "lib/notebooks/next_token_summary.ts → lib/study/steps.ts",
+  "lib/notebooks/study_packs.ts → lib/study/config.ts",
+  "lib/notebooks/study_packs.ts → lib/study/steps.ts",
+]);
+
+/** Every .ts file under `dir`. */
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) out.push(...tsFiles(p));
+    else if (e.isFile && e.name.endsWith(".ts")) out.push(p);
+  }
+  return out.sort();
+}
+
+/** The relative specifiers a module imports or re-exports (static, dynamic and type-only). */
+export function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const specs = new Set<string>();
+  for (const m of code.matchAll(/(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/g)) {
+    specs.add(m[1]);
+  }
+  for (const m of code.matchAll(/(?:^|[\s;])import\s*["']([^"']+)["']/g)) specs.add(m[1]);
+  for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) specs.add(m[1]);
+  return [...specs].filter((s) =>
+    (s.startsWith("./") || s.startsWith("../") || s.startsWith("@mode-collapse/")) && s.endsWith(".ts")
+  );
+}
+
+function layerOf(rel: string): number {
+  const i = LAYERS.findIndex((l) => l.some((p) => rel === p || rel.startsWith(p + "/")));
+  if (i < 0) throw new Error(`${rel}: in no layer (add its folder to LAYERS and to the README's layout)`);
+  return i;
+}
+
+function graph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const file of [...tsFiles(join(PROJECT_ROOT, "lib")), ...tsFiles(join(PROJECT_ROOT, "cli"))]) {
+    const rel = relative(PROJECT_ROOT, file);
+    const deps = importsOf(Deno.readTextFileSync(file)).map((s) =>
+      relative(
+        PROJECT_ROOT,
+        s.startsWith("@mode-collapse/") ? join(PROJECT_ROOT, "lib", s.slice(15)) : resolve(dirname(file), s),
+      )
+    );
+    g.set(rel, deps);
+  }
+  return g;
+}
+
+Deno.test("layers: the import scanner sees static, type-only, re-exported and dynamic imports", () => {
+  assert.deepEqual(
+    importsOf(
+      'import { a } from "./a.ts";\nimport type { B } from "../b.ts";\nexport { c } from "./c.ts";\n' +
+        'import "./d.ts";\nconst e = await import("./e.ts");\nimport x from "npm:x";\n// import "./no.ts";\n' +
+        'import {\n  f,\n  type G,\n} from "@mode-collapse/f.ts";',
+    ).sort(),
+    ["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts", "@mode-collapse/f.ts"],
+  );
+});
+
+Deno.test("layers: no import in lib/ or cli/ runs upward (beyond the listed, known ones)", () => {
+  const g = graph();
+  const upward: string[] = [];
+  for (const [from, deps] of g) {
+    for (const to of deps) if (layerOf(to) > layerOf(from)) upward.push(`${from} → ${to}`);
+  }
+  const unexpected = upward.filter((u) => !ALLOWED.has(u));
+  assert.deepEqual(unexpected, [], "imports that run upward (move the code down, or the import up)");
+  const stale = [...ALLOWED].filter((a) => !upward.includes(a));
+  assert.deepEqual(stale, [], "allow-list entries that no longer occur: delete them");
+});
+
+Deno.test("layers: no import cycle between modules of lib/ and cli/ (type-only imports included)", () => {
+  const g = graph();
+  const state = new Map<string, 1 | 2>();
+  const cycles: string[] = [];
+  const stack: string[] = [];
+  const visit = (n: string) => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const d of g.get(n) ?? []) {
+      if (state.get(d) === 1) cycles.push([...stack.slice(stack.indexOf(d)), d].join(" → "));
+      else if (state.get(d) === undefined && g.has(d)) visit(d);
+    }
+    stack.pop();
+    state.set(n, 2);
+  };
+  for (const n of [...g.keys()].sort()) if (state.get(n) === undefined) visit(n);
+  const unexpected = cycles.filter((c) => !ALLOWED_CYCLES.has(c));
+  assert.deepEqual(unexpected, [], "import cycles");
+  const stale = [...ALLOWED_CYCLES].filter((a) => !cycles.includes(a));
+  assert.deepEqual(stale, [], "allowed cycles that no longer occur: delete them");
+});
+
+/** Cycles that exist today (each listed once, as the depth-first search from the sorted file list finds it). */
+const ALLOWED_CYCLES: ReadonlySet<string> = new Set([
+  // Type-only: each command module imports the `Command` type from the dispatcher that imports it. The type
+  // belongs in a module of its own (cli/command.ts).
+  ...[
+    "diversity",
+    "paper_check",
+    "score",
+    "generate",
+    "inspect_model",
+    "reproduce",
+    "merge_scores",
+    "merge",
+    "setup",
+    "figures",
+  ].map((c) => `cli/analyse.ts → cli/${c}.ts → cli/analyse.ts`),
+  // Type-only: each metric definition imports `MetricDefinition` from the registry that lists it. The types
+  // belong in a module of their own (lib/metrics/definition.ts).
+  ...["compression", "cosine", "distinct", "jaccard", "order_q", "self_bleu", "vendi"].map((d) =>
+    `lib/metrics/registry.ts → lib/metrics/defs/${d}.ts → lib/metrics/registry.ts`
+  ),
+]);
