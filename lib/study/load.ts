@@ -2,6 +2,9 @@
 import { isAbsolute, join } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { embeddedStudy, readStudy, type StudyConfig, type StudySize } from "./config.ts";
+import { figureRoles, mainWords } from "./diversity_views.ts";
+import { studyPaths } from "./steps.ts";
+import type { ModelRole as FigureRole } from "../figures/style.ts";
 
 /**
  * A path given to a notebook or command, made independent of the working folder: absolute paths as they are,
@@ -22,4 +25,30 @@ export function studyFromParams(study: string, size: string = "default"): StudyC
   if (study !== "") return readStudy(projectPath(study));
   if (size !== "default" && size !== "ci") throw new Error(`size must be "default" or "ci", got "${size}"`);
   return embeddedStudy(size as StudySize);
+}
+
+/** What a notebook works with, opened from its parameters by {@link openStudy}. */
+export interface OpenedStudy {
+  /** The study. */
+  S: StudyConfig;
+  /** Recompute cached results: the `recompute` parameter, or `MODE_COLLAPSE_RECOMPUTE=1` (`--recompute`). */
+  force: boolean;
+  /** Where its figures are saved. */
+  figuresDir: string;
+  /** Figure role per study model. */
+  roles: Record<string, FigureRole>;
+  /** The word limit the figures show (20 when computed, else the first). */
+  words: string;
+}
+
+/** Opens the study a notebook's parameters name (`study`, `size`, `recompute`), with its paths and roles. */
+export function openStudy(params: { study: string; size?: string; recompute?: boolean }): OpenedStudy {
+  const S = studyFromParams(params.study, params.size);
+  return {
+    S,
+    force: params.recompute === true || Deno.env.get("MODE_COLLAPSE_RECOMPUTE") === "1",
+    figuresDir: studyPaths.figures(S),
+    roles: figureRoles(S),
+    words: mainWords(S),
+  };
 }
