@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "inspect-model": () => import("./inspect_model.ts"),
   reproduce: () => import("./reproduce.ts"),
   "merge-scores": () => import("./merge_scores.ts"),
+  merge: () => import("./merge.ts"),
   setup: () => import("./setup.ts"),
   figures: () => import("./figures.ts"),
 };

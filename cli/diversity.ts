@@ -9,7 +9,14 @@ import type { Command } from "./analyse.ts";
 import { parseCommandLine, shellQuote } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { ProgressPrinter } from "./progress.ts";
-import { analyseCompletions, buildDiversityFile, resolvePromptSet } from "../lib/diversity/analyse.ts";
+import {
+  analyseCompletions,
+  analyseCompletionsShard,
+  buildDiversityFile,
+  resolvePromptSet,
+} from "../lib/diversity/analyse.ts";
+import { writeDiversityShardFile } from "../lib/diversity/merge.ts";
+import { parseShard, shardLabel } from "../lib/io/shards.ts";
 import { DiversityRunError } from "../lib/diversity/run.ts";
 import type { WordLimit } from "../lib/diversity/cell.ts";
 import { loadCompletions } from "../lib/io/completions_format.ts";
@@ -29,6 +36,8 @@ const USAGE = `usage: deno task analyse diversity --completions <file.npy|file.j
   [--workers N]            threads for text metrics (default: all cores)
   [--gzip auto|libz|pako]  compressor for NCD and compression ratios (default auto: exact system zlib, else pako)
   [--model <name>]         model name to record
+  [--shard I/N]            only shard I of N of the cells: t·P+p when (t·P+p) mod N = I−1; <out> is then a
+                           diversity-shard/1 file; analyse merge joins the N shards into the diversity/1 file
 writes <out>; when a run stops part-way (an error, Ctrl-C), what was computed goes to <out>.partial.json with the
 missing cells marked "pending" (removed again by the next complete run).`;
 
@@ -107,6 +116,7 @@ export const command: Command = {
         workers: { type: "string" },
         gzip: { type: "string", default: "auto" },
         model: { type: "string" },
+        shard: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -131,6 +141,7 @@ export const command: Command = {
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
       throw new Error(`--workers must be a non-negative integer`);
     }
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
     const words = parseWordLimits(values.words!);
     const metrics = selectMetrics(values.metrics!);
     const out = values.out;
@@ -180,6 +191,15 @@ export const command: Command = {
     const started = performance.now();
     const stopListening = onInterrupt("diversity", controller, "stopping at the next finished cell");
     try {
+      if (shard !== undefined) {
+        const file = await analyseCompletionsShard(loaded, options, shard);
+        await writingTo(out, () => writeDiversityShardFile(out, file));
+        await Deno.remove(partialPath).catch(() => {});
+        console.error(
+          `diversity: wrote shard ${shardLabel(shard)} → ${out} (analyse merge joins the shards)`,
+        );
+        return 0;
+      }
       const file = await analyseCompletions(loaded, options);
       try {
         await writingTo(out, () => writeDiversityFile(out, file));

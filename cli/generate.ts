@@ -35,6 +35,7 @@ import {
 import { journalPathFor } from "../lib/io/completions_journal.ts";
 import { factualAccuracy } from "../lib/metrics/factual_accuracy.ts";
 import { generationRecordOf, runSweep, type SweepSpec } from "../lib/sampling/sweep.ts";
+import { parseShard } from "../lib/io/shards.ts";
 import { stopTokensOf } from "../lib/sampling/generate.ts";
 import {
   formatPrompts,
@@ -66,6 +67,8 @@ const USAGE =
   --batch-size N                    rows decoded together (default: all samples of a cell)
   --model-id <name>                 the id recorded and hashed into seeds (default: preset name or folder name)
   --npy <file.npy>                  also write the texts in the paper's .npy layout (T × P × 1 lists)
+  --shard I/N                       generate only shard I of N: cell t·P+p when (t·P+p) mod N = I−1; <out> is
+                                    then a completions-shard/1 file; analyse merge joins the N shards
   --resume                          continue from <out>.journal.jsonl (one line per finished cell)
   --fresh                           discard the journal of an earlier run and start again (without either, an
                                     existing journal is refused, never silently replaced)
@@ -127,6 +130,7 @@ export const command: Command = {
         "model-id": { type: "string" },
         npy: { type: "string" },
         out: { type: "string" },
+        shard: { type: "string" },
         resume: { type: "boolean", default: false },
         fresh: { type: "boolean", default: false },
         ...MODEL_LOAD_ARGS,
@@ -146,6 +150,10 @@ export const command: Command = {
       return 2;
     }
     if (values.resume && values.fresh) throw new UsageError("give --resume or --fresh, not both");
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+    if (shard !== undefined && values.npy) {
+      throw new UsageError("--npy needs every cell: give it to no shard (the merged file converts)");
+    }
     const temperatures = parseTemperatures(values.temperatures!);
     const samples = intOption("samples", values.samples, 1)!;
     const maxNewTokens = intOption("max-new-tokens", values["max-new-tokens"], 1);
@@ -282,7 +290,6 @@ export const command: Command = {
             generation,
             ...(batchSize !== undefined ? { batchSize } : {}),
           };
-          const total = temperatures.length * set.formatted.prompts.length;
           console.error(
             `generate: ${set.name}: ${set.formatted.prompts.length} prompts × ${temperatures.length} temperatures × ` +
               `${samples} samples, ≤ ${set.max} new tokens, top-k ${topK}, top-p ${topP}, seed ${seed} → ${outPath}`,
@@ -294,17 +301,18 @@ export const command: Command = {
               outPath,
               resume: values.resume,
               fresh: values.fresh,
+              shard,
               log: (line) => console.error(`generate: ${set.name}: ${line}`),
               signal: controller.signal,
               onProgress: (p) => {
                 const now = performance.now();
-                if (now - lastPrint < 2000 && p.cellsDone < total) return;
+                if (now - lastPrint < 2000 && p.cellsDone < p.cellsTotal) return;
                 lastPrint = now;
                 const rate = p.elapsedMs > 0 ? (p.tokens / p.elapsedMs) * 1000 : 0;
                 const eta = p.etaMs !== undefined ? ` ETA ${formatSeconds(p.etaMs / 1000)}` : "";
                 const resumed = p.cellsResumed > 0 ? ` (${p.cellsResumed} resumed)` : "";
                 console.error(
-                  `generate: ${set.name}: ${p.cellsDone}/${total} cells${resumed}, ${p.tokens} tokens, ` +
+                  `generate: ${set.name}: ${p.cellsDone}/${p.cellsTotal} cells${resumed}, ${p.tokens} tokens, ` +
                     `${rate.toFixed(0)} tokens/s${eta}`,
                 );
               },
@@ -341,7 +349,10 @@ export const command: Command = {
             }
             console.error(`generate: paper layout → ${npyPath}`);
           }
-          if (set.formatted.prompts.some((p) => p.answers !== undefined && p.answers.length > 0)) {
+          if (
+            shard === undefined &&
+            set.formatted.prompts.some((p) => p.answers !== undefined && p.answers.length > 0)
+          ) {
             const acc = factualAccuracy(doc);
             const line = acc.byTemperature.map((a, t) =>
               `T=${acc.temperatures[t]}: ${a === null ? "–" : (100 * a).toFixed(0) + "%"}`

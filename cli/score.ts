@@ -14,6 +14,7 @@ import { checkpointPathOf, partialPathOf, runScoreJob, statePathOf } from "../li
 import { meanDistributionPath } from "../lib/io/score_format.ts";
 import { checkOutputPaths, ensureWritableDir, realPathOf } from "../lib/io/output_paths.ts";
 import { dirname } from "node:path";
+import { parseShard } from "../lib/io/shards.ts";
 
 const USAGE =
   `usage: deno task analyse score --model <dir|preset|id> --data <file.jsonl[.zst]> --out <file.json>
@@ -22,6 +23,8 @@ const USAGE =
   [--max-docs N] [--doc-indices <file.json>]   which documents (a JSON list of 0-based indices, within the corpus)
   [--max-seq-len 1024] [--context-len 1]       rolling windows (the paper's defaults; at most the model's
                                                max_position_embeddings)
+  [--shard I/N]              score only shard I of N: the k-th selected document (in index order) when
+                             k mod N = I−1; merge the N shards' .state.json files with analyse merge
   [--checkpoint-every 50]    documents between checkpoints (<out>.checkpoint.json)
   [--resume]                 continue from the checkpoint; the result equals an uninterrupted run's
   [--fresh]                  discard the checkpoint of an earlier run and start again (without either, an
@@ -30,7 +33,7 @@ const USAGE =
   [--paper-prefix]           the paper's prefix quirk: <|endoftext|> by name (Llama: <unk>) instead of the
                              model's BOS (config.json bos_token_id, else the tokenizer's BOS, else its EOS)
   [--dtype fp32|fp16|q8|q4] [--device cpu|cuda|webgpu] [--allow-remote]
-writes <out>, <out>.meandist.npy and <out>.state.json (the final accumulators, for merge-scores); while running
+writes <out>, <out>.meandist.npy and <out>.state.json (the final accumulators, for analyse merge); while running
 <out>.checkpoint.json, and <out>.partial.json when stopped. Ctrl-C stops after the current window and keeps
 what is done.`;
 
@@ -49,6 +52,7 @@ export const command: Command = {
         base: { type: "string" },
         "max-docs": { type: "string" },
         "doc-indices": { type: "string" },
+        shard: { type: "string" },
         "max-seq-len": { type: "string", default: "1024" },
         "context-len": { type: "string", default: "1" },
         "checkpoint-every": { type: "string", default: "50" },
@@ -86,6 +90,7 @@ export const command: Command = {
     if (maxDocs === 0) throw new Error("--max-docs 0 selects no document: nothing would be scored");
     const every = int("checkpoint-every", values["checkpoint-every"], 1)!;
     const docIndices = values["doc-indices"] ? await readDocIndexFile(values["doc-indices"]) : undefined;
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
     const loadOptions = loadOptionsFrom(values);
 
     // Where it writes, checked before any work: files (not folders), none of them an input, a writable folder.
@@ -126,6 +131,7 @@ export const command: Command = {
         maxDocs,
         docIndices,
         docIndicesPath: values["doc-indices"],
+        shard,
         maxSeqLen,
         contextLen,
         checkpointEvery: every,

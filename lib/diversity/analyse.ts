@@ -11,6 +11,8 @@ import { ORDER_Q_GROUPS } from "../metrics/order_q.ts";
 import type { MetricDefinition } from "../metrics/registry.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import type { WordLimit } from "./cell.ts";
+import type { ShardSpec } from "../io/shards.ts";
+import { type DiversityShardFile, diversityShardFile } from "./merge.ts";
 import { computeDiversity, type DiversityProgress, type DiversityTables, wordLimitKey } from "./run.ts";
 
 /** How each stochastic (metric, cell) is seeded; also written into every results file. */
@@ -50,6 +52,8 @@ export interface AnalyseOptions {
   gzip?: "auto" | "libz" | "pako";
   model?: string;
   onProgress?: (p: DiversityProgress) => void;
+  /** Only shard I of N of the cells (see {@link computeDiversity}). */
+  shard?: ShardSpec;
 }
 
 /** Runs the metrics on loaded completions and returns the results file contents. */
@@ -57,6 +61,23 @@ export async function analyseCompletions(
   loaded: LoadedCompletions,
   options: AnalyseOptions,
 ): Promise<DiversityFile> {
+  return (await analyse(loaded, options)).file;
+}
+
+/** Runs the metrics on shard `shard` of the cells and returns the shard file (lib/diversity/merge.ts). */
+export async function analyseCompletionsShard(
+  loaded: LoadedCompletions,
+  options: AnalyseOptions,
+  shard: ShardSpec,
+): Promise<DiversityShardFile> {
+  const { file, tables } = await analyse(loaded, { ...options, shard });
+  return diversityShardFile(file, shard, tables.sentencesAllCells ?? 0);
+}
+
+async function analyse(
+  loaded: LoadedCompletions,
+  options: AnalyseOptions,
+): Promise<{ file: DiversityFile; tables: DiversityTables }> {
   const started = performance.now();
   const tables = await computeDiversity(loaded, {
     words: options.words,
@@ -66,8 +87,12 @@ export async function analyseCompletions(
     workers: options.workers,
     gzip: options.gzip,
     onProgress: options.onProgress,
+    shard: options.shard,
   });
-  return buildDiversityFile(loaded, options, tables, (performance.now() - started) / 1000, true);
+  return {
+    file: buildDiversityFile(loaded, options, tables, (performance.now() - started) / 1000, true),
+    tables,
+  };
 }
 
 /** Assembles a results file from computed (possibly partial) tables. */

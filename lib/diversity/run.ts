@@ -13,6 +13,7 @@ import { openGzipLength } from "../metrics/gzip_length.ts";
 import { type CellOutcome, evaluateCell, truncateSamples, type WordLimit } from "./cell.ts";
 import type { WorkerTask } from "./worker.ts";
 import { defaultWorkerCount, DiversityWorkerPool } from "./pool.ts";
+import { inShard, type ShardSpec } from "../io/shards.ts";
 
 export { defaultWorkerCount, DiversityWorkerPool };
 
@@ -54,6 +55,11 @@ export interface DiversityOptions {
   gzip?: "auto" | "libz" | "pako";
   /** Called as cells complete. */
   onProgress?: (p: DiversityProgress) => void;
+  /**
+   * Compute only shard I of N: cell `t·P + p` when (t·P + p) mod N = I−1 (lib/io/shards.ts); the other cells
+   * stay NaN with no reason. `analyse merge` combines the shards.
+   */
+  shard?: ShardSpec;
 }
 
 /** NaN reasons of one key: reason → list of `[temperature index, prompt index]`. */
@@ -69,6 +75,20 @@ export interface DiversityTables {
   gzipBackend: string;
   /** Number of distinct sentences embedded (0 without embedding metrics). */
   sentencesEmbedded: number;
+  /** With a shard: the distinct sentences of every cell (what a single run embeds), for the merged file. */
+  sentencesAllCells?: number;
+}
+
+/**
+ * NaN reasons in a canonical order, whatever order the cells finished in (workers): each list sorted by
+ * (t, p), the reasons ordered by their first cell. A single run and merged shards then write the same bytes.
+ */
+export function normaliseNanReasons(reasons: NanReasonCells): NanReasonCells {
+  const byCell = (a: [number, number], b: [number, number]) => (a[0] - b[0]) || (a[1] - b[1]);
+  const entries = Object.entries(reasons).map(([r, cells]) => [r, [...cells!].sort(byCell)] as const)
+    .filter(([, cells]) => cells.length > 0)
+    .sort((a, b) => byCell(a[1][0], b[1][0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(entries) as NanReasonCells;
 }
 
 /** An unexpected failure, with the tables as far as they got (`pending` marks cells not computed). */
@@ -123,8 +143,13 @@ export async function computeDiversity(
     }
   }
   const cellRefs: CellRef[] = [];
+  const shard = options.shard;
   options.words.forEach((_, w) => {
-    for (let t = 0; t < T; t++) for (let p = 0; p < P; p++) cellRefs.push({ w, t, p });
+    for (let t = 0; t < T; t++) {
+      for (let p = 0; p < P; p++) {
+        if (shard === undefined || inShard(t * P + p, shard)) cellRefs.push({ w, t, p });
+      }
+    }
   });
   for (const c of cellRefs) pending.add(`${c.w}/${c.t}/${c.p}`);
   // Each cell is truncated once, whichever phases need it (embedding, workers, main thread).
@@ -178,6 +203,15 @@ export async function computeDiversity(
       report("embedding", Math.min(i + batch, all.length), all.length);
     }
     tables.sentencesEmbedded = all.length;
+    if (shard !== undefined) {
+      const every = new Set<string>();
+      options.words.forEach((words) => {
+        for (const row of grid.cells) {
+          for (const cell of row) for (const s of truncateSamples(cell, words)) every.add(s);
+        }
+      });
+      tables.sentencesAllCells = every.size;
+    }
   }
 
   const workerCount = options.pool?.size ??
@@ -214,6 +248,9 @@ export async function computeDiversity(
   } finally {
     if (gzipPreference !== "auto") gzip.close();
     if (pool !== undefined && pool !== options.pool) pool.close();
+  }
+  for (const byKey of Object.values(tables.nanReasons)) {
+    for (const key of Object.keys(byKey)) byKey[key] = normaliseNanReasons(byKey[key]);
   }
   return tables;
 }

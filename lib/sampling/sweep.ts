@@ -29,6 +29,15 @@ import {
 } from "../io/completions_journal.ts";
 import { runKeyOf, RunStateExistsError } from "../io/checkpoint.ts";
 import { writeErrorFor } from "../io/output_paths.ts";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import {
+  checkCompleteShards,
+  checkSameAs,
+  inShard,
+  shardLabel,
+  shardPositions,
+  type ShardSpec,
+} from "../io/shards.ts";
 import { answerAccuracy } from "../metrics/factual_accuracy.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { generate, type StopTokens } from "./generate.ts";
@@ -145,6 +154,21 @@ export interface RunSweepOptions {
   signal?: AbortSignal;
   /** Extra provenance recorded in the output. */
   provenance?: Record<string, unknown>;
+  /**
+   * Generate only shard I of N: cell `t·P + p` when (t·P + p) mod N = I−1 (lib/io/shards.ts). The output is then
+   * a `completions-shard/1` file (the `completions/2` document holding only its cells, plus `shard`), which
+   * `analyse merge` combines with the other shards into the single run's `completions/2`.
+   */
+  shard?: ShardSpec;
+}
+
+/** The format tag of a sweep shard's output. */
+export const COMPLETIONS_SHARD_FORMAT = "completions-shard/1";
+
+/** A sweep shard's output: the completions document with only the shard's cells, and which shard it is. */
+export interface CompletionsShardFile extends Omit<CompletionsDoc, "format"> {
+  format: typeof COMPLETIONS_SHARD_FORMAT;
+  shard: ShardSpec & { cells_total: number };
 }
 
 /** Throws a RangeError naming the first inconsistent field of a spec. */
@@ -257,9 +281,19 @@ export async function runSweep(
   validateSweepSpec(spec);
   const description = sweepDescription(model, spec);
   const runKey = await runKeyOf(description);
+  const shard = options.shard;
+  // A shard's journal belongs to that shard alone; the output records the whole sweep's key (run_key).
+  const journalKey = shard === undefined ? runKey : await runKeyOf({ ...description, shard });
   const journalPath = journalPathFor(options.outPath);
   const T = spec.temperatures.length, P = spec.prompts.length;
   const cells: (CompletionCell | undefined)[] = new Array(T * P);
+  const mine = (i: number) => shard === undefined || inShard(i, shard);
+  const cellsWanted = shard === undefined ? T * P : shardPositions(T * P, shard).length;
+  if (cellsWanted === 0) {
+    throw new RangeError(
+      `shard ${shardLabel(shard!)} holds no cell: the sweep has ${T * P} (give fewer shards)`,
+    );
+  }
 
   let created = new Date().toISOString();
   let journal: JournalWriter;
@@ -278,7 +312,7 @@ export async function runSweep(
     );
     await Deno.remove(journalPath);
   }
-  if (options.resume && !existsSync(journalPath)) {
+  if (options.resume && !existsSync(journalPath) && shard === undefined) {
     // Every cell done and the output written, but something after it failed (e.g. --npy): nothing to redo.
     const done = await finishedOutput(options.outPath, runKey);
     if (done !== undefined) {
@@ -288,7 +322,7 @@ export async function runSweep(
   }
   let previous;
   try {
-    previous = options.resume ? await readJournal(journalPath, runKey) : undefined;
+    previous = options.resume ? await readJournal(journalPath, journalKey) : undefined;
   } catch (e) {
     if (options.resume !== "auto") throw e;
     log(`discarding ${journalPath}: ${(e as Error).message.split(";")[0]}`);
@@ -298,7 +332,7 @@ export async function runSweep(
     created = previous.header.created;
     for (const cell of previous.cells) {
       const i = cell.temperature_index * P + cell.prompt_index;
-      if (cell.temperature_index >= T || cell.prompt_index >= P) {
+      if (cell.temperature_index >= T || cell.prompt_index >= P || !mine(i)) {
         throw new Error(
           `${journalPath}: cell (${cell.temperature_index}, ${cell.prompt_index}) outside the sweep`,
         );
@@ -311,8 +345,8 @@ export async function runSweep(
     await Deno.mkdir(dirname(options.outPath), { recursive: true });
     journal = await JournalWriter.create(journalPath, {
       format: COMPLETIONS_JOURNAL_FORMAT,
-      run_key: runKey,
-      run_description: description,
+      run_key: journalKey,
+      run_description: shard === undefined ? description : { ...description, shard },
       created,
     });
   }
@@ -323,10 +357,10 @@ export async function runSweep(
   let doneHere = 0;
   const report = (current?: SweepProgress["current"]) => {
     const elapsedMs = performance.now() - started;
-    const left = T * P - done;
+    const left = cellsWanted - done;
     options.onProgress?.({
       cellsDone: done,
-      cellsTotal: T * P,
+      cellsTotal: cellsWanted,
       cellsResumed: resumed,
       tokens,
       elapsedMs,
@@ -339,7 +373,7 @@ export async function runSweep(
     for (let t = 0; t < T; t++) {
       for (let p = 0; p < P; p++) {
         const i = t * P + p;
-        if (cells[i] !== undefined) continue;
+        if (cells[i] !== undefined || !mine(i)) continue;
         options.signal?.throwIfAborted();
         let cellTokens = 0;
         const current = { temperatureIndex: t, promptIndex: p };
@@ -406,10 +440,20 @@ export async function runSweep(
     },
   };
   try {
-    await writeCompletionsJson(options.outPath, doc);
+    if (shard === undefined) await writeCompletionsJson(options.outPath, doc);
+    else {
+      const file: CompletionsShardFile = {
+        ...doc,
+        format: COMPLETIONS_SHARD_FORMAT,
+        cells: doc.cells.filter((c) => c !== undefined),
+        shard: { ...shard, cells_total: T * P },
+      };
+      await writeJsonAtomic(options.outPath, file);
+    }
   } catch (e) {
     // Every cell is in the journal: writing is all that is left to do (`resume` does it).
-    const kept = `the ${T * P} finished cells are kept in ${journalPath} (resume writes the output from it)`;
+    const kept =
+      `the ${cellsWanted} finished cells are kept in ${journalPath} (resume writes the output from it)`;
     throw new Error(`${writeErrorFor(options.outPath, e).message}; ${kept}`, { cause: e });
   }
   await Deno.remove(journalPath).catch(() => {});
@@ -440,4 +484,75 @@ async function finishedOutput(path: string, runKey: string): Promise<Completions
   } catch {
     return undefined;
   }
+}
+
+/** Reads a `completions-shard/1` file, naming it in every error. */
+async function readSweepShard(path: string): Promise<CompletionsShardFile> {
+  let value: CompletionsShardFile;
+  try {
+    value = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (
+    value?.format !== COMPLETIONS_SHARD_FORMAT || !Array.isArray(value.cells) || value.shard === undefined
+  ) {
+    throw new Error(`${path}: not the output of generate --shard (${COMPLETIONS_SHARD_FORMAT})`);
+  }
+  return value;
+}
+
+/**
+ * Merges the outputs of `generate --shard I/N` (every I of one N, in any order) into the `completions/2`
+ * document a single run writes: the same cells in the same order, the same settings and run key. Shards of
+ * another sweep (model, prompts, sampling settings: another run key), another split, overlapping or missing
+ * shards are refused, naming the file.
+ */
+export async function mergeSweepShards(paths: readonly string[]): Promise<CompletionsDoc> {
+  const files: { path: string; file: CompletionsShardFile }[] = [];
+  for (const path of paths) files.push({ path, file: await readSweepShard(path) });
+  if (files.length === 0) throw new Error("no shard to merge");
+  const identity = (f: CompletionsShardFile) => ({
+    run_key: f.provenance?.run_key,
+    model: f.model,
+    template: f.template ?? null,
+    prompt_set: f.prompt_set,
+    prompts: f.prompts,
+    sampling: f.sampling,
+    cells_total: f.shard.cells_total,
+  });
+  const first = files[0];
+  for (const { path, file } of files.slice(1)) {
+    checkSameAs(path, first.path, "the sweep", identity(file), identity(first.file));
+  }
+  checkCompleteShards(files.map(({ path, file }) => ({ path, shard: file.shard })));
+  const P = first.file.prompts.length, total = first.file.shard.cells_total;
+  const cells: (CompletionCell | undefined)[] = new Array(total);
+  let resumed = 0;
+  for (const { path, file } of files) {
+    const expected = shardPositions(total, file.shard).length;
+    for (const cell of file.cells) {
+      const i = cell.temperature_index * P + cell.prompt_index;
+      if (!(i >= 0 && i < total) || !inShard(i, file.shard) || cells[i] !== undefined) {
+        throw new Error(
+          `${path}: cell (${cell.temperature_index}, ${cell.prompt_index}) is not one of shard ` +
+            `${shardLabel(file.shard)}'s (or is given twice)`,
+        );
+      }
+      cells[i] = cell;
+    }
+    if (file.cells.length !== expected) {
+      throw new Error(
+        `${path}: shard ${shardLabel(file.shard)} holds ${file.cells.length} of its ${expected} cells`,
+      );
+    }
+    resumed += Number(file.provenance?.cells_resumed ?? 0);
+  }
+  const { shard: _shard, ...rest } = first.file;
+  return {
+    ...rest,
+    format: COMPLETIONS_FORMAT,
+    cells: cells as CompletionCell[],
+    provenance: { ...rest.provenance, cells_resumed: resumed },
+  };
 }

@@ -12,6 +12,8 @@ import { CorpusAccumulator } from "./accumulators.ts";
 import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
 import { type ScoreFile, writeScoreFile } from "../io/score_format.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
+import { checkCompleteShards, checkSameAs } from "../io/shards.ts";
+import type { ScoreShardInfo } from "./score_job.ts";
 
 /** What a score run's state records about its inputs (see score_job.ts). */
 interface ShardDescription {
@@ -20,6 +22,8 @@ interface ShardDescription {
   tokenizer_sha256?: string;
   settings: Record<string, unknown>;
   data: { bytes: number; sha256: string };
+  /** Present when the run was `score --shard I/N`. */
+  shard?: ScoreShardInfo;
 }
 
 /** One shard read and checked. */
@@ -107,17 +111,66 @@ export interface MergedScores {
   file: Omit<ScoreFile, "format" | "mean_distribution_file">;
 }
 
-/** Reads, checks and merges the shards at `paths` (at least one). */
+/**
+ * Shards of `score --shard I/N` must be all N of one split of one selection (same --max-docs / --doc-indices,
+ * same corpus path); states of runs without --shard (split by hand with --doc-indices) merge as before, but not
+ * mixed with shards.
+ */
+function checkShardSet(shards: readonly Shard[]): void {
+  const sharded = shards.filter((s) => s.description.shard !== undefined);
+  if (sharded.length === 0) return;
+  const odd = shards.find((s) => s.description.shard === undefined);
+  if (odd !== undefined) {
+    throw new Error(
+      `${odd.path}: the state of a run without --shard, but ${
+        sharded[0].path
+      } is a shard; merge shards of one split`,
+    );
+  }
+  checkCompleteShards(shards.map((s) => ({ path: s.path, shard: s.description.shard! })));
+  const first = shards[0];
+  const selection = (s: Shard) => {
+    const { index: _i, ...rest } = s.description.shard!;
+    return {
+      ...rest,
+      max_docs: s.description.settings.max_docs,
+      doc_indices: s.description.settings.doc_indices,
+    };
+  };
+  for (const s of shards.slice(1)) {
+    checkSameAs(s.path, first.path, "the document selection", selection(s), selection(first));
+  }
+}
+
+/** `path:line: reason` lines of several shards, in line order (as a single run meets them), the first 20. */
+function mergeSkipReasons(reasons: string[], dataPath: string): string[] {
+  const line = (r: string) => r.startsWith(`${dataPath}:`) ? parseInt(r.slice(dataPath.length + 1), 10) : NaN;
+  return reasons.map((r, i) => ({ r, i, l: line(r) }))
+    .sort((a, b) => (a.l - b.l) || (a.i - b.i))
+    .map((x) => x.r)
+    .slice(0, 20);
+}
+
+/** Reads, checks and merges the shards at `paths` (at least one), in any order. */
 export async function mergeScoreStates(paths: readonly string[]): Promise<MergedScores> {
   if (paths.length === 0) throw new Error("no state file to merge");
   let merged: CorpusAccumulator | undefined;
   let first: Shard | undefined;
   let skipped = 0;
   const reasons: string[] = [];
+  const shards: Shard[] = [];
+  // Checked first (keeping only what describes each shard), then merged one state at a time: memory holds
+  // two accumulators, whatever the number of shards.
   for (const path of paths) {
-    const shard = await readScoreState(path);
+    const read = await readScoreState(path);
+    const shard = { path, description: read.description, state: undefined as unknown as CheckpointState };
     if (first === undefined) first = shard;
     else checkSameJob(first, shard);
+    shards.push(shard);
+  }
+  checkShardSet(shards);
+  for (const { path } of shards) {
+    const shard = await readScoreState(path);
     let acc: CorpusAccumulator;
     try {
       acc = CorpusAccumulator.fromJSON(shard.state.accumulator);
@@ -137,6 +190,7 @@ export async function mergeScoreStates(paths: readonly string[]): Promise<Merged
   }
   const result = computeCorpusStats(merged!);
   const d = first!.description;
+  const shardInfo = d.shard;
   return {
     stats: result.stats,
     meanDistribution: result.meanDistribution,
@@ -146,15 +200,25 @@ export async function mergeScoreStates(paths: readonly string[]): Promise<Merged
       complete: true,
       model: d.model as { source: string },
       base: d.base as { source: string } | null,
-      data: { path: `merged from ${paths.join(", ")}`, bytes: d.data.bytes, sha256: d.data.sha256 },
-      settings: {
+      data: {
+        path: shardInfo?.data_path ?? `merged from ${paths.join(", ")}`,
+        bytes: d.data.bytes,
+        sha256: d.data.sha256,
+      },
+      // Shards of one split: the whole job's settings, as a single run records them.
+      settings: shardInfo !== undefined ? d.settings as unknown as ScoreFile["settings"] : {
         max_seq_len: d.settings.max_seq_len as number,
         context_len: d.settings.context_len as number,
         prefix_token: d.settings.prefix_token as number,
         max_docs: null,
         doc_indices: null,
       },
-      skipped: { lines: skipped, reasons: reasons.slice(0, 20) },
+      skipped: {
+        lines: skipped,
+        reasons: shardInfo !== undefined
+          ? mergeSkipReasons(reasons, shardInfo.data_path)
+          : reasons.slice(0, 20),
+      },
       provenance: {
         toolkit_version: TOOLKIT_VERSION,
         runtime: runtimeDescription(),

@@ -36,6 +36,7 @@ import { meanDistributionPath, writeScoreFile } from "../io/score_format.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { sha256File, sha256Hex } from "../io/sha256.ts";
 import { writeErrorFor } from "../io/output_paths.ts";
+import { shardLabel, shardPositions, type ShardSpec } from "../io/shards.ts";
 
 /** `<out>.state.json`: the final accumulators of a finished run, for merging shards. */
 export function statePathOf(outPath: string): string {
@@ -69,6 +70,18 @@ export interface CheckpointState {
   documentsSha256: string;
 }
 
+/** What a shard's state records besides the job: which shard, of which selection, of which corpus path. */
+export interface ScoreShardInfo {
+  index: number;
+  count: number;
+  /** `--data` as given (the merged file records it, as a single run does). */
+  data_path: string;
+  /** Documents the whole job selects (all shards together). */
+  selected_documents: number;
+  /** SHA-256 of the whole job's selected indices (JSON list, ascending). */
+  selection_sha256: string;
+}
+
 /** Progress of a scoring job. */
 export interface ScoreJobProgress {
   /** Documents read (resumed ones included). */
@@ -99,6 +112,11 @@ export interface ScoreJobOptions {
   docIndices?: ReadonlySet<number>;
   /** Where `docIndices` came from (recorded). */
   docIndicesPath?: string;
+  /**
+   * Score only shard I of N of the selected documents (lib/io/shards.ts: the k-th selected document, in index
+   * order, belongs to shard k mod N + 1); the final state records it, for `analyse merge`.
+   */
+  shard?: ShardSpec;
   /** Rolling window length (default 1024, the paper's). */
   maxSeqLen?: number;
   /** Tokens of context re-read by each following window (default 1). */
@@ -387,6 +405,33 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
       paperCompat: o.paperPrefix ?? false,
     });
     const dataSha = await sha256File(o.data);
+    // A shard scores its part of the selection: the whole job's selection, then every N-th document of it.
+    let docIndices = o.docIndices;
+    let shardInfo: ScoreShardInfo | undefined;
+    if (o.shard !== undefined) {
+      const limit = o.maxDocs ?? Infinity;
+      const all = o.docIndices !== undefined
+        ? [...o.docIndices].filter((i) => i < limit).sort((a, b) => a - b)
+        : Array.from(
+          { length: await countCorpusLines(o.data, o.maxDocs ?? Number.MAX_SAFE_INTEGER) },
+          (_, i) => i,
+        );
+      const mine = shardPositions(all.length, o.shard).map((k) => all[k]);
+      if (mine.length === 0) {
+        throw new RangeError(
+          `shard ${shardLabel(o.shard)} holds no document: the selection has ${all.length} ` +
+            "(give fewer shards)",
+        );
+      }
+      docIndices = new Set(mine);
+      shardInfo = {
+        index: o.shard.index,
+        count: o.shard.count,
+        data_path: o.data,
+        selected_documents: all.length,
+        selection_sha256: sha256Hex(new TextEncoder().encode(JSON.stringify(all))),
+      };
+    }
     const settings = {
       max_seq_len: maxSeqLen,
       context_len: contextLen,
@@ -403,7 +448,8 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
       base: base?.info ?? null,
       tokenizer_sha256: tokenizerSha,
       settings,
-      docIndices: o.docIndices ? [...o.docIndices].sort((a, b) => a - b) : null,
+      docIndices: docIndices ? [...docIndices].sort((a, b) => a - b) : null,
+      ...(shardInfo !== undefined ? { shard: shardInfo } : {}),
     };
     const runDescription = { ...keyed, data: { bytes: dataStat.size, sha256: dataSha } };
     const runKey = await runKeyOf(keyed);
@@ -492,11 +538,11 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
         }
       }
     };
-    const total = o.maxDocs ?? o.docIndices?.size;
+    const total = shardInfo !== undefined ? docIndices!.size : o.maxDocs ?? o.docIndices?.size;
     const t0 = performance.now();
     const corpus = readCorpus(o.data, {
-      maxDocs: o.maxDocs,
-      docIndices: o.docIndices as Set<number> | undefined,
+      maxDocs: shardInfo !== undefined ? undefined : o.maxDocs,
+      docIndices: docIndices as Set<number> | undefined,
       strict: o.strict,
       startAt: resumedDocs,
       onPassOver: (doc) => {
