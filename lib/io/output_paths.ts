@@ -39,7 +39,9 @@ function kindOf(path: string): string | undefined {
     const s = statSync(path);
     if (s.isFile()) return undefined;
     return s.isDirectory() ? "a directory" : "not a regular file (a device, pipe or socket)";
-  } catch {
+  } catch (e) {
+    // Deno lets only --allow-all touch devices (/dev/…): a path it refuses that way is not a plain file.
+    if ((e as Error)?.name === "NotCapable") return "not a regular file (a device, pipe or socket)";
     return undefined; // absent (or a dangling link: writing replaces it)
   }
 }
