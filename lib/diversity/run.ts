@@ -229,7 +229,13 @@ export async function computeDiversity(
     }
     // On this thread: text metrics when there are no workers, and the embedding metrics.
     const mainKeys = pool === undefined ? [...textKeys, ...embeddingKeys] : embeddingKeys;
+    let lastYield = performance.now();
     for (const c of mainKeys.length > 0 ? cellRefs : []) {
+      // Let the event loop turn every 50 ms, so a Ctrl-C handler runs (and the next report can stop the run).
+      if (performance.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
       const samples = truncated(c);
       const pos = { temperatureIndex: c.t, promptIndex: c.p };
       if (textKeys.length > 0 && pool === undefined) {

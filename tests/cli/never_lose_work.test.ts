@@ -324,66 +324,71 @@ Deno.test("generate: Ctrl-C stops within seconds keeping finished cells; no sile
   }
 });
 
-Deno.test("diversity: Ctrl-C stops within seconds and keeps the cells computed in <out>.partial.json", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const words = [
-      "sea",
-      "cat",
-      "rain",
-      "moon",
-      "tree",
-      "wind",
-      "fire",
-      "stone",
-      "bird",
-      "road",
-      "song",
-      "night",
-    ];
-    let seed = 7;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const sample = () => Array.from({ length: 30 }, () => words[Math.floor(rand() * words.length)]).join(" ");
-    const cells = Array.from(
-      { length: 15 },
-      () => Array.from({ length: 60 }, () => Array.from({ length: 25 }, sample)),
-    );
-    const input = join(dir, "c.json");
-    await writeCompletionsJson(
-      input,
-      completionsFromPaperNpy(cells, {
-        promptSet: "poems",
-        modelId: "m",
-        temperatures: cells.map((_, i) => i / 10),
-      }),
-    );
-    const out = join(dir, "d.json");
-    const run = spawn([
-      "diversity",
-      "--completions",
-      input,
-      "--out",
-      out,
-      "--metrics",
-      "deterministic",
-      "--words",
-      "5,20,all",
-      "--workers",
-      "2",
-    ]);
-    await waitFor("the start of the metrics", () => run.stderr().includes(" cells), "));
-    await new Promise((r) => setTimeout(r, 2000));
-    const { code, ms } = await interrupt(run);
-    assert.equal(code, 130, run.stderr());
-    assert.ok(ms < STOP_LIMIT_MS, `stopped ${ms.toFixed(0)} ms after SIGINT`);
-    const partial = JSON.parse(await Deno.readTextFile(join(dir, "d.partial.json")));
-    const pending = Object.values(partial.nan_reasons["5"]).some((r) => (r as { pending?: unknown }).pending);
-    assert.ok(pending, "cells not computed are marked pending");
-    assert.ok(!existsSync(out));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const workers of ["2", "1"]) {
+  Deno.test(`diversity --workers ${workers}: Ctrl-C stops within seconds and keeps the cells computed in <out>.partial.json`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const words = [
+        "sea",
+        "cat",
+        "rain",
+        "moon",
+        "tree",
+        "wind",
+        "fire",
+        "stone",
+        "bird",
+        "road",
+        "song",
+        "night",
+      ];
+      let seed = 7;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const sample = () =>
+        Array.from({ length: 30 }, () => words[Math.floor(rand() * words.length)]).join(" ");
+      const cells = Array.from(
+        { length: 15 },
+        () => Array.from({ length: 60 }, () => Array.from({ length: 25 }, sample)),
+      );
+      const input = join(dir, "c.json");
+      await writeCompletionsJson(
+        input,
+        completionsFromPaperNpy(cells, {
+          promptSet: "poems",
+          modelId: "m",
+          temperatures: cells.map((_, i) => i / 10),
+        }),
+      );
+      const out = join(dir, "d.json");
+      const run = spawn([
+        "diversity",
+        "--completions",
+        input,
+        "--out",
+        out,
+        "--metrics",
+        "deterministic",
+        "--words",
+        "5,20,all",
+        "--workers",
+        workers,
+      ]);
+      await waitFor("the start of the metrics", () => run.stderr().includes(" cells), "));
+      await new Promise((r) => setTimeout(r, 2000));
+      const { code, ms } = await interrupt(run);
+      assert.equal(code, 130, run.stderr());
+      assert.ok(ms < STOP_LIMIT_MS, `stopped ${ms.toFixed(0)} ms after SIGINT`);
+      const partial = JSON.parse(await Deno.readTextFile(join(dir, "d.partial.json")));
+      const pending = Object.values(partial.nan_reasons["5"]).some((r) =>
+        (r as { pending?: unknown }).pending
+      );
+      assert.ok(pending, "cells not computed are marked pending");
+      assert.ok(!existsSync(out));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("reproduce: Ctrl-C stops the current step within seconds; the same command then finishes the study", async () => {
   const dir = await Deno.makeTempDir();
