@@ -6,7 +6,13 @@
  * Anything else is refused, naming the shard that differs and what differs.
  * @module
  */
-import { type Checkpoint, CHECKPOINT_FORMAT, differences } from "../io/checkpoint.ts";
+import {
+  type Checkpoint,
+  CHECKPOINT_FORMAT,
+  differences,
+  SCORE_CHECKPOINT_STATE_SCHEMA,
+  validateCheckpointState,
+} from "../io/checkpoint.ts";
 import type { CheckpointState } from "./score_job.ts";
 import { CorpusAccumulator } from "./accumulators.ts";
 import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
@@ -63,6 +69,7 @@ export async function readScoreState(path: string): Promise<Shard> {
   if (cp?.format !== CHECKPOINT_FORMAT || cp.kind !== "score") {
     throw new Error(`${path}: not the state of a score run (${CHECKPOINT_FORMAT}, kind "score")`);
   }
+  validateCheckpointState(cp as Checkpoint<unknown>, SCORE_CHECKPOINT_STATE_SCHEMA, path);
   const d = cp.runDescription as unknown as ShardDescription;
   if (d?.data?.sha256 === undefined || d.settings === undefined || cp.state?.accumulator === undefined) {
     throw new Error(

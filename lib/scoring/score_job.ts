@@ -30,6 +30,8 @@ import {
   readCheckpoint,
   runKeyOf,
   RunStateExistsError,
+  SCORE_CHECKPOINT_STATE_SCHEMA,
+  validateCheckpointState,
   writeCheckpoint,
 } from "../io/checkpoint.ts";
 import { meanDistributionPath, writeScoreFile } from "../io/score_format.ts";
@@ -463,6 +465,7 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
       let cp;
       try {
         cp = readCheckpoint<CheckpointState>(checkpointPath, "score", runKey, runDescription);
+        if (cp !== undefined) validateCheckpointState(cp, SCORE_CHECKPOINT_STATE_SCHEMA, checkpointPath);
       } catch (e) {
         if (o.resume !== "auto") throw e;
         log(`discarding ${checkpointPath}: ${(e as Error).message.split(";")[0]}`);
