@@ -214,7 +214,9 @@ async function studyJobs(study: StudyConfig, paperDir: string) {
       draw: () => reliabilityFigure(s.map(toReliabilityInput), { roles }),
     });
     const tuned = s.filter((i) => study.models.find((m) => m.name === i.model)?.base !== undefined);
-    const withKl = tuned.filter((i) => i.score.kl_from_base !== undefined && i.score.kl_from_base !== null);
+    const withKl = tuned.filter((i) =>
+      typeof i.score.kl_from_base === "number" && !Number.isNaN(i.score.kl_from_base)
+    );
     if (withKl.length > 0) {
       jobs.push({
         name: "next_token_kl",

@@ -34,7 +34,8 @@ export interface KlRow {
 
 /** A row from a score file (throws when it was scored without a base). */
 export function klRowFromScore(score: ScoreFile, model: string): KlRow {
-  if (score.kl_from_base === undefined || score.kl_from_base === null) {
+  // null in the file reads back as NaN: either way there is no divergence to draw.
+  if (typeof score.kl_from_base !== "number" || Number.isNaN(score.kl_from_base)) {
     throw new Error(`${model}: the score file has no kl_from_base (scored without --base)`);
   }
   const base = score.base as Record<string, unknown> | null;

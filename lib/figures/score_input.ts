@@ -7,7 +7,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { readNpy } from "../io/npy.ts";
-import { SCORE_FORMAT, type ScoreFile } from "../io/score_format.ts";
+import { parseScoreFile, type ScoreFile } from "../io/score_format.ts";
 import { sortedCumulative } from "../scoring/corpus_stats.ts";
 import type { CdfInput } from "./cdf.ts";
 import type { HistogramInput } from "./histograms.ts";
@@ -21,18 +21,6 @@ export interface ScoreFigureInput {
   /** Descending-sorted cumulative mean distribution (length V), or null when the `.npy` is missing. */
   sortedCumulative: Float64Array | null;
   path: string;
-}
-
-/** Parses a `score/1` JSON text (format tag and the fields the figures use are checked). */
-export function parseScoreFile(text: string, path = "<score file>"): ScoreFile {
-  const obj = JSON.parse(text) as Record<string, unknown>;
-  if (obj?.format !== SCORE_FORMAT) {
-    throw new Error(`${path}: format: expected "${SCORE_FORMAT}", got ${JSON.stringify(obj?.format)}`);
-  }
-  for (const f of ["entropy_histogram", "confidence_histogram", "calibration", "cdf"]) {
-    if (typeof obj[f] !== "object" || obj[f] === null) throw new Error(`${path}: ${f}: missing`);
-  }
-  return obj as unknown as ScoreFile;
 }
 
 function modelName(score: ScoreFile, path: string): string {

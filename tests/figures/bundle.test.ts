@@ -4,6 +4,7 @@
  * toolkit), in a paper preset, as PDF (when Chromium is there) + PNG + SVG, with an index whose data files and
  * sha256 are right; missing result files make a figure skipped with the reason; the CLI command.
  */
+import { scoreDoc } from "../helpers/score_doc.ts";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -61,20 +62,22 @@ async function writeFinishedStudy(study: StudyConfig): Promise<void> {
       mean_confidence: b / 10 + 0.05,
       accuracy: Math.min(1, (b / 10 + 0.05) * (1 - 0.2 * i)),
     }));
-    await writeJsonAtomic(path, {
-      format: "score/1",
-      model: { name: m.name, source: m.source },
-      base: m.base ? { name: m.base } : null,
-      vocab: V,
-      mean_distribution_file: distFile,
-      cdf: { ranks, cumulative: ranks.map((r) => c[r - 1]) },
-      paper_compat: { cdf: { ranks, cumulative: ranks.map((r) => c[r - 1]) } },
-      entropy_histogram: { lower: 0, upper: Math.log(V), counts: [1, 4, 9, 6, 2].map((x) => x * (i + 1)) },
-      confidence_histogram: { lower: 0, upper: 1, counts: [5, 4, 3, 2, 1].map((x) => x + 3 * i) },
-      calibration: bins,
-      ece: 0.01 + 0.1 * i,
-      ...(m.base ? { kl_from_base: 0.25, js_with_base: 0.05, argmax_changed: 0.1 } : {}),
-    });
+    await writeJsonAtomic(
+      path,
+      scoreDoc({
+        model: { name: m.name, source: m.source },
+        base: m.base ? { name: m.base, source: m.base } : null,
+        vocab: V,
+        mean_distribution_file: distFile,
+        cdf: { ranks, cumulative: ranks.map((r) => c[r - 1]) },
+        paper_compat: { cdf: { ranks, cumulative: ranks.map((r) => c[r - 1]) } },
+        entropy_histogram: { lower: 0, upper: Math.log(V), counts: [1, 4, 9, 6, 2].map((x) => x * (i + 1)) },
+        confidence_histogram: { lower: 0, upper: 1, counts: [5, 4, 3, 2, 1].map((x) => x + 3 * i) },
+        calibration: bins,
+        ece: 0.01 + 0.1 * i,
+        ...(m.base ? { kl_from_base: 0.25, js_with_base: 0.05, argmax_changed: 0.1 } : {}),
+      }),
+    );
     const r = rng(17 + i);
     for (const pack of studyPackNames(study)) {
       const temperatures = [0.5, 1, 1.5];

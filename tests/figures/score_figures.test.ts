@@ -1,4 +1,5 @@
 /** CDF, histograms, reliability, KL, token colouring and top-k figures on small synthetic inputs. */
+import { scoreDoc } from "../helpers/score_doc.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cdfFigure } from "../../lib/figures/cdf.ts";
@@ -67,8 +68,7 @@ Deno.test("score/1 input: sorted cumulative from the .meandist.npy beside it", a
   try {
     const dist = Float64Array.from([0.1, 0.5, 0.15, 0.25]);
     await writeNpy(join(dir, "s.meandist.npy"), new NdArray("<f8", [4], dist));
-    const score = {
-      format: "score/1",
+    const score = scoreDoc({
       model: { source: "data/models/pythia-70m-sft" },
       base: null,
       mean_distribution_file: "s.meandist.npy",
@@ -79,7 +79,7 @@ Deno.test("score/1 input: sorted cumulative from the .meandist.npy beside it", a
       ece: 0.25,
       vocab: 4,
       paper_compat: { cdf: { ranks: [1, 4], cumulative: [0.6, 1] } },
-    };
+    });
     await Deno.writeTextFile(join(dir, "s.json"), JSON.stringify(score));
     const input = await readScoreFigureInput(join(dir, "s.json"));
     assert.equal(input.model, "pythia-70m-sft");
