@@ -6,26 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { zstdCompressSync } from "node:zlib";
+import type { RefCorpus } from "../helpers/score_reference.ts";
 import { analyse, analyseCommand as command } from "../helpers/cli.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
 const CORPUS = join(PROJECT_ROOT, "tests", "fixtures", "tiny-corpus", "corpus.jsonl");
 
-interface RefCorpus {
-  tokens: number;
-  documents_scored: number;
-  utf8_bytes: number;
-  perplexity: number;
-  bits_per_byte: number;
-  mean_entropy: number;
-  mean_confidence: number;
-  mean_confidence_doc_weighted: number;
-  accuracy: number;
-  mean_distribution: { effective_vocab: number; vocab_fraction_70: number; vocab_fraction_90: number };
-  mean_kl_from_base?: number;
-  mean_js_with_base?: number;
-  argmax_changed_share?: number;
-}
 type RefDoc = { index: number; n_tokens: number; base: { logprob: number[]; entropy: number[] } };
 type Ref = { corpus: Record<string, RefCorpus>; settings: { vocab_size: number }; documents: RefDoc[] };
 const reference = (): Ref => JSON.parse(Deno.readTextFileSync(join(FIXTURE, "reference.json")));

@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { FAMILY_TOKENIZERS, familyTokenizerPresent } from "../../lib/setup/family_tokenizers.ts";
+import type { RefCorpus } from "../helpers/score_reference.ts";
 import { analyse } from "../helpers/cli.ts";
 
 const FIXTURES = join(PROJECT_ROOT, "tests", "fixtures");
@@ -19,21 +20,6 @@ const CORPUS = join(FIXTURES, "tiny-corpus", "corpus.jsonl");
 /** Relative tolerance of every corpus statistic (the fp32 graphs' own statistics differ by < 1e-6, measured). */
 const REL = 1e-4;
 
-interface RefCorpus {
-  tokens: number;
-  documents_scored: number;
-  utf8_bytes: number;
-  perplexity: number;
-  bits_per_byte: number;
-  mean_entropy: number;
-  mean_confidence: number;
-  mean_confidence_doc_weighted: number;
-  accuracy: number;
-  mean_distribution: { effective_vocab: number; vocab_fraction_70: number; vocab_fraction_90: number };
-  mean_kl_from_base?: number;
-  mean_js_with_base?: number;
-  argmax_changed_share?: number;
-}
 type RefDoc = {
   index: number;
   n_tokens: number;
