@@ -5,6 +5,7 @@ import { embeddedStudy, readStudy, type StudyConfig, type StudySize } from "./co
 import { figureRoles, mainWords } from "./diversity_views.ts";
 import { studyPaths } from "./steps.ts";
 import type { ModelRole as FigureRole } from "../figures/style.ts";
+import { setFigurePreset } from "../figures/preset.ts";
 
 /**
  * A path given to a notebook or command, made independent of the working folder: absolute paths as they are,
@@ -41,8 +42,17 @@ export interface OpenedStudy {
   words: string;
 }
 
-/** Opens the study a notebook's parameters name (`study`, `size`, `recompute`), with its paths and roles. */
-export function openStudy(params: { study: string; size?: string; recompute?: boolean }): OpenedStudy {
+/**
+ * Opens the study a notebook's parameters name (`study`, `size`, `recompute`), with its paths and roles;
+ * `figurePreset` (`paper-single`, `paper-double`, `screen`; "" = the run's own) sets the look of every later
+ * figure of the notebook.
+ */
+export function openStudy(
+  params: { study: string; size?: string; recompute?: boolean; figurePreset?: string },
+): OpenedStudy {
+  if (params.figurePreset !== undefined && params.figurePreset !== "") {
+    setFigurePreset(params.figurePreset, { env: false }); // this process only: nothing else inherits it
+  }
   const S = studyFromParams(params.study, params.size);
   return {
     S,

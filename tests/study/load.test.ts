@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { openStudy, projectPath, studyFromParams } from "../../lib/study/load.ts";
+import { activeFigurePreset, setFigurePreset } from "../../lib/figures/preset.ts";
 
 Deno.test("projectPath: relative paths against the project root, absolute ones unchanged", () => {
   assert.equal(projectPath("data/prompts"), join(PROJECT_ROOT, "data", "prompts"));
@@ -34,5 +35,21 @@ Deno.test("openStudy: the study, recompute, figures folder, roles and word limit
     assert.deepEqual(studyFromParams(rel), ci);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openStudy: the figurePreset parameter sets the look of the notebook's later figures", () => {
+  try {
+    openStudy({ study: "", size: "ci", figurePreset: "paper-single" });
+    assert.equal(activeFigurePreset().name, "paper-single");
+    assert.throws(
+      () => openStudy({ study: "", size: "ci", figurePreset: "poster" }),
+      /unknown figure preset "poster"/,
+    );
+    setFigurePreset(undefined, { env: false });
+    openStudy({ study: "", size: "ci", figurePreset: "" });
+    assert.equal(activeFigurePreset().name, "screen", '"" keeps the run\'s own look');
+  } finally {
+    setFigurePreset(undefined, { env: false });
   }
 });
