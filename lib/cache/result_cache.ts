@@ -25,12 +25,12 @@
  *   recomputes and replaces the entry.
  * @module
  */
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { sha256File, sha256Text } from "../io/sha256.ts";
 
 /** Default cache folder. */
 export const CACHE_DIR: string = join(PROJECT_ROOT, "results", "cache");
@@ -112,11 +112,6 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortDeep(value));
 }
 
-/** sha256 of a string, hex. */
-export function sha256Text(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 interface MemoEntry {
   size: number;
   mtimeMs: number;
@@ -177,14 +172,7 @@ export class FileHasher {
     ) {
       return hit.sha256;
     }
-    const hash = createHash("sha256");
-    await new Promise<void>((ok, fail) => {
-      createReadStream(abs, { highWaterMark: 1 << 20 })
-        .on("data", (chunk) => hash.update(chunk))
-        .on("end", () => ok())
-        .on("error", fail);
-    });
-    const sha256 = hash.digest("hex");
+    const sha256 = await sha256File(abs);
     this.hashedCount++;
     memo.set(abs, { size: st.size, mtimeMs, ino: st.ino ?? null, sha256 });
     this.#dirty = true;

@@ -6,6 +6,7 @@
  * @module
  */
 import { writeFileAtomicSync } from "./atomic.ts";
+import { sha256Text } from "./sha256.ts";
 import { anyObject, arr, int, isoTime, nonEmpty, str, strict, tag, v, validateWith } from "./schema.ts";
 
 /** The format tag of checkpoint files. */
@@ -171,10 +172,9 @@ export function differences(then: unknown, now: unknown, limit = 6): string[] {
 }
 
 /** A stable hex SHA-256 of a JSON-serialisable description (keys sorted), used as a run key. */
-export async function runKeyOf(description: Record<string, unknown>): Promise<string> {
-  const canonical = JSON.stringify(sortKeys(description));
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function runKeyOf(description: Record<string, unknown>): Promise<string> {
+  // A promise still, as when it used WebCrypto: callers await it.
+  return Promise.resolve(sha256Text(JSON.stringify(sortKeys(description))));
 }
 
 function sortKeys(v: unknown): unknown {

@@ -13,9 +13,17 @@ export function sha256Hex(...parts: Uint8Array[]): string {
   return hash.digest("hex");
 }
 
+/** Hex SHA-256 of a string's UTF-8 bytes. */
+export function sha256Text(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 /** Hex SHA-256 of a file, streamed (memory does not grow with the file). */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
+  // 1 MiB reads: multi-GB model files hash in fewer, larger chunks.
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Uint8Array);
+  }
   return hash.digest("hex");
 }

@@ -15,8 +15,8 @@ import {
   keyOf,
   NotJsonError,
   RECOMPUTE_ENV,
-  sha256Text,
 } from "../../lib/cache/result_cache.ts";
+import { sha256Text } from "../../lib/io/sha256.ts";
 
 async function tmp(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "result-cache-" });
