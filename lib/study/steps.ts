@@ -277,10 +277,13 @@ async function fileOk(a: Artefact): Promise<boolean> {
   return existsSync(a.path) && (await sha256File(a.path)) === a.sha256;
 }
 
+/** A step's result-cache key. */
+export type StepKey = Awaited<ReturnType<typeof keyOf>>;
+
 /** `cached`, but a result whose file is gone or changed is recomputed. */
-async function cachedArtefact<T extends Artefact>(
+export async function cachedArtefact<T extends Artefact>(
   study: StudyConfig,
-  key: Awaited<ReturnType<typeof keyOf>>,
+  key: StepKey,
   compute: () => Promise<T>,
   force: boolean | undefined,
 ): Promise<StepOutcome<T>> {
@@ -301,12 +304,13 @@ export async function ensureStudyCorpus(study: StudyConfig): Promise<string> {
   return study.corpus.path;
 }
 
-/** Scores a study model on the corpus (against its base, if it has one), or reuses the earlier score. */
-export async function ensureScore(
-  study: StudyConfig,
-  modelName: string,
-  opts: StepOptions & { onProgress?: (p: ScoreJobProgress) => void } = {},
-): Promise<StepOutcome<ScoreArtefact>> {
+/** The result-cache key of a score step, with the models and corpus it reads (also what a shard of it keys on). */
+export async function scoreStep(study: StudyConfig, modelName: string): Promise<{
+  spec: StudyModel;
+  base: StudyModel | undefined;
+  corpus: string;
+  key: StepKey;
+}> {
   const spec = study.models.find((m) => m.name === modelName);
   if (spec === undefined) throw new Error(`no model "${modelName}" in study "${study.name}"`);
   checkStudyNames(study);
@@ -319,6 +323,16 @@ export async function ensureScore(
     files: { ...m.files, ...b.files, corpus },
     hashes: { ...m.hashes, ...b.hashes },
   });
+  return { spec, base, corpus, key };
+}
+
+/** Scores a study model on the corpus (against its base, if it has one), or reuses the earlier score. */
+export async function ensureScore(
+  study: StudyConfig,
+  modelName: string,
+  opts: StepOptions & { onProgress?: (p: ScoreJobProgress) => void } = {},
+): Promise<StepOutcome<ScoreArtefact>> {
+  const { spec, base, corpus, key } = await scoreStep(study, modelName);
   const outPath = studyPaths.score(study, modelName);
   return await cachedArtefact(study, key, async () => {
     opts.log?.(`scoring ${modelName}${base ? ` against ${base.name}` : ""} on ${corpus}`);
@@ -395,6 +409,23 @@ export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: 
   };
 }
 
+/** The result-cache key of a sweep step (a pack given by name), with its spec (also what a shard of it keys on). */
+export async function sweepStep(
+  study: StudyConfig,
+  spec: StudyModel,
+  pack: string,
+): Promise<{ sweepSpec: SweepSpec; key: StepKey }> {
+  const sweepSpec = await sweepSpecFor(study, spec, pack);
+  const m = modelFiles(spec.source);
+  const key = await keyOf({
+    label: `sweep ${spec.name} ${pack}`,
+    params: sweepSpec,
+    files: m.files,
+    hashes: m.hashes,
+  });
+  return { sweepSpec, key };
+}
+
 /** Samples a pack's completions with a study model (resuming a killed sweep), or reuses the earlier sweep. */
 export async function ensureSweep(
   study: StudyConfig,
@@ -406,14 +437,7 @@ export async function ensureSweep(
   pack = packName(studyPackEntry(study, pack));
   const models = opts.models ?? new StudyModels(study);
   const spec = models.spec(modelName);
-  const sweepSpec = await sweepSpecFor(study, spec, pack);
-  const m = modelFiles(spec.source);
-  const key = await keyOf({
-    label: `sweep ${modelName} ${pack}`,
-    params: sweepSpec,
-    files: m.files,
-    hashes: m.hashes,
-  });
+  const { sweepSpec, key } = await sweepStep(study, spec, pack);
   const outPath = studyPaths.completions(study, modelName, pack);
   try {
     return await cachedArtefact(study, key, async () => {
@@ -440,6 +464,20 @@ export async function ensureSweep(
   }
 }
 
+/** The result-cache key of a diversity step: its settings and the hash of the completions it reads. */
+export async function diversityStepKey(
+  study: StudyConfig,
+  modelName: string,
+  pack: string,
+  completionsSha256: string,
+): Promise<StepKey> {
+  return await keyOf({
+    label: `diversity ${modelName} ${pack}`,
+    params: study.diversity,
+    hashes: { completions: completionsSha256 },
+  });
+}
+
 /** Output-diversity metrics of a sweep, or the earlier result. */
 export async function ensureDiversity(
   study: StudyConfig,
@@ -450,11 +488,7 @@ export async function ensureDiversity(
   checkStudyNames(study);
   pack = packName(studyPackEntry(study, pack));
   const sweep = await ensureSweep(study, modelName, pack, opts);
-  const key = await keyOf({
-    label: `diversity ${modelName} ${pack}`,
-    params: study.diversity,
-    hashes: { completions: sweep.value.sha256 },
-  });
+  const key = await diversityStepKey(study, modelName, pack, sweep.value.sha256);
   const outPath = studyPaths.diversity(study, modelName, pack);
   const outcome = await cachedArtefact(study, key, async () => {
     opts.log?.(`diversity of ${modelName} on ${pack}`);
