@@ -5,15 +5,8 @@
  * @module
  */
 
+import type { Command } from "./command.ts";
 import { UsageError } from "./options.ts";
-
-/** A CLI command: parses its own arguments and returns a process exit code. */
-export interface Command {
-  /** One line shown in the command list. */
-  summary: string;
-  /** Runs the command. */
-  run(args: string[]): Promise<number>;
-}
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   diversity: () => import("./diversity.ts"),

@@ -5,7 +5,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { tmpdir } from "node:os";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine, shellQuote } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { ProgressPrinter } from "./progress.ts";

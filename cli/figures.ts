@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine, UsageError } from "./options.ts";
 import { writeFigureBundle } from "../lib/figures/bundle.ts";
 import { FIGURE_PRESET_NAMES, FIGURE_PRESETS, isFigurePresetName } from "../lib/figures/preset.ts";

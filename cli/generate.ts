@@ -6,7 +6,7 @@
  */
 import { basename, dirname } from "node:path";
 import { existsSync } from "node:fs";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
 import { parseCommandLine, resumeCommand, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";

@@ -4,7 +4,7 @@
  * problem as a sentence. Exit 0 when the folder is ready, 1 when a problem was found.
  * @module
  */
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { describeInspection, inspectModel } from "../lib/models/inspect.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { mergeScoreStates } from "../lib/scoring/merge_scores.ts";
 import { COMPLETIONS_SHARD_FORMAT, mergeSweepShards } from "../lib/sampling/sweep.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { mergeScoreStates } from "../lib/scoring/merge_scores.ts";
 import { meanDistributionPath, writeScoreFile } from "../lib/io/score_format.ts";

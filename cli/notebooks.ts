@@ -5,7 +5,7 @@
  * @module
  */
 import { join, relative, resolve } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { readNotebook } from "../lib/notebooks/ipynb.ts";
 import {

@@ -4,7 +4,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { ProgressPrinter } from "./progress.ts";
 import {

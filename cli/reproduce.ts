@@ -6,7 +6,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine, shellQuote } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { embeddedStudy, readStudy } from "../lib/study/config.ts";

@@ -4,7 +4,7 @@
  * bounded memory, with checkpoints and --resume.
  * @module
  */
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
 import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";

@@ -4,7 +4,7 @@
  * registry.
  * @module
  */
-import type { Command } from "./analyse.ts";
+import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
