@@ -19,7 +19,7 @@ import { generationRecordOf, runSweep, type SweepProgress, type SweepSpec } from
 import { stopTokensOf } from "../sampling/generate.ts";
 import { formatPrompts, packRawPrompts } from "../sampling/prompt_inputs.ts";
 import { loadCompletions } from "../io/completions_format.ts";
-import { analyseCompletions } from "../diversity/analyse.ts";
+import { analyseCompletions, type AnalyseOptions } from "../diversity/analyse.ts";
 import { writeDiversityFile } from "../io/diversity_format.ts";
 import { selectMetrics } from "../metrics/registry.ts";
 import { openEmbedder } from "../embeddings/registry.ts";
@@ -426,6 +426,17 @@ export async function sweepStep(
   return { sweepSpec, key };
 }
 
+/** A study sweep's spec completed by the loaded model: its stop ids and the generation settings' record. */
+export function runnableSweepSpec(model: CausalLM, tokenizer: Tokenizer, sweepSpec: SweepSpec): SweepSpec {
+  const stop = stopTokensOf(model, tokenizer);
+  const generation = generationRecordOf(model, stop, {
+    temperature: "study sweep.temperatures",
+    top_k: "study sweep.topK",
+    top_p: "study sweep.topP",
+  });
+  return { ...sweepSpec, stopTokenIds: stop.ids, generation };
+}
+
 /** Samples a pack's completions with a study model (resuming a killed sweep), or reuses the earlier sweep. */
 export async function ensureSweep(
   study: StudyConfig,
@@ -442,14 +453,8 @@ export async function ensureSweep(
   try {
     return await cachedArtefact(study, key, async () => {
       const { model, tokenizer } = await models.get(modelName);
-      const stop = stopTokensOf(model, tokenizer);
-      const generation = generationRecordOf(model, stop, {
-        temperature: "study sweep.temperatures",
-        top_k: "study sweep.topK",
-        top_p: "study sweep.topP",
-      });
       opts.log?.(`sampling ${modelName} on ${pack}`);
-      await runSweep(model, tokenizer, { ...sweepSpec, stopTokenIds: stop.ids, generation }, {
+      await runSweep(model, tokenizer, runnableSweepSpec(model, tokenizer, sweepSpec), {
         outPath,
         // The journal of this very sweep (a stopped main job) is continued; --recompute starts afresh.
         resume: opts.force ? false : "auto",
@@ -478,6 +483,24 @@ export async function diversityStepKey(
   });
 }
 
+/** The analysis options of a study's diversity step (the same for a whole run and for each shard of it). */
+export function diversityAnalysisOptions(
+  study: StudyConfig,
+  modelName: string,
+  pack: string,
+  metrics: AnalyseOptions["metrics"],
+  embedder: AnalyseOptions["embedder"],
+): AnalyseOptions {
+  return {
+    promptSet: pack,
+    words: study.diversity.words.map((w) => w === "all" ? null : w),
+    metrics,
+    seed: study.sweep.seed,
+    embedder,
+    model: modelName,
+  };
+}
+
 /** Output-diversity metrics of a sweep, or the earlier result. */
 export async function ensureDiversity(
   study: StudyConfig,
@@ -499,12 +522,7 @@ export async function ensureDiversity(
     try {
       const loaded = await loadCompletions(sweep.value.path);
       const file = await analyseCompletions(loaded, {
-        promptSet: pack,
-        words: study.diversity.words.map((w) => w === "all" ? null : w),
-        metrics,
-        seed: study.sweep.seed,
-        embedder,
-        model: modelName,
+        ...diversityAnalysisOptions(study, modelName, pack, metrics, embedder),
         // The metrics take no signal: a stop request ends the step at the next finished cell.
         onProgress: () => opts.signal?.throwIfAborted(),
       });
