@@ -8,7 +8,7 @@ import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import type { LoadedCompletions } from "../io/completions_format.ts";
 import { DIVERSITY_FORMAT, type DiversityFile } from "../io/diversity_format.ts";
 import { ORDER_Q_GROUPS } from "../metrics/order_q.ts";
-import type { MetricDefinition } from "../metrics/registry.ts";
+import type { MetricDefinition } from "../metrics/definition.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import type { WordLimit } from "./cell.ts";
 import type { ShardSpec } from "../io/shards.ts";

@@ -7,7 +7,8 @@
 import { MetricUndefinedError, type NanReason } from "../metrics/errors.ts";
 import { cosineMatrix } from "../metrics/cosine.ts";
 import { cellSeed } from "../metrics/order_q.ts";
-import { metricByKey, type MetricContext } from "../metrics/registry.ts";
+import type { MetricContext } from "../metrics/definition.ts";
+import { metricByKey } from "../metrics/registry.ts";
 import { SampleSet } from "../metrics/sample_set.ts";
 import { truncateWords } from "../metrics/text.ts";
 import { RandomState } from "../numeric/mt19937.ts";

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { readPaperResults } from "../data/paper.ts";
 import { loadCompletions } from "../io/completions_format.ts";
-import { METRIC_SELECTIONS, type MetricDefinition, METRICS } from "../metrics/registry.ts";
+import type { MetricDefinition } from "../metrics/definition.ts";
+import { METRIC_SELECTIONS, METRICS } from "../metrics/registry.ts";
 import { numpyMean } from "../numeric/numpy_sum.ts";
 import { computeDiversity, type DiversityProgress, type DiversityWorkerPool } from "./run.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { NanReason } from "../metrics/errors.ts";
-import type { MetricDefinition } from "../metrics/registry.ts";
+import type { MetricDefinition } from "../metrics/definition.ts";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { defaultGzipBackend } from "../metrics/sample_set.ts";
 import { openGzipLength } from "../metrics/gzip_length.ts";

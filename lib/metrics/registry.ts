@@ -1,11 +1,11 @@
 /**
  * The typed registry of output-diversity metrics: every key the paper computed, in its order, then this project's
- * additions. A metric is a plain function over a {@link SampleSet}; its definition says what it needs (embeddings,
- * a random state) and how to read it. Adding a metric means one module exporting its `definitions`, listed below.
+ * additions. A metric is a plain function over a sample set (./sample_set.ts); its definition (./definition.ts)
+ * says what it needs (embeddings, a random state) and how to read it. Adding a metric means one module exporting
+ * its `definitions`, listed below.
  * @module
  */
-import type { RandomState } from "../numeric/mt19937.ts";
-import type { SampleSet } from "./sample_set.ts";
+import type { MetricDefinition, MetricDirection } from "./definition.ts";
 import { definitions as compressionDefinitions } from "./defs/compression.ts";
 import { definitions as cosineDefinitions } from "./defs/cosine.ts";
 import { definitions as distinctDefinitions } from "./defs/distinct.ts";
@@ -14,38 +14,7 @@ import { definitions as orderQDefinitions } from "./defs/order_q.ts";
 import { definitions as selfBleuDefinitions } from "./defs/self_bleu.ts";
 import { definitions as vendiDefinitions } from "./defs/vendi.ts";
 
-/** What a metric may use besides the samples. */
-export interface MetricContext {
-  /** A fresh random state for this (metric, cell); only stochastic metrics call it. */
-  rng(): RandomState;
-  /** Cosine matrix of the samples' embeddings (n×n row-major); only embedding metrics call it. */
-  cosineMatrix(): Float64Array;
-}
-
-/** How a metric reads: `"similarity"`: higher = less diverse; `"diversity"`: higher = more diverse. */
-export type MetricDirection = "similarity" | "diversity";
-
-/** One metric key. */
-export interface MetricDefinition {
-  /** The result key, e.g. `"average_pairwise_ncd"` (the paper's names for the paper's metrics). */
-  readonly key: string;
-  /** Axis label for figures. */
-  readonly label: string;
-  /** `"similarity"`: higher = less diverse; `"diversity"`: higher = more diverse. */
-  readonly direction: MetricDirection;
-  /** Whether the paper computed this key. */
-  readonly inPaper: boolean;
-  /** Whether it needs sentence embeddings. */
-  readonly needsEmbeddings: boolean;
-  /** Whether it draws random numbers (seeded). */
-  readonly stochastic: boolean;
-  /** One line on what it measures. */
-  readonly description: string;
-  /** Computes the value; throws `MetricUndefinedError` where the value is undefined (recorded as NaN + reason). */
-  compute(set: SampleSet, ctx: MetricContext): number;
-}
-
-/** The paper's 20 keys in the order of its results files (METRICS.md §0). */
+/** The paper's 20 keys in the order of its results files. */
 export const PAPER_KEY_ORDER: readonly string[] = [
   "selfBleuSmoothed",
   "average_pairwise_ncd",

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { readSharedJson, sharedTest } from "../helpers/shared.ts";
 import { SampleSet } from "../../lib/metrics/sample_set.ts";
-import { metricByKey, type MetricContext } from "../../lib/metrics/registry.ts";
+import type { MetricContext } from "../../lib/metrics/definition.ts";
+import { metricByKey } from "../../lib/metrics/registry.ts";
 import { MetricUndefinedError } from "../../lib/metrics/errors.ts";
 import { RandomState } from "../../lib/numeric/mt19937.ts";
 import { matrixSimilarity, orderQExact, orderQMonteCarlo } from "../../lib/metrics/order_q.ts";

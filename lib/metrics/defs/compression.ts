@@ -1,5 +1,5 @@
 /** Registry entries for the gzip-based metrics. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { averagePairwiseNcd } from "../ncd.ts";
 import { avgCompressionRatioFull, avgCompressionRatioTarget } from "../compression_ratio.ts";
 

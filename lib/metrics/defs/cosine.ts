@@ -1,5 +1,5 @@
 /** Registry entry for the mean embedding cosine. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { cosineSimilarityOfMatrix } from "../cosine.ts";
 
 /** `cosine_similarity`. */

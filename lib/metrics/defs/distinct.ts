@@ -1,5 +1,5 @@
 /** Registry entries for distinct-n. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { distinctN } from "../distinct.ts";
 
 /** `distinct_{1,2,3}`. */

@@ -1,5 +1,5 @@
 /** Registry entries for pairwise n-gram Jaccard. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { averagePairwiseJaccard } from "../jaccard.ts";
 
 /** `average_pairwise_jaccard_{2,3,4}`. */

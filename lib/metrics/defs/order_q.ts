@@ -1,5 +1,5 @@
 /** Registry entries for order-q diversity: the paper's seeded Monte-Carlo keys and the exact plug-in keys. @module */
-import type { MetricContext, MetricDefinition } from "../registry.ts";
+import type { MetricContext, MetricDefinition } from "../definition.ts";
 import type { SampleSet } from "../sample_set.ts";
 import { matrixSimilarity, orderQExact, orderQMonteCarlo } from "../order_q.ts";
 

@@ -1,5 +1,5 @@
 /** Registry entry for self-BLEU. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { selfBleuSmoothed } from "../self_bleu.ts";
 
 /** `selfBleuSmoothed`. */

@@ -1,5 +1,5 @@
 /** Registry entries for the Vendi score. @module */
-import type { MetricDefinition } from "../registry.ts";
+import type { MetricDefinition } from "../definition.ts";
 import { vendiScoreOfKernel } from "../vendi.ts";
 
 /** `vendi_jaccard_2`, `vendi_cosine`. */
