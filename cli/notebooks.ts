@@ -1,30 +1,26 @@
 /**
  * `deno task notebooks [--only name] [--param key=value ...] [--out results/notebooks]`: executes every
- * `notebooks/*.ipynb` headlessly through Jupyter with the Deno kernel (lib/notebooks/runner.ts), with parameter
- * overrides injected, and writes the executed notebooks and their HTML. Exit status 1 when any notebook fails.
+ * `notebooks/*.ipynb` headlessly through Jupyter with the Deno kernel (lib/jupyter/run_notebook.ts), with
+ * parameter overrides injected, and writes the executed notebooks and their HTML. Exit status 1 when any
+ * notebook fails.
  * @module
  */
 import { join, relative, resolve } from "node:path";
 import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
-import { readNotebook } from "../lib/notebooks/ipynb.ts";
+import { readNotebook } from "../lib/jupyter/ipynb.ts";
 import {
   checkParams,
   notebookParameters,
   ParameterError,
   parseParamArgs,
   resolveParams,
-} from "../lib/notebooks/params.ts";
-import {
-  DEFAULT_GRACE_MS,
-  DEFAULT_OUT_DIR,
-  listNotebooks,
-  notebookName,
-  NotebookRunError,
-  NOTEBOOKS_DIR,
-  runNotebooks,
-} from "../lib/notebooks/runner.ts";
-import { checkRendered } from "../lib/notebooks/browser.ts";
+} from "../lib/jupyter/params.ts";
+import { listNotebooks, notebookName, NOTEBOOKS_DIR } from "../lib/jupyter/notebook_list.ts";
+import { DEFAULT_GRACE_MS, DEFAULT_OUT_DIR } from "../lib/jupyter/run_notebook.ts";
+import { NotebookRunError } from "../lib/jupyter/run_error.ts";
+import { runNotebooks } from "../lib/jupyter/run_notebooks.ts";
+import { checkRendered } from "../lib/jupyter/browser.ts";
 import { notebooksAvailable, probeNotebookTools } from "../lib/setup/jupyter.ts";
 import { RECOMPUTE_ENV } from "../lib/cache/result_cache.ts";
 import { realPathOf } from "../lib/io/output_paths.ts";

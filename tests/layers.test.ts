@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["lib/data", "lib/models", "lib/embeddings"],
   ["lib/scoring", "lib/sampling", "lib/metrics", "lib/diversity"],
   ["lib/figures"],
-  ["lib/notebooks"],
+  ["lib/jupyter", "lib/notebooks"],
   ["lib/study"],
   ["cli"],
 ];

@@ -18,10 +18,10 @@ import {
   type NotebookCell,
   readNotebook,
   stripAnsi,
-} from "../../lib/notebooks/ipynb.ts";
-import { notebookParameters } from "../../lib/notebooks/params.ts";
-import { listNotebooks, notebookName, NOTEBOOKS_DIR } from "../../lib/notebooks/runner.ts";
-import { checkRendered, type RenderCheck } from "../../lib/notebooks/browser.ts";
+} from "../../lib/jupyter/ipynb.ts";
+import { notebookParameters } from "../../lib/jupyter/params.ts";
+import { listNotebooks, notebookName, NOTEBOOKS_DIR } from "../../lib/jupyter/notebook_list.ts";
+import { checkRendered, type RenderCheck } from "../../lib/jupyter/browser.ts";
 import { notebooksAvailable } from "../../lib/setup/jupyter.ts";
 import { BROWSER_SKIP_NOTE, NOTEBOOK_SKIP_NOTE, SCREENSHOTS, TOOLS } from "./tools.ts";
 

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
-import { cellTags, errorOutputs, readNotebook } from "../../lib/notebooks/ipynb.ts";
-import { DRIVER, NOTEBOOKS_DIR, runNotebook } from "../../lib/notebooks/runner.ts";
+import { cellTags, errorOutputs, readNotebook } from "../../lib/jupyter/ipynb.ts";
+import { NOTEBOOKS_DIR } from "../../lib/jupyter/notebook_list.ts";
+import { DRIVER, runNotebook } from "../../lib/jupyter/run_notebook.ts";
 import { jupyterEnv, SYSTEM_PYTHON } from "../../lib/setup/jupyter.ts";
 import { notebookTest } from "./tools.ts";
 

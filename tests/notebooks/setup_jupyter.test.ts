@@ -59,7 +59,8 @@ notebookTest(
 );
 
 Deno.test("runner without a usable Python: a NotebookRunError that says to run set-up, and no stray files", async () => {
-  const { NotebookRunError, runNotebook } = await import("../../lib/notebooks/runner.ts");
+  const { runNotebook } = await import("../../lib/jupyter/run_notebook.ts");
+  const { NotebookRunError } = await import("../../lib/jupyter/run_error.ts");
   const outDir = await Deno.makeTempDir({ prefix: "nb-nopython-" });
   await assert.rejects(
     runNotebook(join(PROJECT_ROOT, "tests", "fixtures", "notebooks", "smoke.ipynb"), {

@@ -5,16 +5,17 @@
  * Execution is done by `execute_notebook.py` beside this file, run by Debian's `/usr/bin/python3` with nbclient
  * (Jupyter's client is Python). That driver works around the Deno kernel's idle-before-result race: after a
  * cell's `status: idle` it keeps reading IOPub until no message for that cell arrived for `graceMs` (default
- * 500 ms), and appends the late outputs instead of dropping them (TOOLCHAIN.md, "Kernel race").
+ * 500 ms), and appends the late outputs instead of dropping them (plain nbclient drops such
+ * results: 1 to 4 of 80 per run, measured).
  *
  * Any cell error fails the run with a {@link NotebookRunError} naming the notebook, the cell (its index in the
  * source notebook) and the error; the executed notebook, error output included, is still written for inspection.
  * So does an unmet output expectation: a cell tagged `expect-result` without a result, `figure` without an SVG
- * output, or `expect-stream` without printed output (see ./ipynb.ts).
+ * output, or `expect-stream` without printed output (see ./ipynb.ts). Running several: ./run_notebooks.ts.
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
-import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { ensureDenoKernel, jupyterEnv, SYSTEM_PYTHON } from "../setup/jupyter.ts";
@@ -29,40 +30,18 @@ import {
   writeNotebook,
 } from "./ipynb.ts";
 import { injectParameters } from "./params.ts";
-
-/** Where the project's notebooks live. */
-export const NOTEBOOKS_DIR: string = join(PROJECT_ROOT, "notebooks");
+import { cellLabel, type CellReport, describeOutputs, firstLine, type LateOutput } from "./cell_report.ts";
+import { notebookName } from "./notebook_list.ts";
+import { type FailedCell, NotebookRunError } from "./run_error.ts";
 
 /** Default output folder of executed notebooks and their HTML. */
 export const DEFAULT_OUT_DIR: string = join(PROJECT_ROOT, "results", "notebooks");
 
 /** The Python driver. */
-export const DRIVER: string = join(PROJECT_ROOT, "lib", "notebooks", "execute_notebook.py");
+export const DRIVER: string = join(PROJECT_ROOT, "lib", "jupyter", "execute_notebook.py");
 
 /** Default quiet time after a cell's idle during which late outputs are still collected. */
 export const DEFAULT_GRACE_MS = 500;
-
-/** An output that arrived after the kernel said the cell was idle (and was kept). */
-export interface LateOutput {
-  type: string;
-  ms_after_idle: number;
-}
-
-/** What happened to one executed code cell. */
-export interface CellReport {
-  /** Index in the executed notebook (the injected cell counts). */
-  index: number;
-  /** Index in the source notebook, or "injected" for the injected parameters cell. */
-  sourceIndex: number | "injected";
-  /** 1-based position among the code cells, and their count. */
-  ordinal: number;
-  of: number;
-  seconds: number;
-  /** Output types, in order. */
-  outputs: string[];
-  /** Outputs that came after idle (the race), which a plain nbclient run would have lost. */
-  late: LateOutput[];
-}
 
 /** A runner progress event. */
 export type RunEvent =
@@ -122,62 +101,6 @@ export interface NotebookRunResult {
   seconds: number;
 }
 
-/** Details of the failing cell. */
-export interface FailedCell {
-  /** Index in the source notebook (or "injected"). */
-  sourceIndex: number | "injected";
-  /** Index in the executed notebook. */
-  index: number;
-  /** First line of the cell's source. */
-  excerpt: string;
-  ename: string;
-  evalue: string;
-  traceback: string[];
-}
-
-/** A notebook that did not execute cleanly. */
-export class NotebookRunError extends Error {
-  /** The source notebook. */
-  readonly source: string;
-  /** The executed (partial) notebook, when written. */
-  readonly executed?: string;
-  /** The failing cell, for a cell error. */
-  readonly cell?: FailedCell;
-  constructor(message: string, source: string, executed?: string, cell?: FailedCell) {
-    super(message);
-    this.name = "NotebookRunError";
-    this.source = source;
-    this.executed = executed;
-    this.cell = cell;
-  }
-}
-
-/** The notebook's name: its file name without `.ipynb`. */
-export function notebookName(path: string): string {
-  return basename(path).replace(/\.ipynb$/, "");
-}
-
-/**
- * The notebooks in `dir` (`*.ipynb`, sorted; checkpoints and dot files left out). `only` selects by name (with
- * or without `.ipynb`); an unknown name is an error listing the available ones.
- */
-export function listNotebooks(dir: string = NOTEBOOKS_DIR, only: string[] = []): string[] {
-  const all = existsSync(dir)
-    ? readdirSync(dir).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort().map((f) =>
-      join(dir, f)
-    )
-    : [];
-  if (only.length === 0) return all;
-  return only.map((want) => {
-    const hit = all.find((p) => notebookName(p) === notebookName(want));
-    if (hit === undefined) {
-      const names = all.map(notebookName).join(", ") || "none";
-      throw new Error(`no notebook "${want}" in ${dir} (available: ${names})`);
-    }
-    return hit;
-  });
-}
-
 let kernelReady: Promise<string> | undefined;
 
 /** Registers the Deno kernel for this deno once per process (cheap when already registered). */
@@ -191,6 +114,7 @@ interface DriverEvent {
   [key: string]: unknown;
 }
 
+/** The lines of a byte stream, as they complete. */
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buf = "";
   const dec = new TextDecoder();
@@ -203,26 +127,6 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
     }
   }
   if (buf !== "") yield buf;
-}
-
-/** The first non-blank line of a cell's source, trimmed. */
-function firstLine(source: string): string {
-  return source.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
-}
-
-/** "cell 3" (index in the source notebook) or "injected parameters cell". */
-function cellLabel(sourceIndex: number | "injected"): string {
-  return typeof sourceIndex === "number" ? `cell ${sourceIndex}` : "injected parameters cell";
-}
-
-function describeOutputs(c: CellReport): string {
-  const outs = c.outputs.length > 0 ? c.outputs.join(", ") : "no output";
-  const late = c.late.length > 0
-    ? `; recovered ${c.late.length} late output(s) after idle: ${
-      c.late.map((l) => `${l.type} +${l.ms_after_idle} ms`).join(", ")
-    }`
-    : "";
-  return `${outs}${late}`;
 }
 
 /** Executes one notebook; see the module doc. */
@@ -466,42 +370,4 @@ export async function runNotebook(path: string, opts: NotebookRunOptions = {}): 
   );
   opts.onEvent?.({ kind: "done", notebook: name, result: out });
   return out;
-}
-
-/** Result of {@link runNotebooks}. */
-export interface RunAllResult {
-  results: NotebookRunResult[];
-  failures: NotebookRunError[];
-}
-
-/**
- * Runs several notebooks one after another. A failure does not stop the others unless `failFast`; every
- * failure is returned. `paramsFor` gives each notebook its overrides (default: `opts.params` for all).
- */
-export async function runNotebooks(
-  paths: string[],
-  opts: NotebookRunOptions & {
-    failFast?: boolean;
-    paramsFor?: (path: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
-  } = {},
-): Promise<RunAllResult> {
-  const results: NotebookRunResult[] = [];
-  const failures: NotebookRunError[] = [];
-  for (const p of paths) {
-    if (opts.signal?.aborted) break;
-    try {
-      const params = opts.paramsFor ? await opts.paramsFor(p) : opts.params;
-      results.push(await runNotebook(p, { ...opts, params }));
-    } catch (e) {
-      const err = e instanceof NotebookRunError
-        ? e
-        : new NotebookRunError(`${p}: ${(e as Error).message}`, p);
-      failures.push(err);
-      (opts.log ?? ((l: string) => console.error(l)))(
-        `notebooks: ${notebookName(p)}: FAILED\n${err.message}`,
-      );
-      if (opts.failFast) break;
-    }
-  }
-  return { results, failures };
 }

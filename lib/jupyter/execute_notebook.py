@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Executes one Jupyter notebook headlessly (nbclient), for `deno task notebooks` (lib/notebooks/runner.ts).
+"""Executes one Jupyter notebook headlessly (nbclient), for `deno task notebooks` (lib/jupyter/run_notebook.ts).
 
 Runtime plumbing only: Jupyter's client libraries are Python, so this small driver runs on Debian's
 /usr/bin/python3 (packages python3-nbclient, jupyter-client, jupyter-nbconvert). Everything else -- parameter

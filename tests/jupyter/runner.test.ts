@@ -1,5 +1,5 @@
 // The headless runner on the fixture notebooks (tests/fixtures/notebooks), through real Jupyter and the Deno
-// kernel. Skipped, with the reason in the test name, where the notebook tools are missing (see ./tools.ts).
+// kernel. Skipped, with the reason in the test name, where the notebook tools are missing (see ../notebooks/tools.ts).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
@@ -15,11 +15,12 @@ import {
   outputText,
   readNotebook,
   writeNotebook,
-} from "../../lib/notebooks/ipynb.ts";
-import { INJECTED_TAG } from "../../lib/notebooks/params.ts";
-import { NotebookRunError, runNotebook } from "../../lib/notebooks/runner.ts";
-import { checkRendered, dumpDom } from "../../lib/notebooks/browser.ts";
-import { BROWSER_SKIP_NOTE, FIXTURES, notebookTest, SCREENSHOTS, TOOLS } from "./tools.ts";
+} from "../../lib/jupyter/ipynb.ts";
+import { INJECTED_TAG } from "../../lib/jupyter/params.ts";
+import { runNotebook } from "../../lib/jupyter/run_notebook.ts";
+import { NotebookRunError } from "../../lib/jupyter/run_error.ts";
+import { checkRendered, dumpDom } from "../../lib/jupyter/browser.ts";
+import { BROWSER_SKIP_NOTE, FIXTURES, notebookTest, SCREENSHOTS, TOOLS } from "../notebooks/tools.ts";
 
 const SMOKE = join(FIXTURES, "smoke.ipynb");
 const FAILING = join(FIXTURES, "failing.ipynb");

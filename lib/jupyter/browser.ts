@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { findChromium } from "../setup/jupyter.ts";
 import { type Notebook, outputFigureCount } from "./ipynb.ts";
 
-/** Flags that work on the project's machines (TOOLCHAIN.md): no sandbox, GPU, network chatter or first-run UI. */
+/** Flags that work headless on servers and in containers: no sandbox, GPU, network chatter or first-run UI. */
 export const CHROMIUM_FLAGS: readonly string[] = Object.freeze([
   "--headless",
   "--no-sandbox",

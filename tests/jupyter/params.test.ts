@@ -14,8 +14,8 @@ import {
   stripAnsi,
   unmetExpectations,
   writeNotebook,
-} from "../../lib/notebooks/ipynb.ts";
-import { topLevelSvgCount } from "../../lib/notebooks/browser.ts";
+} from "../../lib/jupyter/ipynb.ts";
+import { topLevelSvgCount } from "../../lib/jupyter/browser.ts";
 import {
   checkParams,
   INJECTED_TAG,
@@ -26,9 +26,9 @@ import {
   parseParamArgs,
   parseParametersCell,
   resolveParams,
-} from "../../lib/notebooks/params.ts";
-import { listNotebooks } from "../../lib/notebooks/runner.ts";
-import { FIXTURES } from "./tools.ts";
+} from "../../lib/jupyter/params.ts";
+import { listNotebooks } from "../../lib/jupyter/notebook_list.ts";
+import { FIXTURES } from "../notebooks/tools.ts";
 
 const CELL = `// models to compare
 let models: string[] = ["tiny-base", "tiny-collapsed"];
