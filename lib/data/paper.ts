@@ -1,16 +1,12 @@
 /**
  * Typed, validated access to the paper's two `.npy` file kinds (lauraaisling/analyse-llms `results/`):
  * completions (object array (T, P, S) of lists of str) and stored diversity metrics (0-d object array holding
- * `{group: {metric key: float32 (T, P, S)}}`). Layout details: ../shared/docs/SEED.md §7.1.
+ * `{group: {metric key: float32 (T, P, S)}}`). Layout details: docs/FORMATS.md, the paper's .npy files.
  * @module
  */
 import { decodeNpy, encodeNpy, writeNpy } from "../io/npy.ts";
 import { formatShape, isObjectArray, NdArray, type PyValue } from "../io/pickle.ts";
-
-/** Prompt-set names the paper's results files use as group keys. */
-export type PaperGroup = "creative" | "factual" | "seen";
-
-const PAPER_GROUPS: readonly PaperGroup[] = ["creative", "factual", "seen"];
+import { isPaperPack, PAPER_PACKS, type PaperPack } from "./packs.ts";
 
 /** A completions file, as read. */
 export interface PaperCompletions {
@@ -149,13 +145,13 @@ export interface PaperResults {
   /** The file read. */
   path: string;
   /** Metric arrays by group and key, each float32 in C order over {@link PaperResults.shape}. */
-  groups: Partial<Record<PaperGroup, Record<string, Float32Array>>>;
+  groups: Partial<Record<PaperPack, Record<string, Float32Array>>>;
   /** Shape of every metric array (`[15, 20, 1]` in the paper). */
   shape: number[];
   /** Metric keys in stored order (identical for every group). */
   keyOrder: string[];
   /** Group names as stored in the file, in stored order. */
-  storedGroups: PaperGroup[];
+  storedGroups: PaperPack[];
   /** True when the creative/factual labels were swapped back to the prompts they were computed from. */
   relabelled: boolean;
 }
@@ -171,7 +167,7 @@ export interface PaperResultsOptions {
  *
  * LABEL SWAP: the paper's `creative_and_factual_metrics.py` passed its two completion files in the wrong order,
  * so the stored group `"creative"` holds metrics of the FACTUAL completions and `"factual"` those of the CREATIVE
- * ones (proven bit-exactly; SEED.md §9 item 13, METRICS.md §0), and the paper's figures carry the swapped labels.
+ * ones (proven bit-exactly; docs/PAPER_QUIRKS.md, label swap), and the paper's figures carry the swapped labels.
  * By default this returns correct labels — stored `"creative"` as `"factual"`, stored `"factual"` as
  * `"creative"`, `"seen"` unchanged — with `relabelled: true`. `paperLabels: true` keeps the stored labels.
  */
@@ -191,13 +187,13 @@ export function paperResultsFromArray(
   const top = (array.data as PyValue[])[0];
   if (!(top instanceof Map)) fail(`expected a dict of groups, found ${pyType(top)}`);
   if (top.size === 0) fail("the results dict has no groups");
-  const stored: Partial<Record<PaperGroup, Record<string, Float32Array>>> = {};
-  const storedGroups: PaperGroup[] = [];
+  const stored: Partial<Record<PaperPack, Record<string, Float32Array>>> = {};
+  const storedGroups: PaperPack[] = [];
   let keyOrder: string[] | undefined;
   let shape: number[] | undefined;
   for (const [group, metrics] of top) {
-    if (typeof group !== "string" || !PAPER_GROUPS.includes(group as PaperGroup)) {
-      fail(`unknown group ${JSON.stringify(group)} (expected one of ${PAPER_GROUPS.join(", ")})`);
+    if (typeof group !== "string" || !isPaperPack(group)) {
+      fail(`unknown group ${JSON.stringify(group)} (expected one of ${PAPER_PACKS.join(", ")})`);
     }
     if (!(metrics instanceof Map)) {
       fail(`group '${group}': expected a dict of metrics, found ${pyType(metrics)}`);
@@ -227,8 +223,8 @@ export function paperResultsFromArray(
         `group '${group}' has metric keys [${keys.join(", ")}], the first group has [${keyOrder.join(", ")}]`,
       );
     }
-    stored[group as PaperGroup] = values;
-    storedGroups.push(group as PaperGroup);
+    stored[group as PaperPack] = values;
+    storedGroups.push(group as PaperPack);
   }
   if (options.paperLabels) {
     return {
@@ -240,7 +236,7 @@ export function paperResultsFromArray(
       relabelled: false,
     };
   }
-  const groups: Partial<Record<PaperGroup, Record<string, Float32Array>>> = {};
+  const groups: Partial<Record<PaperPack, Record<string, Float32Array>>> = {};
   if (stored.creative) groups.factual = stored.creative;
   if (stored.factual) groups.creative = stored.factual;
   if (stored.seen) groups.seen = stored.seen;

@@ -66,8 +66,6 @@ export const PROMPT_PACK_FORMAT = "prompt-pack/1";
 export const PROMPT_TEMPLATES_FORMAT = "prompt-templates/1";
 /** Folder of the bundled packs and templates. */
 export const PROMPTS_DIR: string = join(PROJECT_ROOT, "data", "prompts");
-/** Names of the paper's three bundled packs. */
-export const PAPER_PACKS = ["creative", "factual", "seen"] as const;
 
 /** One prompt of a pack. */
 export interface PackPrompt {

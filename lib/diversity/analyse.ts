@@ -4,6 +4,7 @@
  * @module
  */
 import { basename } from "node:path";
+import { PAPER_PACK_PATTERN } from "../data/packs.ts";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import type { LoadedCompletions } from "../io/completions_format.ts";
 import { DIVERSITY_FORMAT, type DiversityFile } from "../io/diversity_format.ts";
@@ -19,15 +20,12 @@ import { computeDiversity, type DiversityProgress, type DiversityTables, wordLim
 export const SEED_DERIVATION =
   "numpy RandomState(fnv1a32(`${seed}|${metric key}|${temperature index}|${prompt index}`)), fresh per metric and cell";
 
-/** Prompt sets the paper used. */
-export const PAPER_PROMPT_SETS = ["creative", "factual", "seen"] as const;
-
 /**
  * The prompt set of a completions file: the explicit choice, else the file's own `prompt_set`, else the paper's
  * file name pattern (`…_completions_<set>_max_length…`). Conflicts and unknowns are errors.
  */
 export function resolvePromptSet(path: string, explicit?: string, declared?: string): string {
-  const fromName = /_completions_(creative|factual|seen)_/.exec(basename(path))?.[1];
+  const fromName = new RegExp(`_completions_(${PAPER_PACK_PATTERN})_`).exec(basename(path))?.[1];
   if (explicit !== undefined) {
     if (declared !== undefined && declared !== explicit) {
       throw new Error(`${path}: --prompt-set ${explicit} contradicts the file's prompt_set "${declared}"`);

@@ -9,20 +9,18 @@
 import { join } from "node:path";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { readPaperResults } from "../data/paper.ts";
+import { PAPER_PACK_PATTERN, PAPER_PACKS, type PaperPack } from "../data/packs.ts";
 import { loadCompletions } from "../io/completions_format.ts";
 import type { MetricDefinition } from "../metrics/definition.ts";
 import { METRIC_SELECTIONS, METRICS } from "../metrics/registry.ts";
 import { numpyMean } from "../numeric/numpy_sum.ts";
 import { computeDiversity, type DiversityProgress, type DiversityWorkerPool } from "./run.ts";
 
-/** A prompt set of the paper's output-diversity experiment. */
-export type PaperPromptSet = "creative" | "factual" | "seen";
-
 /** The paper's files for one model. */
 export interface PaperModelFiles {
   model: string;
   /** Completion files by (correct) prompt set. */
-  completions: Partial<Record<PaperPromptSet, string>>;
+  completions: Partial<Record<PaperPack, string>>;
   /** Stored results files by word limit: `creative_factual/` (both sets in one file) and `seen/`. */
   results: Record<number, string>;
   seenResults: Record<number, string>;
@@ -48,9 +46,10 @@ export function findPaperFiles(paperDir: string): PaperModelFiles[] {
     if (f === undefined) byModel.set(model, f = { model, completions: {}, results: {}, seenResults: {} });
     return f;
   };
+  const completionsName = new RegExp(`^(.+)_completions_(${PAPER_PACK_PATTERN})_max_length\\d+\\.npy$`);
   for (const name of listDir(join(paperDir, "completions"))) {
-    const m = /^(.+)_completions_(creative|factual|seen)_max_length\d+\.npy$/.exec(name);
-    if (m) get(m[1]).completions[m[2] as PaperPromptSet] = join(paperDir, "completions", name);
+    const m = completionsName.exec(name);
+    if (m) get(m[1]).completions[m[2] as PaperPack] = join(paperDir, "completions", name);
   }
   for (const [folder, field] of [["creative_factual", "results"], ["seen", "seenResults"]] as const) {
     for (const name of listDir(join(paperDir, folder))) {
@@ -68,9 +67,9 @@ export type CheckMode = "exact-float32" | "relative-1e-6" | "side-by-side";
 export interface KeyCheck {
   words: number;
   /** The prompt set the completions answer (correct label). */
-  group: PaperPromptSet;
+  group: PaperPack;
   /** The group name under which the paper stored these values (creative and factual are swapped). */
-  storedGroup: PaperPromptSet;
+  storedGroup: PaperPack;
   key: string;
   mode: CheckMode;
   cells: number;
@@ -141,7 +140,7 @@ export async function checkPaperModel(
     (options.keys === undefined || options.keys.includes(m.key))
   );
   const checks: KeyCheck[] = [];
-  for (const group of ["creative", "factual", "seen"] as const) {
+  for (const group of PAPER_PACKS) {
     const path = files.completions[group];
     const resultFiles = group === "seen" ? files.seenResults : files.results;
     const wordLimits = Object.keys(resultFiles).map(Number).sort((a, b) => a - b);

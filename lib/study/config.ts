@@ -27,12 +27,12 @@ import {
   validateWith,
 } from "../io/schema.ts";
 import {
-  PAPER_PACKS,
   PROMPTS_DIR,
   resolvePromptPackPath,
   validatePromptPack,
   validateTemplates,
 } from "../data/prompts.ts";
+import { PAPER_PACKS } from "../data/packs.ts";
 import { findPreset, listPresets } from "../models/presets.ts";
 import { METRIC_SELECTIONS, METRICS, selectMetrics } from "../metrics/registry.ts";
 import { listEmbedders, MINILM_FOLDER, MINILM_MODEL_ID, MINILM_ONNX_ID } from "../embeddings/registry.ts";

@@ -12,7 +12,6 @@ import {
   getTemplate,
   loadPromptPack,
   loadTemplates,
-  PAPER_PACKS,
   PromptDataError,
   PROMPTS_DIR,
   resolvePromptPackPath,
@@ -20,6 +19,7 @@ import {
   validatePromptPack,
   validateTemplates,
 } from "../../lib/data/prompts.ts";
+import { PAPER_PACKS } from "../../lib/data/packs.ts";
 import { readSharedJson, sharedTest } from "../helpers/shared.ts";
 
 const PAPER_TEMPLATES = ["plm", "hh", "llama2_chat", "tulu"];
