@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { loadCausalLM } from "../lib/models/load.ts";
 import { loadTokenizer, prefixTokenId } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus.ts";
-import { CorpusAccumulator } from "../lib/scoring/accumulators.ts";
+import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
 import { scoreCorpus } from "../lib/scoring/score_corpus.ts";
 import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";

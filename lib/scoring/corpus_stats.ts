@@ -7,7 +7,8 @@
  * JSON.stringify writes as null.
  * @module
  */
-import type { AccumulatorSummary, CorpusAccumulator, DocumentRow } from "./accumulators.ts";
+import type { AccumulatorSummary, CorpusAccumulator } from "./corpus_accumulator.ts";
+import type { DocumentRow } from "./document_rows.ts";
 
 /** The vocabulary mass thresholds reported (the paper's 70th and 90th "percentiles"). */
 export const VOCAB_MASS_THRESHOLDS = ["0.7", "0.9"] as const;

@@ -14,7 +14,7 @@ import {
   validateCheckpointState,
 } from "../io/checkpoint.ts";
 import type { CheckpointState } from "./score_job.ts";
-import { CorpusAccumulator } from "./accumulators.ts";
+import { CorpusAccumulator } from "./corpus_accumulator.ts";
 import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
 import { type ScoreFile, writeScoreFile } from "../io/score_format.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";

@@ -10,7 +10,7 @@ import type { CausalLM } from "../models/load.ts";
 import { trimNativeMemory } from "../models/native_memory.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type { CorpusDocument } from "../data/corpus.ts";
-import { CorpusAccumulator } from "./accumulators.ts";
+import { CorpusAccumulator } from "./corpus_accumulator.ts";
 import { createDivergenceStats, type DivergenceStats, divergeRows } from "./divergence.ts";
 import { createPositionStats, type PositionStats, scoreRows } from "./position_stats.ts";
 import { rollingWindows } from "./windows.ts";

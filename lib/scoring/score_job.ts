@@ -22,7 +22,7 @@ import { basename, join } from "node:path";
 import { type CausalLM, type CausalLMDevice, type CausalLMDtype, loadCausalLM } from "../models/load.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "../models/tokenizer.ts";
 import { type CorpusDocument, countCorpusLines, readCorpus } from "../data/corpus.ts";
-import { CorpusAccumulator } from "./accumulators.ts";
+import { CorpusAccumulator } from "./corpus_accumulator.ts";
 import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
 import { scoreCorpus } from "./score_corpus.ts";
 import {

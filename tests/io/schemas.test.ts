@@ -21,7 +21,7 @@ import {
   writeCheckpoint,
 } from "../../lib/io/checkpoint.ts";
 import { readJournal } from "../../lib/io/completions_journal.ts";
-import { CorpusAccumulator } from "../../lib/scoring/accumulators.ts";
+import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
 import { computeCorpusStats } from "../../lib/scoring/corpus_stats.ts";
 
 // deno-lint-ignore no-explicit-any -- documents are edited as untyped JSON on purpose

@@ -10,7 +10,7 @@ import { nativeMemory, openNativeMemory } from "../../lib/models/native_memory.t
 import { loadCausalLM } from "../../lib/models/load.ts";
 import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../../lib/data/corpus.ts";
-import { CorpusAccumulator } from "../../lib/scoring/accumulators.ts";
+import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
 import { scoreCorpus } from "../../lib/scoring/score_corpus.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");

@@ -4,7 +4,7 @@
  * do not, and an empty corpus.
  */
 import assert from "node:assert/strict";
-import { CorpusAccumulator } from "../../lib/scoring/accumulators.ts";
+import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
 import {
   cdfRanks,
   computeCorpusStats,

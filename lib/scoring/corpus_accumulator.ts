@@ -16,7 +16,7 @@
  *
  * Scored rows (each document token predicted once) make the default statistics; scored + context rows ("all
  * rows", what the paper's arrays held) feed only the paper-compatible outputs: the first document's entropy, the
- * window-weighted mean distribution and the document-weighted confidence over all rows (SEED.md §3.2, §9.1–3).
+ * window-weighted mean distribution and the document-weighted confidence over all rows (docs/PAPER_QUIRKS.md).
  *
  * Exact merging. Inside a document everything is summed in float64, in feeding order. Across documents every
  * float sum is exact: Shewchuk partials for scalars (as lib/numeric/fsum.ts), and for the vocabulary vectors a
@@ -27,13 +27,21 @@
  * results. Integer counts are exact in float64 up to 2^53.
  * @module
  */
-import { Buffer } from "node:buffer";
-import { fsum, growPartials } from "../numeric/fsum.ts";
+import { f64ArrayToBase64, f64ToHex } from "../numeric/float64_codec.ts";
+import { ACCUMULATOR_FORMAT } from "./accumulator_fields.ts";
+import {
+  type AccumulatorJson,
+  COUNT_NAMES,
+  type CountName,
+  readAccumulatorHeader,
+  readAccumulatorState,
+  SUM_NAMES,
+  type SumName,
+} from "./accumulator_json.ts";
 import type { DivergenceStats } from "./divergence.ts";
+import { DOC_COLUMNS, type DocColumn, DocumentColumns, type DocumentRow } from "./document_rows.ts";
+import { ExactSum, type ExactSumJson, ExactVector } from "./exact_sum.ts";
 import type { PositionStats } from "./position_stats.ts";
-
-/** The format tag of serialised accumulators. */
-export const ACCUMULATOR_FORMAT = "accumulator/1";
 
 /** Default number of entropy histogram bins over [0, ln V]. */
 export const DEFAULT_ENTROPY_BINS = 100;
@@ -55,295 +63,6 @@ export interface AccumulatorOptions {
   /** Calibration bins over [0, 1]; default 20. */
   calibrationBins?: number;
 }
-
-/** Thrown by {@link CorpusAccumulator.fromJSON} for a malformed or inconsistent serialisation. */
-export class AccumulatorFormatError extends Error {
-  constructor(path: string, detail: string) {
-    super(`${ACCUMULATOR_FORMAT}: ${path}: ${detail}`);
-    this.name = "AccumulatorFormatError";
-  }
-}
-
-// ---- float64 encodings ----------------------------------------------------------------------------------------
-
-const f64View = new DataView(new ArrayBuffer(8));
-
-/** The 16 hex digits of a float64's bits (big-endian), which round-trip every value incl. −0, NaN and ±∞. */
-export function f64ToHex(x: number): string {
-  f64View.setFloat64(0, x);
-  return f64View.getUint32(0).toString(16).padStart(8, "0") +
-    f64View.getUint32(4).toString(16).padStart(8, "0");
-}
-
-/** Inverse of {@link f64ToHex}; undefined when `s` is not 16 hex digits. */
-export function hexToF64(s: unknown): number | undefined {
-  if (typeof s !== "string" || !/^[0-9a-f]{16}$/.test(s)) return undefined;
-  f64View.setUint32(0, parseInt(s.slice(0, 8), 16));
-  f64View.setUint32(4, parseInt(s.slice(8), 16));
-  return f64View.getFloat64(0);
-}
-
-/** Base64 of a Float64Array's values as little-endian bytes. */
-export function f64ArrayToBase64(values: Float64Array): string {
-  const bytes = new Uint8Array(values.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i], true);
-  return Buffer.from(bytes).toString("base64");
-}
-
-/** Inverse of {@link f64ArrayToBase64}; undefined when `s` is not canonical base64 of a multiple of 8 bytes. */
-export function base64ToF64Array(s: unknown): Float64Array | undefined {
-  // Buffer's decoder skips invalid characters, so the alphabet and padding are checked first.
-  if (typeof s !== "string" || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return undefined;
-  const bytes = Buffer.from(s, "base64");
-  if (bytes.length % 8 !== 0) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float64Array(bytes.length / 8);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
-}
-
-// ---- exact sums ---------------------------------------------------------------------------------------------------
-
-/** Serialised {@link ExactSum}: hex float64 partials and the sum of non-finite addends. */
-export interface ExactSumJson {
-  partials: string[];
-  special: string;
-}
-
-/** An exact running sum of float64 values (Shewchuk partials); {@link value} is the correctly rounded sum. */
-export class ExactSum {
-  #partials: number[] = [];
-  #special = 0; // non-finite addends (±∞, NaN) summed apart, as math.fsum does; their sum is order independent
-
-  /** Adds `x` exactly. */
-  add(x: number): void {
-    if (Number.isFinite(x)) growPartials(this.#partials, x);
-    else this.#special += x;
-  }
-
-  /** Adds another exact sum exactly. */
-  addSum(other: ExactSum): void {
-    for (const p of other.#partials) growPartials(this.#partials, p);
-    this.#special += other.#special;
-  }
-
-  /** The correctly rounded sum (or the non-finite result when a non-finite value was added). */
-  value(): number {
-    return this.#special !== 0 ? this.#special : fsum(this.#partials);
-  }
-
-  /** Bit-exact serialisation. */
-  toJSON(): ExactSumJson {
-    return { partials: this.#partials.map(f64ToHex), special: f64ToHex(this.#special) };
-  }
-
-  /** Reads {@link toJSON}'s output; throws an {@link AccumulatorFormatError} naming `path` when malformed. */
-  static fromJSON(json: unknown, path: string): ExactSum {
-    const o = readObject(json, path, ["partials", "special"]);
-    if (!Array.isArray(o.partials)) throw new AccumulatorFormatError(`${path}.partials`, "expected an array");
-    const sum = new ExactSum();
-    // Kept as stored, so a round trip is bit-exact. Each grow step is an error-free transformation whatever the
-    // list, and value() re-sums the list with fsum, so a list not in Shewchuk's canonical form still sums exactly:
-    // only finiteness needs checking.
-    sum.#partials = o.partials.map((h, i) => readFinitePartial(h, `${path}.partials[${i}]`));
-    const special = readHex(o.special, `${path}.special`);
-    if (Number.isFinite(special) && special !== 0) {
-      throw new AccumulatorFormatError(`${path}.special`, "must be 0, ±Infinity or NaN");
-    }
-    sum.#special = special;
-    return sum;
-  }
-}
-
-/** Serialised {@link ExactVector}. */
-export interface ExactVectorJson {
-  /** Base64 of the little-endian float64 high parts. */
-  hi: string;
-  /** Base64 of the little-endian float64 low parts. */
-  lo: string;
-  /** Entries whose sum needed more than hi + lo: [index, hex partials]. */
-  overflow: [number, string[]][];
-}
-
-/**
- * Per-entry exact sums of finite float64 vectors (here: the per-document summed next-token distributions).
- *
- * Why this scheme: a plain double-double (TwoSum into hi, errors added into lo) is exact only while the lo
- * additions are; it is not when one entry receives addends whose magnitudes span more than ~2^53 (rare tokens
- * with per-document partials from 1e-25 to 1e-5), and then merge orders could differ in the last bit. Here the
- * lo addition is itself a TwoSum and its (rare) rounding error goes to a per-entry list of Shewchuk partials, so
- * hi + lo + Σ overflow is always the exact sum, at the cost of two TwoSums per entry per document (≈ 0.15 ms
- * per vector of V = 50,304 entries); an entry's overflow list is bounded by the float64 exponent range
- * (non-overlapping partials: at most ~40), never by the number of documents, and is empty for typical entries.
- * A fixed-size superaccumulator (~67 words per entry) would be exact too, but ~30× larger in memory and in every
- * checkpoint.
- */
-export class ExactVector {
-  /** High parts. */
-  readonly hi: Float64Array;
-  /** Low parts. */
-  readonly lo: Float64Array;
-  /** Shewchuk partials of the entries that needed them. */
-  readonly overflow: Map<number, number[]> = new Map();
-
-  constructor(length: number) {
-    this.hi = new Float64Array(length);
-    this.lo = new Float64Array(length);
-  }
-
-  /** Adds `x` to entry `i` exactly. */
-  addAt(i: number, x: number): void {
-    const a = this.hi[i];
-    const s = a + x;
-    const bv = s - a;
-    const e = (a - (s - bv)) + (x - bv); // TwoSum: a + x = s + e exactly
-    this.hi[i] = s;
-    if (e !== 0) {
-      const l = this.lo[i];
-      const t = l + e;
-      const bl = t - l;
-      const e2 = (l - (t - bl)) + (e - bl);
-      this.lo[i] = t;
-      if (e2 !== 0) this.#spill(i, e2);
-    }
-  }
-
-  #spill(i: number, x: number): void {
-    let list = this.overflow.get(i);
-    if (list === undefined) this.overflow.set(i, list = []);
-    growPartials(list, x);
-    if (list.length === 0) this.overflow.delete(i);
-  }
-
-  /** Adds `values` (same length) entry by entry, exactly. */
-  addVector(values: Float64Array): void {
-    const hi = this.hi;
-    const lo = this.lo;
-    for (let i = 0; i < values.length; i++) {
-      const x = values[i];
-      const a = hi[i];
-      const s = a + x;
-      const bv = s - a;
-      const e = (a - (s - bv)) + (x - bv);
-      hi[i] = s;
-      if (e !== 0) {
-        const l = lo[i];
-        const t = l + e;
-        const bl = t - l;
-        const e2 = (l - (t - bl)) + (e - bl);
-        lo[i] = t;
-        if (e2 !== 0) this.#spill(i, e2);
-      }
-    }
-  }
-
-  /** Adds another exact vector exactly. */
-  addExact(other: ExactVector): void {
-    this.addVector(other.hi);
-    this.addVector(other.lo);
-    for (const [i, list] of other.overflow) for (const p of list) this.addAt(i, p);
-  }
-
-  /** The correctly rounded sums. */
-  values(): Float64Array {
-    const out = new Float64Array(this.hi.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.hi[i] + this.lo[i]; // exact sum hi + lo, rounded once
-    for (const [i, list] of this.overflow) out[i] = fsum([this.hi[i], this.lo[i], ...list]);
-    return out;
-  }
-
-  /** Bit-exact serialisation. */
-  toJSON(): ExactVectorJson {
-    const overflow: [number, string[]][] = [...this.overflow.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([i, list]) => [i, list.map(f64ToHex)]);
-    return { hi: f64ArrayToBase64(this.hi), lo: f64ArrayToBase64(this.lo), overflow };
-  }
-
-  /** Reads {@link toJSON}'s output for vectors of `length` entries; throws naming `path` when malformed. */
-  static fromJSON(json: unknown, path: string, length: number): ExactVector {
-    const o = readObject(json, path, ["hi", "lo", "overflow"]);
-    const v = new ExactVector(length);
-    v.hi.set(readF64Array(o.hi, `${path}.hi`, length, true));
-    v.lo.set(readF64Array(o.lo, `${path}.lo`, length, true));
-    if (!Array.isArray(o.overflow)) throw new AccumulatorFormatError(`${path}.overflow`, "expected an array");
-    for (let k = 0; k < o.overflow.length; k++) {
-      const p = `${path}.overflow[${k}]`;
-      const item = o.overflow[k];
-      if (!Array.isArray(item) || item.length !== 2 || !Array.isArray(item[1])) {
-        throw new AccumulatorFormatError(p, "expected [index, [hex partials]]");
-      }
-      const i = readCount(item[0], `${p}[0]`);
-      if (i >= length) throw new AccumulatorFormatError(`${p}[0]`, `index ${i} ≥ vocab ${length}`);
-      if (v.overflow.has(i)) throw new AccumulatorFormatError(`${p}[0]`, `index ${i} listed twice`);
-      const list = item[1].map((h: unknown, j: number) => readFinitePartial(h, `${p}[1][${j}]`)); // as stored
-      if (list.length > 0) v.overflow.set(i, list);
-    }
-    return v;
-  }
-}
-
-// ---- per-document rows ------------------------------------------------------------------------------------------
-
-/** One document's summary (scored positions only). */
-export interface DocumentRow {
-  /** Index of the document in the corpus stream. */
-  docIndex: number;
-  /** Scored positions (= the document's tokens). */
-  tokens: number;
-  /** UTF-8 bytes of the document's text. */
-  bytes: number;
-  /** Σ ln p(target) in nats. */
-  sumLogprobNats: number;
-  /** Mean entropy in nats. */
-  meanEntropyNats: number;
-  /** Mean max-probability. */
-  meanConfidence: number;
-  /** Share of positions whose argmax is the target. */
-  accuracy: number;
-  /** exp(−sumLogprobNats / tokens). */
-  perplexity: number;
-}
-
-const DOC_COLUMNS = [
-  "docIndex",
-  "tokens",
-  "bytes",
-  "sumLogprobNats",
-  "sumEntropyNats",
-  "sumConfidence",
-  "correct",
-] as const;
-type DocColumn = typeof DOC_COLUMNS[number];
-
-/** Growable float64 columns, one entry per committed document. */
-class DocumentColumns {
-  count = 0;
-  cols: Record<DocColumn, Float64Array>;
-  constructor(capacity = 64) {
-    this.cols = Object.fromEntries(DOC_COLUMNS.map((c) => [c, new Float64Array(capacity)])) as Record<
-      DocColumn,
-      Float64Array
-    >;
-  }
-  push(values: Record<DocColumn, number>): void {
-    if (this.count === this.cols.docIndex.length) {
-      for (const c of DOC_COLUMNS) {
-        const grown = new Float64Array(this.count * 2);
-        grown.set(this.cols[c]);
-        this.cols[c] = grown;
-      }
-    }
-    for (const c of DOC_COLUMNS) this.cols[c][this.count] = values[c];
-    this.count++;
-  }
-  get(i: number): Record<DocColumn, number> {
-    return Object.fromEntries(DOC_COLUMNS.map((c) => [c, this.cols[c][i]])) as Record<DocColumn, number>;
-  }
-}
-
-// ---- the accumulator ----------------------------------------------------------------------------------------------
 
 /** Everything an accumulator holds, finalised (each float sum rounded once); input of corpus statistics. */
 export interface AccumulatorSummary {
@@ -385,7 +104,7 @@ export interface AccumulatorSummary {
   calibration: { count: Float64Array; sumConfidence: Float64Array; correct: Float64Array };
   /** One row per counted document, ascending docIndex. */
   documentRows: DocumentRow[];
-  /** The paper's quirks, computed alongside (SEED.md §3.2, §3.5, §9.1–3). */
+  /** The paper's quirks, computed alongside (docs/PAPER_QUIRKS.md). */
   compat: {
     /** Rows read, scored or context (what the paper's entropy/confidence arrays held). */
     allRows: number;
@@ -405,48 +124,6 @@ export interface AccumulatorSummary {
     paperWindowWeightedDistribution: Float64Array;
   };
 }
-
-/** Serialised accumulator (see {@link CorpusAccumulator.toJSON}). */
-export interface AccumulatorJson {
-  format: typeof ACCUMULATOR_FORMAT;
-  vocab: number;
-  withBase: boolean;
-  bins: { entropy: number; confidence: number; calibration: number };
-  counts: Record<CountName, number>;
-  sums: Record<SumName, ExactSumJson>;
-  entropyHistogram: number[];
-  confidenceHistogram: number[];
-  calibration: { count: number[]; correct: number[]; sumConfidence: ExactSumJson[] };
-  firstDocument: { docIndex: number; rows: number; sumEntropyNats: string } | null;
-  documents: Record<DocColumn, string>;
-  distribution: ExactVectorJson;
-  windowDistribution: ExactVectorJson;
-}
-
-const COUNT_NAMES = [
-  "documents",
-  "emptyDocuments",
-  "tokens",
-  "bytes",
-  "correct",
-  "argmaxChanged",
-  "allRows",
-  "windows",
-] as const;
-type CountName = typeof COUNT_NAMES[number];
-
-const SUM_NAMES = [
-  "logprobNats",
-  "entropyNats",
-  "confidence",
-  "docMeanConfidence",
-  "klNats",
-  "jsNats",
-  "entropyAllRowsNats",
-  "confidenceAllRows",
-  "docMeanConfidenceAllRows",
-] as const;
-type SumName = typeof SUM_NAMES[number];
 
 function checkBins(n: number | undefined, fallback: number, what: string): number {
   const v = n ?? fallback;
@@ -939,211 +616,24 @@ export class CorpusAccumulator {
 
   /**
    * Reads {@link toJSON}'s output (the parsed object), validating types, sizes and internal consistency; throws
-   * an {@link AccumulatorFormatError} whose message names the offending field.
+   * an `AccumulatorFormatError` whose message names the offending field.
    */
   static fromJSON(json: unknown): CorpusAccumulator {
-    const o = readObject(json, "(root)", [
-      "format",
-      "vocab",
-      "withBase",
-      "bins",
-      "counts",
-      "sums",
-      "entropyHistogram",
-      "confidenceHistogram",
-      "calibration",
-      "firstDocument",
-      "documents",
-      "distribution",
-      "windowDistribution",
-    ]);
-    if (o.format !== ACCUMULATOR_FORMAT) {
-      throw new AccumulatorFormatError(
-        "format",
-        `expected "${ACCUMULATOR_FORMAT}", got ${JSON.stringify(o.format)}`,
-      );
-    }
-    const vocab = readCount(o.vocab, "vocab");
-    if (vocab < 1) throw new AccumulatorFormatError("vocab", "must be ≥ 1");
-    if (typeof o.withBase !== "boolean") throw new AccumulatorFormatError("withBase", "expected a boolean");
-    const bins = readObject(o.bins, "bins", ["entropy", "confidence", "calibration"]);
-    const binCount = (k: "entropy" | "confidence" | "calibration") => {
-      const v = readCount(bins[k], `bins.${k}`);
-      if (v < 1) throw new AccumulatorFormatError(`bins.${k}`, "must be ≥ 1");
-      return v;
-    };
-    const acc = new CorpusAccumulator({
-      vocab,
-      withBase: o.withBase,
-      entropyBins: binCount("entropy"),
-      confidenceBins: binCount("confidence"),
-      calibrationBins: binCount("calibration"),
-    });
-
-    const counts = readObject(o.counts, "counts", COUNT_NAMES);
-    for (const k of COUNT_NAMES) acc.#counts[k] = readCount(counts[k], `counts.${k}`);
-    const sums = readObject(o.sums, "sums", SUM_NAMES);
-    for (const k of SUM_NAMES) acc.#sums[k] = ExactSum.fromJSON(sums[k], `sums.${k}`);
-    acc.#entropyHist.set(readCountArray(o.entropyHistogram, "entropyHistogram", acc.entropyBins));
-    acc.#confidenceHist.set(readCountArray(o.confidenceHistogram, "confidenceHistogram", acc.confidenceBins));
-    const cal = readObject(o.calibration, "calibration", ["count", "correct", "sumConfidence"]);
-    acc.#calCount.set(readCountArray(cal.count, "calibration.count", acc.calibrationBins));
-    acc.#calCorrect.set(readCountArray(cal.correct, "calibration.correct", acc.calibrationBins));
-    if (!Array.isArray(cal.sumConfidence) || cal.sumConfidence.length !== acc.calibrationBins) {
-      throw new AccumulatorFormatError("calibration.sumConfidence", `expected ${acc.calibrationBins} sums`);
-    }
-    acc.#calConfidence = cal.sumConfidence.map((x: unknown, i: number) =>
-      ExactSum.fromJSON(x, `calibration.sumConfidence[${i}]`)
-    );
-
-    const c = acc.#counts;
-    const docsJson = readObject(o.documents, "documents", DOC_COLUMNS);
-    const cols = Object.fromEntries(
-      DOC_COLUMNS.map((k) => [k, readF64Array(docsJson[k], `documents.${k}`, c.documents, false)]),
-    ) as Record<DocColumn, Float64Array>;
-    let tokens = 0, bytes = 0, correct = 0;
-    for (let i = 0; i < c.documents; i++) {
-      const at = `documents[${i}]`;
-      const row = Object.fromEntries(DOC_COLUMNS.map((k) => [k, cols[k][i]])) as Record<DocColumn, number>;
-      for (const k of ["docIndex", "tokens", "bytes", "correct"] as const) {
-        if (!Number.isSafeInteger(row[k]) || row[k] < 0) {
-          throw new AccumulatorFormatError(`${at}.${k}`, `expected an integer ≥ 0, got ${row[k]}`);
-        }
-      }
-      if (row.tokens < 1) {
-        throw new AccumulatorFormatError(`${at}.tokens`, "a counted document has ≥ 1 token");
-      }
-      if (row.correct > row.tokens) throw new AccumulatorFormatError(`${at}.correct`, "exceeds its tokens");
-      if (acc.#docIndices.has(row.docIndex)) {
-        throw new AccumulatorFormatError(`${at}.docIndex`, `document ${row.docIndex} listed twice`);
-      }
-      acc.#docIndices.add(row.docIndex);
-      acc.#docs.push(row);
-      tokens += row.tokens;
-      bytes += row.bytes;
-      correct += row.correct;
-    }
-    // Cross-checks: a hand-edited or truncated file fails here rather than giving wrong statistics.
-    const expect = (path: string, got: number, want: number, what: string) => {
-      if (got !== want) throw new AccumulatorFormatError(path, `${got} ≠ ${what} (${want})`);
-    };
-    expect("counts.tokens", c.tokens, tokens, "the documents' tokens");
-    expect("counts.bytes", c.bytes, bytes, "the documents' bytes");
-    expect("counts.correct", c.correct, correct, "the documents' correct counts");
-    expect("entropyHistogram", sumOf(acc.#entropyHist), c.tokens, "counts.tokens");
-    expect("confidenceHistogram", sumOf(acc.#confidenceHist), c.tokens, "counts.tokens");
-    expect("calibration.count", sumOf(acc.#calCount), c.tokens, "counts.tokens");
-    expect("calibration.correct", sumOf(acc.#calCorrect), c.correct, "counts.correct");
-    if (c.argmaxChanged > c.tokens) {
-      throw new AccumulatorFormatError("counts.argmaxChanged", "exceeds counts.tokens");
-    }
-    if (c.allRows < c.tokens) throw new AccumulatorFormatError("counts.allRows", "is below counts.tokens");
-    if (c.windows < (c.documents > 0 ? c.documents : 0) || c.windows > c.allRows) {
-      throw new AccumulatorFormatError(
-        "counts.windows",
-        `${c.windows} is inconsistent with documents and rows`,
-      );
-    }
-
-    if (o.firstDocument === null) {
-      if (c.documents > 0) {
-        throw new AccumulatorFormatError("firstDocument", "is null but there are documents");
-      }
-    } else {
-      const f = readObject(o.firstDocument, "firstDocument", ["docIndex", "rows", "sumEntropyNats"]);
-      const docIndex = readCount(f.docIndex, "firstDocument.docIndex");
-      const rows = readCount(f.rows, "firstDocument.rows");
-      let min = Infinity;
-      for (const i of acc.#docIndices) min = Math.min(min, i);
-      if (docIndex !== min) {
-        throw new AccumulatorFormatError(
-          "firstDocument.docIndex",
-          `${docIndex} is not the lowest document index`,
-        );
-      }
-      if (rows < 1) throw new AccumulatorFormatError("firstDocument.rows", "must be ≥ 1");
-      acc.#firstDoc = {
-        docIndex,
-        rows,
-        sumEntropyNats: readHex(f.sumEntropyNats, "firstDocument.sumEntropyNats"),
-      };
-    }
-    acc.#distribution = ExactVector.fromJSON(o.distribution, "distribution", vocab);
-    acc.#windowDistribution = ExactVector.fromJSON(o.windowDistribution, "windowDistribution", vocab);
+    const header = readAccumulatorHeader(json);
+    const acc = new CorpusAccumulator(header.shape);
+    const state = readAccumulatorState(header);
+    acc.#counts = state.counts;
+    acc.#sums = state.sums;
+    acc.#entropyHist.set(state.entropyHistogram);
+    acc.#confidenceHist.set(state.confidenceHistogram);
+    acc.#calCount.set(state.calibration.count);
+    acc.#calCorrect.set(state.calibration.correct);
+    acc.#calConfidence = state.calibration.sumConfidence;
+    acc.#docs = state.documents;
+    acc.#docIndices = state.docIndices;
+    acc.#firstDoc = state.firstDocument;
+    acc.#distribution = state.distribution;
+    acc.#windowDistribution = state.windowDistribution;
     return acc;
   }
-}
-
-// ---- JSON readers (throw AccumulatorFormatError naming the path) ----------------------------------------------------
-
-function readObject<K extends string>(x: unknown, path: string, keys: readonly K[]): Record<K, unknown> {
-  if (typeof x !== "object" || x === null || Array.isArray(x)) {
-    throw new AccumulatorFormatError(path, `expected an object, got ${x === null ? "null" : typeof x}`);
-  }
-  const o = x as Record<string, unknown>;
-  const prefix = path === "(root)" ? "" : `${path}.`;
-  for (const k of keys) if (!(k in o)) throw new AccumulatorFormatError(`${prefix}${k}`, "missing");
-  for (const k of Object.keys(o)) {
-    if (!(keys as readonly string[]).includes(k)) {
-      throw new AccumulatorFormatError(`${prefix}${k}`, "unknown field");
-    }
-  }
-  return o as Record<K, unknown>;
-}
-
-function readCount(x: unknown, path: string): number {
-  if (typeof x !== "number" || !Number.isSafeInteger(x) || x < 0) {
-    throw new AccumulatorFormatError(path, `expected an integer ≥ 0, got ${JSON.stringify(x)}`);
-  }
-  return x;
-}
-
-function readCountArray(x: unknown, path: string, length: number): number[] {
-  if (!Array.isArray(x)) throw new AccumulatorFormatError(path, "expected an array");
-  if (x.length !== length) {
-    throw new AccumulatorFormatError(path, `expected ${length} entries, got ${x.length}`);
-  }
-  return x.map((v, i) => readCount(v, `${path}[${i}]`));
-}
-
-function readHex(x: unknown, path: string): number {
-  const v = hexToF64(x);
-  if (v === undefined) {
-    throw new AccumulatorFormatError(
-      path,
-      `expected 16 lowercase hex digits (float64 bits), got ${JSON.stringify(x)}`,
-    );
-  }
-  return v;
-}
-
-function readFinitePartial(x: unknown, path: string): number {
-  const v = readHex(x, path);
-  if (!Number.isFinite(v)) throw new AccumulatorFormatError(path, `partial is not finite (${v})`);
-  return v;
-}
-
-function readF64Array(x: unknown, path: string, length: number, finite: boolean): Float64Array {
-  const v = base64ToF64Array(x);
-  if (v === undefined) {
-    throw new AccumulatorFormatError(path, "expected base64 of little-endian float64 values");
-  }
-  if (v.length !== length) {
-    throw new AccumulatorFormatError(
-      path,
-      `expected ${length} float64 values (${length * 8} bytes), got ${v.length}`,
-    );
-  }
-  if (finite) {
-    for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) throw new AccumulatorFormatError(`${path}[${i}]`, `not finite (${v[i]})`);
-    }
-  }
-  return v;
-}
-
-function sumOf(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
 }
