@@ -161,7 +161,7 @@ switch (cmd) {
   case "windows": { // model-dir corpus score.json out.json: the windows the score run read, for PyTorch
     const { loadTokenizer } = await import(`${root}/lib/models/tokenizer.ts`);
     const { rollingWindows } = await import(`${root}/lib/scoring/windows.ts`);
-    const { readCorpus } = await import(`${root}/lib/data/corpus.ts`);
+    const { readCorpus } = await import(`${root}/lib/data/corpus_reader.ts`);
     const [model, corpus, scoreFile, out] = args;
     const s = read(scoreFile);
     const tok = await loadTokenizer(model);

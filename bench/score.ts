@@ -11,9 +11,9 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadCausalLM } from "../lib/models/load.ts";
+import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { loadTokenizer, prefixTokenId } from "../lib/models/tokenizer.ts";
-import type { CorpusDocument } from "../lib/data/corpus.ts";
+import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
 import { scoreCorpus } from "../lib/scoring/score_corpus.ts";
 import { rollingWindows } from "../lib/scoring/windows.ts";

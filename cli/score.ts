@@ -9,7 +9,7 @@ import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.t
 import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { formatSeconds } from "./progress.ts";
-import { readDocIndexFile } from "../lib/data/corpus.ts";
+import { readDocIndexFile } from "../lib/data/doc_index_file.ts";
 import { checkpointPathOf, partialPathOf, runScoreJob, statePathOf } from "../lib/scoring/score_job.ts";
 import { meanDistributionPath } from "../lib/io/score_format.ts";
 import { checkOutputPaths, ensureWritableDir, realPathOf } from "../lib/io/output_paths.ts";

@@ -6,10 +6,10 @@
  * with a base model), whatever the corpus size.
  * @module
  */
-import type { CausalLM } from "../models/load.ts";
+import type { CausalLM } from "../models/causal_lm.ts";
 import { trimNativeMemory } from "../models/native_memory.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
-import type { CorpusDocument } from "../data/corpus.ts";
+import type { CorpusDocument } from "../data/corpus_document.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
 import { createDivergenceStats, type DivergenceStats, divergeRows } from "./divergence.ts";
 import { createPositionStats, type PositionStats, scoreRows } from "./position_stats.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { MOBY_DICK_CORPUS, mobyDickDocuments, toJsonl } from "../../lib/data/public_corpus.ts";
-import { readCorpus } from "../../lib/data/corpus.ts";
+import { readCorpus } from "../../lib/data/corpus_reader.ts";
 import { extractTarEntry } from "../../lib/setup/npm_tarball.ts";
 
 Deno.test({

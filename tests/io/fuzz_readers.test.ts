@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readCorpus } from "../../lib/data/corpus.ts";
+import { readCorpus } from "../../lib/data/corpus_reader.ts";
 import { loadCompletions, parseCompletionsJson } from "../../lib/io/completions_format.ts";
 import { decodeNpy } from "../../lib/io/npy.ts";
 import { embeddedStudy, readStudy } from "../../lib/study/config.ts";

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { nativeMemory, openNativeMemory } from "../../lib/models/native_memory.ts";
-import { loadCausalLM } from "../../lib/models/load.ts";
+import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";
-import type { CorpusDocument } from "../../lib/data/corpus.ts";
+import type { CorpusDocument } from "../../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
 import { scoreCorpus } from "../../lib/scoring/score_corpus.ts";
 

@@ -6,19 +6,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { constants, zstdCompressSync } from "node:zlib";
+import type { CorpusDocument } from "../../lib/data/corpus_document.ts";
 import {
   CorpusDecodeError,
-  type CorpusDocument,
   CorpusFormatError,
   type CorpusReader,
   type CorpusSkip,
-  DocIndexFileError,
   readCorpus,
   type ReadCorpusOptions,
-  readDocIndexFile,
-  zstdDecoderInfo,
-  type ZstdDecoderName,
-} from "../../lib/data/corpus.ts";
+} from "../../lib/data/corpus_reader.ts";
+import { zstdDecoderInfo, type ZstdDecoderName } from "../../lib/data/zstd_backend.ts";
 
 const NAPI = (await zstdDecoderInfo()).name === "zstd-napi";
 const DECODERS: ZstdDecoderName[] = ["zstd-napi", "node:zlib"];
@@ -238,35 +235,6 @@ Deno.test("docIndices: kept in file order, reading stops after the largest, miss
     const both = readCorpus(plain, { docIndices: [1, 3, 500], maxDocs: 100 });
     assert.deepEqual((await collect(both)).map((d) => d.index), [1, 3]);
     assert.equal(both.stats.lines, 4);
-  });
-});
-
-Deno.test("readDocIndexFile validates the list", async () => {
-  await withTempDir(async (dir) => {
-    const file = (name: string, text: string) => {
-      const p = join(dir, name);
-      Deno.writeTextFileSync(p, text);
-      return p;
-    };
-    assert.deepEqual(await readDocIndexFile(file("ok.json", "[3, 1, 3, 0, 2.0]")), new Set([3, 1, 0, 2]));
-    assert.deepEqual(await readDocIndexFile(file("empty.json", "[]")), new Set());
-    const cases: [string, string, RegExp][] = [
-      ["bad.json", "[1, 2", /not valid JSON/],
-      ["obj.json", '{"a": 1}', /expected a JSON list of indices, got an object/],
-      ["neg.json", "[1, -2]", /element 1 is not a non-negative integer: -2/],
-      ["frac.json", "[1.5]", /element 0 .*1\.5/],
-      ["str.json", '[0, "3"]', /element 1 .*"3"/],
-      ["big.json", "[1e300]", /element 0/],
-    ];
-    for (const [name, text, re] of cases) {
-      const p = file(name, text);
-      await assert.rejects(readDocIndexFile(p), (e: unknown) => {
-        assert.ok(e instanceof DocIndexFileError);
-        assert.ok(e.message.startsWith(p + ": "), e.message);
-        assert.match(e.message, re);
-        return true;
-      });
-    }
   });
 });
 
