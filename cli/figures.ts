@@ -1,14 +1,14 @@
 /**
  * `deno task analyse figures`: redraws every figure of a finished study from its result files (no
  * recomputation) in one preset — for a paper, `paper-single` (3.25 in) or `paper-double` (6.75 in) — as PDF +
- * PNG + SVG with `index.json` and `index.md` (lib/figures/bundle.ts).
+ * PNG + SVG with `index.json` and `index.md` (lib/study/figure_bundle.ts).
  * @module
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "./command.ts";
 import { parseCommandLine, UsageError } from "./options.ts";
-import { writeFigureBundle } from "../lib/figures/bundle.ts";
+import { writeFigureBundle } from "../lib/study/figure_bundle.ts";
 import { FIGURE_PRESET_NAMES, FIGURE_PRESETS, isFigurePresetName } from "../lib/figures/preset.ts";
 import { studyFromParams } from "../lib/study/load.ts";
 import type { StudyConfig } from "../lib/study/config.ts";

@@ -1,29 +1,24 @@
 /**
- * The paper's figure F1 (SEED.md §6.2, §6.8): 8 diversity metrics (rows) × prompt set {factual, creative}
- * (columns) against temperature, one line per model (PLM/SFT/DPO…), mean over prompts with ±2·SE bands
- * (SE = std(ddof 0)/√n, the Llama notebook's bands, §6.1). Factual lines solid, creative dashed, colours and
- * markers per model role as in the paper.
+ * The paper's figure F1: 8 diversity metrics (rows) × prompt set {factual, creative} (columns) against
+ * temperature, one line per model (PLM/SFT/DPO…), mean over prompts with ±2·SE bands (SE = std(ddof 0)/√n,
+ * the bands of the paper's Llama notebook). Factual lines solid, creative dashed, colours and markers per model
+ * role as in the paper.
  *
  * Fixed relative to the original: correct creative/factual labels by default (the series carry their labels;
  * load with `paperLabels: true` to draw the paper's swapped labelling, which the subtitle then states), and one
  * word limit for both columns (default 20 words). The paper's F3 silently plotted the factual column from
- * 20-word and the creative column from 5-word results (§9 item 14); `wordsByColumn` reproduces that only when
- * asked ({@link F3_MIXED_WORDS}), and the column titles then name each column's word limit.
+ * 20-word and the creative column from 5-word results (docs/PAPER_QUIRKS.md, F3 word limits); `wordsByColumn`
+ * reproduces that only when asked ({@link F3_MIXED_WORDS}), and the column titles then name each column's word
+ * limit.
  * @module
  */
-import {
-  type DiversitySeries,
-  findSeries,
-  metricLabel,
-  metricShortLabel,
-  modelsOf,
-  PLOTTED_METRICS,
-} from "./diversity_data.ts";
+import { type DiversitySeries, findSeries, modelsOf } from "../data/diversity_series.ts";
+import { metricLabel, metricShortLabel, PLOTTED_METRICS } from "./metric_labels.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { gridPanelSize, linePanel, yLabelNeedsTop } from "./panel.ts";
 import { activeFigurePreset, isPaperPreset, type PresetOption, withFigurePreset } from "./preset.ts";
 import { meanAndStandardError, type NanPolicy } from "./stats.ts";
-import { assignModelStyles, dashForPromptSet, type ModelRole, type ModelStyle } from "./style.ts";
+import { assignModelStyles, dashForPromptSet, type FigureRole, type ModelStyle } from "./style.ts";
 import { composeGrid, type LegendEntry } from "./svg.ts";
 
 /** The paper's F3 word-limit mix (factual 20 words, creative 5 words), for `wordsByColumn` when comparing. */
@@ -82,7 +77,7 @@ export interface GridCommonOptions extends PresetOption {
   /** Models in legend order (default: order of first appearance). */
   models?: readonly string[];
   /** Role per model, overriding the name-based role (colour/marker). */
-  roles?: Readonly<Record<string, ModelRole>>;
+  roles?: Readonly<Record<string, FigureRole>>;
   /** Draw mean ± 2·SE bands (default true). */
   bands?: boolean;
   /** NaN policy over prompts (default "omit" = nanmean). */
@@ -263,7 +258,7 @@ function subtitleOf(data: DiversityGridData): string {
 
 /**
  * Figure F1: metrics × prompt sets across temperature, one line per model with ±2·SE bands.
- * `series` from {@link import("./diversity_data.ts").loadPaperDiversity} or `loadDiversityFiles`.
+ * `series` from {@link import("../data/diversity_series.ts").loadPaperDiversity} or `loadDiversityFiles`.
  */
 export function diversityGrid(
   series: readonly DiversitySeries[],

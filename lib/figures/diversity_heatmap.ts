@@ -4,13 +4,8 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import {
-  type DiversitySeries,
-  findSeries,
-  metricLabel,
-  metricShortLabel,
-  modelsOf,
-} from "./diversity_data.ts";
+import { type DiversitySeries, findSeries, modelsOf } from "../data/diversity_series.ts";
+import { metricLabel, metricShortLabel } from "./metric_labels.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { tickGeometry } from "./panel.ts";
 import {

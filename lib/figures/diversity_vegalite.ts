@@ -7,7 +7,8 @@
  */
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import { type DiversitySeries, metricLabel, metricShortLabel } from "./diversity_data.ts";
+import type { DiversitySeries } from "../data/diversity_series.ts";
+import { metricLabel, metricShortLabel } from "./metric_labels.ts";
 import { type DiversityGridData, diversityGridData, type DiversityGridOptions } from "./diversity_grid.ts";
 import { JUPYTER_DISPLAY, type MimeBundle, VEGALITE_MIME } from "./display.ts";
 import {

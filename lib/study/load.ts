@@ -2,9 +2,9 @@
 import { isAbsolute, join } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 import { embeddedStudy, readStudy, type StudyConfig, type StudySize } from "./config.ts";
-import { figureRoles, mainWords } from "./diversity_views.ts";
+import { figureRoles, mainWords } from "./figure_selection.ts";
 import { studyPaths } from "./steps.ts";
-import type { ModelRole as FigureRole } from "../figures/style.ts";
+import type { FigureRole } from "../figures/style.ts";
 import { setFigurePreset } from "../figures/preset.ts";
 
 /**

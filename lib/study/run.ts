@@ -4,7 +4,7 @@
  * What `deno task reproduce` runs.
  * @module
  */
-import { studyFigureBundle } from "../figures/bundle.ts";
+import { studyFigureBundle } from "./figure_bundle.ts";
 import { resolveFigurePreset } from "../figures/preset.ts";
 import { join } from "node:path";
 import { existsSync, readdirSync } from "node:fs";
@@ -28,7 +28,7 @@ import {
   studyPackNames,
 } from "./steps.ts";
 import { resolvePromptPackPath } from "../data/prompts.ts";
-import { resolveModelSource } from "../models/load.ts";
+import { resolveModelSource } from "../models/model_source.ts";
 import { checkOutputPaths, type NamedPath, realPathOf, writingTo } from "../io/output_paths.ts";
 import { type CollapseVerdict, collapseVerdict } from "./verdict.ts";
 import { renderReport } from "./report.ts";

@@ -14,8 +14,8 @@
 import { existsSync } from "node:fs";
 import { type DiversityFile, parseDiversityFile } from "../io/diversity_format.ts";
 import { METRICS } from "../metrics/registry.ts";
-import { seriesFromDiversityFile } from "../figures/diversity_data.ts";
-import { lessDiverseShare as viewsLessDiverseShare } from "./diversity_views.ts";
+import { seriesFromDiversityFile } from "../data/diversity_series.ts";
+import { lessDiverseShare as seriesLessDiverseShare } from "./diversity_stats.ts";
 import type { StudyConfig } from "./config.ts";
 import { type ScoreHeadline, studyPackNames, studyPaths } from "./steps.ts";
 
@@ -70,7 +70,7 @@ export interface CollapseVerdict {
  * Compares a fine-tune's diversity with its base's, point by point: for each pack present in both, each metric
  * (with a registry direction) and word limit both computed, and each temperature, the mean over prompts; a
  * similarity metric going up or a diversity metric going down counts as less diverse (the notebooks' count,
- * lib/study/diversity_views.ts, on the same files).
+ * ./diversity_stats.ts, on the same files).
  */
 export function lessDiverseShare(
   base: readonly DiversityFile[],
@@ -82,7 +82,7 @@ export function lessDiverseShare(
   ];
   const metrics = METRICS.map((m) => m.key).filter((k) => series.some((s) => s.values[k] !== undefined));
   const packs = [...new Set(series.map((s) => s.promptSet))];
-  const r = viewsLessDiverseShare(series, "tuned", "base", packs, metrics);
+  const r = seriesLessDiverseShare(series, "tuned", "base", packs, metrics);
   const points = r.less + r.more;
   return { share: points === 0 ? null : r.less / points, points };
 }

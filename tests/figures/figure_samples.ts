@@ -4,8 +4,8 @@
  * with a given preset.
  */
 import { cdfFigure } from "../../lib/figures/cdf.ts";
-import { PLOTTED_METRICS } from "../../lib/figures/diversity_data.ts";
-import type { DiversitySeries } from "../../lib/figures/diversity_data.ts";
+import { PLOTTED_METRICS } from "../../lib/figures/metric_labels.ts";
+import type { DiversitySeries } from "../../lib/data/diversity_series.ts";
 import { diversityDifferenceGrid, diversityGrid } from "../../lib/figures/diversity_grid.ts";
 import { diversityHeatmap } from "../../lib/figures/diversity_heatmap.ts";
 import { diversityGridVegaLite } from "../../lib/figures/diversity_vegalite.ts";
@@ -16,7 +16,7 @@ import { withFigurePreset } from "../../lib/figures/preset.ts";
 import { reliabilityFigure } from "../../lib/figures/reliability.ts";
 import { topKFigure } from "../../lib/figures/topk.ts";
 import { type CompletionsDoc, completionsFromPaperNpy } from "../../lib/io/completions_format.ts";
-import { sampledEntropyFigure } from "../../lib/notebooks/sweep_entropy_figure.ts";
+import { sampledEntropyFigure } from "../../lib/figures/sweep_entropy.ts";
 import { sortedCumulative } from "../../lib/scoring/corpus_stats.ts";
 
 /** The figure types (builder names). */

@@ -1,17 +1,13 @@
 /**
- * The F1 diversity grid against the paper's stored results (../shared/paper/creative_factual): the plotted means
- * and standard errors equal an independent recomputation from the .npy values read by lib/data/paper.ts, the
- * correct labels reproduce the SEED.md §8.3 summary numbers, paperLabels swaps the two columns exactly, and the
+ * The F1 diversity grid against the paper's stored results (paper/creative_factual of the shared folder): the
+ * plotted means and standard errors equal an independent recomputation from the .npy values read by
+ * lib/data/paper.ts, the correct labels reproduce the paper's published summary numbers, paperLabels swaps the two columns exactly, and the
  * SVGs have the expected panels, lines and labels.
  */
 import assert from "node:assert/strict";
 import { readPaperResults } from "../../lib/data/paper.ts";
-import {
-  loadPaperDiversity,
-  PAPER_F1_MODELS,
-  PAPER_TEMPERATURES,
-  PLOTTED_METRICS,
-} from "../../lib/figures/diversity_data.ts";
+import { loadPaperDiversity, PAPER_F1_MODELS, PAPER_TEMPERATURES } from "../../lib/data/diversity_series.ts";
+import { PLOTTED_METRICS } from "../../lib/figures/metric_labels.ts";
 import {
   diversityDifferenceGrid,
   diversityGrid,
@@ -47,7 +43,7 @@ sharedTest("F1 grid data = independent means and SEs over the 20 prompts (correc
   assert.equal(data.panels.length, 16);
   let checked = 0;
   for (const model of PAPER_F1_MODELS) {
-    // stored "creative" = factual completions; stored "factual" = creative completions (SEED.md §9 item 13)
+    // stored "creative" = factual completions; stored "factual" = creative completions (docs/PAPER_QUIRKS.md, creative/factual swap)
     const raw = await readPaperResults(`${dir()}/${model}_results_20_words.npy`, { paperLabels: true });
     assert.deepEqual(raw.shape, [15, 20, 1]);
     for (const panel of data.panels) {
@@ -69,31 +65,34 @@ sharedTest("F1 grid data = independent means and SEs over the 20 prompts (correc
   assert.equal(checked, 3 * 16 * 15);
 });
 
-sharedTest("F1 grid with correct labels reproduces SEED.md §8.3 (creative = stored 'factual')", async () => {
-  const series = await loadPaperDiversity(dir(), PAPER_F1_MODELS, [20, 5]);
-  const at = (grid: ReturnType<typeof diversityGridData>, metric: string, col: string, model: string) => {
-    const line = grid.panels.find((p) => p.metric === metric && p.columnKey === col)!.lines.find((l) =>
-      l.model === model
-    )!;
-    return [0, 4, 9, 14].map((t) => line.points[t].mean.toFixed(3)).join("/");
-  };
-  const g20 = diversityGridData(series, { metrics: ["selfBleuSmoothed", "average_pairwise_ncd"] });
-  assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b"), "0.909/0.323/0.070/0.030");
-  assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b-sft"), "0.900/0.343/0.090/0.041");
-  assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b-dpo"), "0.888/0.393/0.124/0.049");
-  assert.equal(at(g20, "average_pairwise_ncd", "creative", "pythia-2.8b"), "0.325/0.537/0.594/0.619");
-  // F1's other column (SEED.md §6.2: PLM self-BLEU 0.957 → 0.051), which is the factual prompts
-  const f = g20.panels[1].lines[0];
-  assert.equal(g20.panels[1].columnKey, "creative");
-  assert.equal(g20.panels[0].columnKey, "factual");
-  const plmFactual = g20.panels[0].lines[0].points;
-  assert.equal(plmFactual[0].mean.toFixed(3), "0.957");
-  assert.equal(plmFactual[14].mean.toFixed(3), "0.051");
-  assert.equal(f.points[0].mean.toFixed(3), "0.909");
-  const g5 = diversityGridData(series, { words: 5, metrics: ["selfBleuSmoothed"] });
-  assert.equal(at(g5, "selfBleuSmoothed", "factual", "pythia-2.8b"), "0.989/0.741/0.342/0.134");
-  assert.equal(at(g5, "selfBleuSmoothed", "factual", "pythia-2.8b-dpo"), "0.987/0.917/0.695/0.401");
-});
+sharedTest(
+  "F1 grid with correct labels reproduces the published numbers (creative = stored 'factual')",
+  async () => {
+    const series = await loadPaperDiversity(dir(), PAPER_F1_MODELS, [20, 5]);
+    const at = (grid: ReturnType<typeof diversityGridData>, metric: string, col: string, model: string) => {
+      const line = grid.panels.find((p) => p.metric === metric && p.columnKey === col)!.lines.find((l) =>
+        l.model === model
+      )!;
+      return [0, 4, 9, 14].map((t) => line.points[t].mean.toFixed(3)).join("/");
+    };
+    const g20 = diversityGridData(series, { metrics: ["selfBleuSmoothed", "average_pairwise_ncd"] });
+    assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b"), "0.909/0.323/0.070/0.030");
+    assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b-sft"), "0.900/0.343/0.090/0.041");
+    assert.equal(at(g20, "selfBleuSmoothed", "creative", "pythia-2.8b-dpo"), "0.888/0.393/0.124/0.049");
+    assert.equal(at(g20, "average_pairwise_ncd", "creative", "pythia-2.8b"), "0.325/0.537/0.594/0.619");
+    // F1's other column (published: PLM self-BLEU 0.957 → 0.051), which is the factual prompts
+    const f = g20.panels[1].lines[0];
+    assert.equal(g20.panels[1].columnKey, "creative");
+    assert.equal(g20.panels[0].columnKey, "factual");
+    const plmFactual = g20.panels[0].lines[0].points;
+    assert.equal(plmFactual[0].mean.toFixed(3), "0.957");
+    assert.equal(plmFactual[14].mean.toFixed(3), "0.051");
+    assert.equal(f.points[0].mean.toFixed(3), "0.909");
+    const g5 = diversityGridData(series, { words: 5, metrics: ["selfBleuSmoothed"] });
+    assert.equal(at(g5, "selfBleuSmoothed", "factual", "pythia-2.8b"), "0.989/0.741/0.342/0.134");
+    assert.equal(at(g5, "selfBleuSmoothed", "factual", "pythia-2.8b-dpo"), "0.987/0.917/0.695/0.401");
+  },
+);
 
 sharedTest("paperLabels: the creative and factual columns swap exactly", async () => {
   const correct = diversityGridData(await loadPaperDiversity(dir(), PAPER_F1_MODELS, [20]));

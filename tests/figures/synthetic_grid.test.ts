@@ -1,7 +1,7 @@
 /** Diversity-grid statistics and style on small synthetic series (no shared folder needed). */
 import assert from "node:assert/strict";
-import type { DiversitySeries } from "../../lib/figures/diversity_data.ts";
-import { seriesFromDiversityFile } from "../../lib/figures/diversity_data.ts";
+import type { DiversitySeries } from "../../lib/data/diversity_series.ts";
+import { seriesFromDiversityFile } from "../../lib/data/diversity_series.ts";
 import { diversityGrid, diversityGridData } from "../../lib/figures/diversity_grid.ts";
 import { meanAndStandardError } from "../../lib/figures/stats.ts";
 import { assignModelStyles, ROLE_STYLES, roleOfModel } from "../../lib/figures/style.ts";

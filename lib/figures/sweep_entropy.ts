@@ -8,7 +8,7 @@
 import type { CompletionsDoc } from "../io/completions_format.ts";
 import { type Figure, makeFigure } from "../figures/figure.ts";
 import { linePanel } from "../figures/panel.ts";
-import { assignModelStyles, type ModelRole, type ModelStyle } from "../figures/style.ts";
+import { assignModelStyles, type FigureRole, type ModelStyle } from "../figures/style.ts";
 import { composeGrid } from "../figures/svg.ts";
 
 /** One plotted point: a temperature's mean over prompts of each prompt's token-weighted mean entropy. */
@@ -53,7 +53,7 @@ export function sampledEntropyByTemperature(doc: CompletionsDoc): EntropyPoint[]
 /** Mean sampling entropy vs temperature, a panel per pack (in first-seen order), a line per model with bands. */
 export function sampledEntropyFigure(
   sweeps: readonly { model: string; pack: string; doc: CompletionsDoc }[],
-  options: { roles?: Readonly<Record<string, ModelRole>>; title?: string } = {},
+  options: { roles?: Readonly<Record<string, FigureRole>>; title?: string } = {},
 ): Figure<SampledEntropyData> {
   const packs = [...new Set(sweeps.map((s) => s.pack))];
   const styles = assignModelStyles([...new Set(sweeps.map((s) => s.model))], options.roles);

@@ -15,41 +15,31 @@ import { basename, join, relative, resolve } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { type CompletionsDoc, parseCompletionsJson } from "../io/completions_format.ts";
 import { sha256File } from "../io/sha256.ts";
-import { sampledEntropyFigure } from "../notebooks/sweep_entropy_figure.ts";
-import { baseFirstOrder, type StudyConfig } from "../study/config.ts";
-import {
-  availableMetrics,
-  effectRoles,
-  epochModels,
-  figureRoles,
-  fineTuneEffectSeries,
-  mainWords,
-  withPaperLabels,
-} from "../study/diversity_views.ts";
-import { studyPackNames, studyPaths } from "../study/steps.ts";
+import { sampledEntropyFigure } from "../figures/sweep_entropy.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
-import { cdfFigure } from "./cdf.ts";
+import { cdfFigure } from "../figures/cdf.ts";
 import {
   type DiversitySeries,
   loadDiversityFiles,
   loadPaperDiversity,
-  metricLabel,
   PAPER_F1_MODELS,
-} from "./diversity_data.ts";
-import { diversityDifferenceGrid, diversityGrid, F3_MIXED_WORDS } from "./diversity_grid.ts";
-import { diversityHeatmap } from "./diversity_heatmap.ts";
-import { saveFigure } from "./export.ts";
-import { confidenceHistogramFigure, entropyHistogramFigure } from "./histograms.ts";
-import { klFigure, klRowFromScore } from "./kl.ts";
-import { ChromiumPdf, pdfExportAvailable } from "./pdf.ts";
+  withPaperLabels,
+} from "../data/diversity_series.ts";
+import { metricLabel } from "../figures/metric_labels.ts";
+import { diversityDifferenceGrid, diversityGrid, F3_MIXED_WORDS } from "../figures/diversity_grid.ts";
+import { diversityHeatmap } from "../figures/diversity_heatmap.ts";
+import { saveFigure } from "../figures/export.ts";
+import { confidenceHistogramFigure, entropyHistogramFigure } from "../figures/histograms.ts";
+import { klFigure, klRowFromScore } from "../figures/kl.ts";
+import { ChromiumPdf, pdfExportAvailable } from "../figures/pdf.ts";
 import {
   type FigurePreset,
   type FigurePresetName,
   readFigureMetadata,
   resolveFigurePreset,
   withFigurePreset,
-} from "./preset.ts";
-import { reliabilityFigure } from "./reliability.ts";
+} from "../figures/preset.ts";
+import { reliabilityFigure } from "../figures/reliability.ts";
 import {
   readScoreFigureInput,
   type ScoreFigureInput,
@@ -57,7 +47,12 @@ import {
   toConfidenceHistogramInput,
   toEntropyHistogramInput,
   toReliabilityInput,
-} from "./score_input.ts";
+} from "../figures/score_input.ts";
+import { baseFirstOrder, type StudyConfig } from "./config.ts";
+import { fineTuneEffectSeries } from "./diversity_stats.ts";
+import { epochModels } from "./epoch_models.ts";
+import { availableMetrics, effectRoles, figureRoles, mainWords } from "./figure_selection.ts";
+import { studyPackNames, studyPaths } from "./steps.ts";
 
 /** Format tag of `index.json`. */
 export const FIGURE_BUNDLE_FORMAT = "figure-bundle/1";

@@ -1,10 +1,10 @@
 /**
- * The qualitative look at mode collapse for one prompt (the paper's Mode_Collapse notebooks, SEED.md §6.4–6.5):
- * every model's top-k next tokens, and a greedy and a sampled generation of each, rendered as one HTML block of
+ * The qualitative look at mode collapse for one prompt (the paper's Mode_Collapse and Mode_Collapse_reprompt
+ * notebooks): every model's top-k next tokens, and a greedy and a sampled generation of each, rendered as one HTML block of
  * generations coloured by token probability with a single legend.
  * @module
  */
-import type { CausalLM } from "../models/load.ts";
+import type { CausalLM } from "../models/causal_lm.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import {
   type NextTokenProb,

@@ -4,24 +4,17 @@
 import assert from "node:assert/strict";
 import { embeddedStudy, type StudyConfig } from "../../lib/study/config.ts";
 import type { ScoreHeadline } from "../../lib/study/steps.ts";
-import {
-  baseFirstOrder,
-  figureRoles,
-  headlineRecords,
-  headlineTableHtml,
-} from "../../lib/notebooks/next_token_summary.ts";
+import { baseFirstOrder, headlineRecords, headlineTableHtml } from "../../lib/views/next_token_summary.ts";
+import { figureRoles } from "../../lib/study/figure_selection.ts";
 import {
   cellBrowserHtml,
   chooseCell,
   meanSampledEntropy,
   promptInput,
   sweepSummaryRecords,
-} from "../../lib/notebooks/completions_browser.ts";
+} from "../../lib/views/completions_browser.ts";
 import type { CompletionsDoc } from "../../lib/io/completions_format.ts";
-import {
-  sampledEntropyByTemperature,
-  sampledEntropyFigure,
-} from "../../lib/notebooks/sweep_entropy_figure.ts";
+import { sampledEntropyByTemperature, sampledEntropyFigure } from "../../lib/figures/sweep_entropy.ts";
 
 function headline(over: Partial<ScoreHeadline>): ScoreHeadline {
   return {

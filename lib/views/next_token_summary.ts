@@ -1,28 +1,13 @@
 /**
  * What the next-token notebook says about a study's score results: the order to score models in (bases
- * before their fine-tunes), the figure role of each study model, the headline table (one row per statistic,
- * one column per model). The verdict on mode collapse is the study's one rule, lib/study/verdict.ts.
+ * before their fine-tunes) and the headline table (one row per statistic, one column per model). The figure
+ * role of each model is lib/study/figure_selection.ts; the verdict on mode collapse is the study's one rule,
+ * lib/study/verdict.ts.
  * @module
  */
-import type { ModelRole as FigureRole } from "../figures/style.ts";
 import { recordsToHtml } from "../figures/table.ts";
-import type { StudyConfig } from "../study/config.ts";
 export { baseFirstOrder } from "../study/config.ts";
 import type { ScoreHeadline } from "../study/steps.ts";
-
-const FIGURE_ROLES: readonly FigureRole[] = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic", "collapsed"];
-
-/**
- * Figure role per study model (for the figures' `roles` option): the study role when the figures know it, else
- * `other`.
- */
-export function figureRoles(study: StudyConfig): Record<string, FigureRole> {
-  return Object.fromEntries(
-    study.models.map((
-      m,
-    ) => [m.name, (FIGURE_ROLES as readonly string[]).includes(m.role) ? m.role : "other"]),
-  ) as Record<string, FigureRole>;
-}
 
 /** The rows of the headline table: label, unit note, and how to read one headline. */
 export const HEADLINE_ROWS: readonly { label: string; get: (h: ScoreHeadline) => number | null }[] = [

@@ -10,7 +10,11 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { command } from "../../cli/figures.ts";
 import { analyseCompletions } from "../../lib/diversity/analyse.ts";
-import { FIGURE_BUNDLE_FORMAT, type FigureBundleIndex, writeFigureBundle } from "../../lib/figures/bundle.ts";
+import {
+  FIGURE_BUNDLE_FORMAT,
+  type FigureBundleIndex,
+  writeFigureBundle,
+} from "../../lib/study/figure_bundle.ts";
 import { pdfExportAvailable } from "../../lib/figures/pdf.ts";
 import { readFigureMetadata } from "../../lib/figures/preset.ts";
 import { writeJsonAtomic } from "../../lib/io/atomic.ts";
@@ -21,7 +25,7 @@ import {
 } from "../../lib/io/completions_format.ts";
 import { writeDiversityFile } from "../../lib/io/diversity_format.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
-import { NdArray } from "../../lib/io/pickle.ts";
+import { NdArray } from "../../lib/io/py_value.ts";
 import { sha256File } from "../../lib/io/sha256.ts";
 import { selectMetrics } from "../../lib/metrics/registry.ts";
 import { cdfRanks, sortedCumulative } from "../../lib/scoring/corpus_stats.ts";

@@ -1,31 +1,29 @@
-// lib/study/diversity_views.ts: the computations behind notebooks 03, 04 and 06, on synthetic series, and the
-// F1 check against the paper's stored arrays (skipped without ../shared).
+// The study-level computations behind notebooks 03, 04 and 06 (lib/study/diversity_stats.ts, figure_selection.ts,
+// epoch_models.ts, paper_dir.ts, paper_f1_check.ts), on synthetic series, and the F1 check against the paper's
+// stored arrays (skipped without the shared folder).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { DiversitySeries } from "../../lib/figures/diversity_data.ts";
-import { loadPaperDiversity, PAPER_F1_MODELS, PLOTTED_METRICS } from "../../lib/figures/mod.ts";
+import {
+  type DiversitySeries,
+  loadPaperDiversity,
+  PAPER_F1_MODELS,
+  withPaperLabels,
+} from "../../lib/data/diversity_series.ts";
+import { PLOTTED_METRICS } from "../../lib/figures/metric_labels.ts";
+import { metricDirection } from "../../lib/metrics/registry.ts";
 import { embeddedStudy, type StudyConfig } from "../../lib/study/config.ts";
 import {
-  availableMetrics,
-  checkRedrawnF1,
-  compareWithPublished,
-  effectRoles,
-  epochModels,
-  figureRoles,
   fineTuneEffectSeries,
-  gridRecords,
   lessDiverseAcrossPacks,
   lessDiverseShare,
-  mainWords,
-  metricDirection,
-  registryDirection,
-  resolvePaperDir,
-  saveDrawn,
-  skippedFigure,
   spearman,
   temperatureTracking,
-  withPaperLabels,
-} from "../../lib/study/diversity_views.ts";
+} from "../../lib/study/diversity_stats.ts";
+import { epochModels } from "../../lib/study/epoch_models.ts";
+import { availableMetrics, effectRoles, figureRoles, mainWords } from "../../lib/study/figure_selection.ts";
+import { resolvePaperDir } from "../../lib/study/paper_dir.ts";
+import { checkRedrawnF1, compareWithPublished } from "../../lib/study/paper_f1_check.ts";
+import { gridRecords } from "../../lib/views/grid_records.ts";
 import { diversityGridData } from "../../lib/figures/diversity_grid.ts";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";
 
@@ -82,8 +80,7 @@ Deno.test("spearman: ranks with ties, undefined cases", () => {
   assert.equal(spearman([1, 2, 3, 4], [1, NaN, 2, 3]), 1, "pairs with NaN left out");
 });
 
-Deno.test("directions: both compression ratios read as similarities, here and in the registry", () => {
-  assert.equal(registryDirection("avg_compression_ratio_target"), "similarity");
+Deno.test("directions: both compression ratios read as similarities in the registry", () => {
   assert.equal(metricDirection("avg_compression_ratio_target"), "similarity");
   assert.equal(metricDirection("avg_compression_ratio_full"), "similarity");
   assert.equal(metricDirection("selfBleuSmoothed"), "similarity");
@@ -113,7 +110,7 @@ Deno.test("lessDiverseShare: direction-aware, ties and NaN left out", () => {
   const metrics = ["selfBleuSmoothed", "average_pairwise_ncd", "avg_compression_ratio_target"];
   const r = lessDiverseShare(ALL, "m-tuned", "m-base", ["creative", "factual"], metrics);
   assert.deepEqual([r.less, r.more, r.ties, r.undefinedPoints, r.share], [18, 0, 0, 0, 1]);
-  const reg = lessDiverseShare(ALL, "m-tuned", "m-base", ["creative", "factual"], metrics, registryDirection);
+  const reg = lessDiverseShare(ALL, "m-tuned", "m-base", ["creative", "factual"], metrics, metricDirection);
   assert.deepEqual([reg.less, reg.more], [18, 0], "the registry reads the target ratio the same way");
   const same = lessDiverseShare(
     [base("creative"), { ...base("creative"), model: "copy" }],
@@ -202,17 +199,12 @@ Deno.test("mainWords, availableMetrics", () => {
   assert.deepEqual(availableMetrics([]), []);
 });
 
-Deno.test("resolvePaperDir: none, explicit, missing; skippedFigure is not saved", async () => {
+Deno.test("resolvePaperDir: none, explicit, missing", async () => {
   assert.equal(resolvePaperDir("none").dir, undefined);
   const dir = await Deno.makeTempDir();
   try {
     assert.equal(resolvePaperDir(dir).dir, dir);
     assert.throws(() => resolvePaperDir(join(dir, "nope")), /does not exist/);
-    const fig = skippedFigure("no files <here>");
-    assert.match(fig.svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    assert.match(fig.svg, /no files &lt;here&gt;/);
-    assert.equal(await saveDrawn(fig, "skipped", dir), null);
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
