@@ -5,7 +5,7 @@
  * @module
  */
 import { decodeNpy, encodeNpy, writeNpy } from "../io/npy.ts";
-import { formatShape, isObjectArray, NdArray, type PyValue } from "../io/pickle.ts";
+import { formatShape, isObjectArray, NdArray, type PyValue } from "../io/py_value.ts";
 import { isPaperPack, PAPER_PACKS, type PaperPack } from "./packs.ts";
 
 /** A completions file, as read. */

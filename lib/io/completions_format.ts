@@ -33,7 +33,7 @@ import { extname } from "node:path";
 import { writeJsonAtomic } from "./atomic.ts";
 import { sha256Hex } from "./sha256.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
-import { NdArray, type PyValue } from "./pickle.ts";
+import { NdArray, type PyValue } from "./py_value.ts";
 import { paperCompletionsFromArray } from "../data/paper.ts";
 
 /** The format tag this module writes. */

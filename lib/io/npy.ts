@@ -6,6 +6,8 @@
  * @module
  */
 import { writeFileAtomic } from "./atomic.ts";
+import { PickleError, unpickle } from "./pickle_reader.ts";
+import { pickleDumps, type PickleWriteOptions } from "./pickle_writer.ts";
 import {
   type Descr,
   dtypeInfo,
@@ -14,12 +16,8 @@ import {
   isObjectArray,
   NdArray,
   type NumericData,
-  pickleDumps,
-  PickleError,
-  type PickleWriteOptions,
   shapeSize,
-  unpickle,
-} from "./pickle.ts";
+} from "./py_value.ts";
 
 /** The 6-byte magic every `.npy` file starts with. */
 export const NPY_MAGIC: Uint8Array = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY

@@ -9,7 +9,7 @@
  */
 import { basename } from "node:path";
 import type { CorpusStats } from "../scoring/corpus_stats.ts";
-import { NdArray } from "./pickle.ts";
+import { NdArray } from "./py_value.ts";
 import { writeNpy } from "./npy.ts";
 import { writeJsonAtomic } from "./atomic.ts";
 import {

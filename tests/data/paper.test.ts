@@ -12,7 +12,7 @@ import {
   writePaperCompletions,
 } from "../../lib/data/paper.ts";
 import { encodeNpy } from "../../lib/io/npy.ts";
-import { NdArray, type PyValue } from "../../lib/io/pickle.ts";
+import { NdArray, type PyValue } from "../../lib/io/py_value.ts";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";
 
 const METRIC_KEYS = [

@@ -22,7 +22,7 @@ import {
 import { topKFigure, visibleToken } from "../../lib/figures/topk.ts";
 import { JUPYTER_DISPLAY } from "../../lib/figures/display.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
-import { NdArray } from "../../lib/io/pickle.ts";
+import { NdArray } from "../../lib/io/py_value.ts";
 import { sortedCumulative, vocabMassFraction } from "../../lib/scoring/corpus_stats.ts";
 import type { CalibrationBin } from "../../lib/scoring/corpus_stats.ts";
 import { count, parseHtml, parseSvg, texts } from "./svg_dom.ts";

@@ -13,7 +13,8 @@ import {
   readNpy,
   writeNpy,
 } from "../../lib/io/npy.ts";
-import { NdArray, pickleDumps, type PyValue } from "../../lib/io/pickle.ts";
+import { pickleDumps } from "../../lib/io/pickle_writer.ts";
+import { NdArray, type PyValue } from "../../lib/io/py_value.ts";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";
 
 const enc = new TextEncoder();

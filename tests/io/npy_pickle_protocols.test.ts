@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeNpy, NpyError, readNpy } from "../../lib/io/npy.ts";
-import { MAX_NESTING, NdArray, PickleError, PyTuple, unpickle } from "../../lib/io/pickle.ts";
+import { MAX_NESTING, PickleError, unpickle } from "../../lib/io/pickle_reader.ts";
+import { NdArray, PyTuple } from "../../lib/io/py_value.ts";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 
 const DIR = join(PROJECT_ROOT, "tests", "fixtures", "npy-pickle");
