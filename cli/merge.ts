@@ -2,7 +2,8 @@
  * `deno task analyse merge`: combines the shards of any step (`score`, `generate`, `diversity` run with
  * `--shard I/N`), in any order, into the file a single run writes. What each shard holds and how shards are
  * assigned: lib/io/shards.ts; what must agree between shards: lib/scoring/merge_scores.ts,
- * lib/sampling/sweep.ts (mergeSweepShards), lib/diversity/merge.ts.
+ * lib/sampling/sweep.ts (mergeSweepShards), lib/diversity/merge.ts. `merge-scores` (./merge_scores.ts) is the
+ * same command restricted to score states, built here by {@link mergeCommand}.
  * @module
  */
 import { dirname } from "node:path";
@@ -42,59 +43,96 @@ async function kindOf(path: string): Promise<Kind> {
   );
 }
 
-/** The `merge` command. */
-export const command: Command = {
+/** How a merge command is spelled: its name, help and what it takes. */
+export interface MergeVariant {
+  /** Command name, also the prefix of its messages. */
+  name: string;
+  /** One line shown in the command list. */
+  summary: string;
+  /** Printed by --help and after a wrong command line. */
+  usage: string;
+  /** What an input is called in errors ("a shard"). */
+  inputWhat: string;
+  /**
+   * Takes score states only: inputs are not sniffed for their step, so the score-state reader names every
+   * problem with a file (cut short, wrong field) itself.
+   */
+  scoreOnly: boolean;
+}
+
+/** The `merge` spelling: shards of any step. */
+export const MERGE: MergeVariant = {
+  name: "merge",
   summary: "merge the shards of a score, generate or diversity run (--shard I/N) into a single run's file",
-  async run(args: string[]): Promise<number> {
-    const { values, positionals } = parseCommandLine({
-      args,
-      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (!values.out || positionals.length === 0) {
-      console.error(USAGE);
-      return 2;
-    }
-    const out = values.out;
-    const kinds: Kind[] = [];
-    for (const p of positionals) kinds.push(await kindOf(p));
-    const odd = kinds.findIndex((k) => k !== kinds[0]);
-    if (odd >= 0) {
-      throw new Error(
-        `${positionals[odd]}: a ${kinds[odd]} shard, but ${positionals[0]} is a ${kinds[0]} shard; ` +
-          "merge the shards of one step",
-      );
-    }
-    const kind = kinds[0];
-    checkOutputPaths(
-      [
-        { what: "--out", path: out },
-        ...(kind === "score" ? [{ what: "the mean distribution", path: meanDistributionPath(out) }] : []),
-      ],
-      positionals.map((p) => ({ what: "a shard", path: p })),
-    );
-    await ensureWritableDir(dirname(realPathOf(out)));
-    console.error(`merge: writes ${realPathOf(out)}${kind === "score" ? " (and its .meandist.npy)" : ""}`);
-    if (kind === "score") {
-      const merged = await mergeScoreStates(positionals);
-      await writingTo(out, () => writeScoreFile(out, merged.file, merged.meanDistribution));
-      console.error(
-        `merge: ${positionals.length} score shards, ${merged.stats.documents} documents, ` +
-          `${merged.stats.tokens} tokens → ${out}`,
-      );
-    } else if (kind === "generate") {
-      const doc = await mergeSweepShards(positionals);
-      await writingTo(out, () => writeCompletionsJson(out, doc));
-      console.error(`merge: ${positionals.length} generate shards, ${doc.cells.length} cells → ${out}`);
-    } else {
-      const file = await mergeDiversityShards(positionals);
-      await writingTo(out, () => writeDiversityFile(out, file));
-      console.error(`merge: ${positionals.length} diversity shards → ${out}`);
-    }
-    return 0;
-  },
+  usage: USAGE,
+  inputWhat: "a shard",
+  scoreOnly: false,
 };
+
+/** The step of every shard in `paths`, which must all come from one step. */
+async function stepOfAll(paths: string[]): Promise<Kind> {
+  const kinds: Kind[] = [];
+  for (const p of paths) kinds.push(await kindOf(p));
+  const odd = kinds.findIndex((k) => k !== kinds[0]);
+  if (odd >= 0) {
+    throw new Error(
+      `${paths[odd]}: a ${kinds[odd]} shard, but ${paths[0]} is a ${kinds[0]} shard; ` +
+        "merge the shards of one step",
+    );
+  }
+  return kinds[0];
+}
+
+/** Parses a merge command line and writes the merged file; the exit code. */
+async function runMerge(variant: MergeVariant, args: string[]): Promise<number> {
+  const { name, usage } = variant;
+  const { values, positionals } = parseCommandLine({
+    args,
+    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!values.out || positionals.length === 0) {
+    console.error(usage);
+    return 2;
+  }
+  const out = values.out;
+  const kind = variant.scoreOnly ? "score" : await stepOfAll(positionals);
+  checkOutputPaths(
+    [
+      { what: "--out", path: out },
+      ...(kind === "score" ? [{ what: "the mean distribution", path: meanDistributionPath(out) }] : []),
+    ],
+    positionals.map((p) => ({ what: variant.inputWhat, path: p })),
+  );
+  await ensureWritableDir(dirname(realPathOf(out)));
+  console.error(`${name}: writes ${realPathOf(out)}${kind === "score" ? " (and its .meandist.npy)" : ""}`);
+  if (kind === "score") {
+    const merged = await mergeScoreStates(positionals);
+    await writingTo(out, () => writeScoreFile(out, merged.file, merged.meanDistribution));
+    console.error(
+      `${name}: ${positionals.length} score shards, ${merged.stats.documents} documents, ` +
+        `${merged.stats.tokens} tokens → ${out}`,
+    );
+  } else if (kind === "generate") {
+    const doc = await mergeSweepShards(positionals);
+    await writingTo(out, () => writeCompletionsJson(out, doc));
+    console.error(`${name}: ${positionals.length} generate shards, ${doc.cells.length} cells → ${out}`);
+  } else {
+    const file = await mergeDiversityShards(positionals);
+    await writingTo(out, () => writeDiversityFile(out, file));
+    console.error(`${name}: ${positionals.length} diversity shards → ${out}`);
+  }
+  return 0;
+}
+
+/** A merge command of the given spelling: one option parser and one merge behind every name. */
+export function mergeCommand(variant: MergeVariant): Command {
+  return { summary: variant.summary, run: (args) => runMerge(variant, args) };
+}
+
+/** The `merge` command. */
+export const command: Command = mergeCommand(MERGE);
