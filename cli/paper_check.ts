@@ -23,7 +23,7 @@ const USAGE = `usage: deno task analyse paper-check [--paper-dir <dir>] [--out r
   [--models m1,m2]          default: every model with completions and results in the folder
   [--embedder <name|dir>]   also recompute the cosine family with this embedder (default: leave it out)
   [--seed N]                seed of the order-q draws (default 0)
-  --paper-dir defaults to the paper folder of $MODE_COLLAPSE_SHARED or ../shared; it holds completions/ and
+  --paper-dir defaults to $MODE_COLLAPSE_SHARED/paper (when that variable is set); it holds completions/ and
   creative_factual/ as in the paper's repository (results/ of lauraaisling/analyse-llms).
 writes the report to --out (default: standard output) and the checks to --json when given.`;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dev-time reference for bench/diversity.ts: the paper's 8 deterministic diversity keys in plain Python.
 
-Written for this project from the definitions in ../shared/docs/METRICS.md (it is not the original code), with the
+Written for this project from the definitions in docs/METRICS.md (it is not the original code), with the
 original's dependencies where they exist here: nltk's sentence_bleu (method1 smoothing), gzip, numpy, scipy's
 eigvalsh. It walks the cells the way the paper's script did (metric by metric, cell by cell, any exception -> NaN)
 and prints one JSON line: the wall time and the float32 values, so the benchmark can check both sides agree.

@@ -201,7 +201,7 @@ export interface PaperDirCheck {
   corrupt: string[];
 }
 
-/** Checks a folder laid out like `results/` (e.g. ../shared/paper) against {@link PAPER_FILES}. */
+/** Checks a folder laid out like `results/` (e.g. a `--fetch-paper` download) against {@link PAPER_FILES}. */
 export async function checkPaperDir(dir: string): Promise<PaperDirCheck> {
   const out: PaperDirCheck = { ok: [], missing: [], corrupt: [] };
   for (const [path, expected] of PAPER_FILES) {

@@ -1,12 +1,14 @@
 /**
  * The paper's two small table formats (lauraaisling/analyse-llms `results/`): the perplexity JSON files
  * (`results/perplexity/*-perplexity.json`) and the hand-merged `probs_conf` text files
- * (`results/probs_conf/probs_<size>.txt`). Layouts: ../shared/docs/SEED.md §7.2–7.3, tables §8.1–8.2.
+ * (`results/probs_conf/probs_<size>.txt`). Layouts: docs/FORMATS.md, the paper's table files.
  *
  * Quirks kept visible rather than hidden:
  * - the perplexity files' `"entropy"` key is the mean negative log-likelihood (= ln perplexity), not predictive
- *   entropy (SEED §9 item 7); it is returned as {@link PerplexityRow.meanNll};
- * - the probs_conf "Entropy" is of the FIRST corpus document only (SEED §9 item 1);
+ *   entropy (docs/PAPER_QUIRKS.md, "entropy" in the perplexity files); it is returned as
+ *   {@link PerplexityRow.meanNll};
+ * - the probs_conf "Entropy" is of the FIRST corpus document only (docs/PAPER_QUIRKS.md, first-document
+ *   entropy);
  * - the probs_conf files were appended to and hand-edited: lines may start with spaces, blank lines vary, a
  *   label may have an "Entropy" line but no block (or a block without confidence), and one file carries an
  *   extra epoch-2 run ("SFT2"). Every recognised line is parsed; any other non-blank line is an error naming

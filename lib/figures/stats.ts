@@ -1,7 +1,7 @@
 /**
  * The summary statistics behind the diversity figures: mean over prompts and its standard error, as the
- * paper's notebooks computed them (SEED.md §6.1–6.2): mean, population standard deviation (numpy's default
- * ddof = 0) and SE = std / √n; bands are mean ± 2·SE. Computed in float64.
+ * paper's notebooks computed them (docs/PAPER_QUIRKS.md, standard-error bands): mean, population standard
+ * deviation (numpy's default ddof = 0) and SE = std / √n; bands are mean ± 2·SE. Computed in float64.
  * @module
  */
 

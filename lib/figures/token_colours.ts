@@ -1,8 +1,8 @@
 /**
  * A generation's tokens coloured by their probability, as HTML with a legend — the HTML version of the
- * Mode_Collapse notebook's ANSI `colour_text` (SEED.md §6.4): the same 10 probability bins and colour ramp
- * (dark green ≥ 0.99 … dark red < 0.01). Newlines are shown as a visible "\n" followed by a line break; every
- * token's text is HTML-escaped and its probability is in the `title` tooltip.
+ * Mode_Collapse notebook's ANSI `colour_text` (the paper's qualitative notebook): the same 10 probability
+ * bins and colour ramp (dark green ≥ 0.99 … dark red < 0.01). Newlines are shown as a visible "\n" followed
+ * by a line break; every token's text is HTML-escaped and its probability is in the `title` tooltip.
  * @module
  */
 import type { Sample } from "../io/completions_format.ts";

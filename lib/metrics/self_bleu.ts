@@ -1,8 +1,9 @@
 /**
  * `selfBleuSmoothed`: mean over samples of NLTK's sentence BLEU of each sample against all the others, with
  * uniform 4-gram weights and smoothing method 1 (ε = 0.1). A similarity: higher means less diverse.
- * Semantics follow NLTK's `corpus_bleu` exactly (METRICS.md §1): case-sensitive whitespace tokens, clipping by the
- * maximum count in any one reference, the closest reference length with ties to the shorter, BP, `math.fsum`.
+ * Semantics follow NLTK's `corpus_bleu` exactly (docs/METRICS.md, `selfBleuSmoothed`): case-sensitive
+ * whitespace tokens, clipping by the maximum count in any one reference, the closest reference length with
+ * ties to the shorter, BP, `math.fsum`.
  * @module
  */
 import { fsum } from "../numeric/fsum.ts";

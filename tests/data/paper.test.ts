@@ -1,6 +1,6 @@
 /**
  * Readers of the paper's completions and results files: layout validation, the creative/factual relabelling,
- * spot values from SEED.md §7.1, byte-identical rewriting, and malformed inputs built with the writer.
+ * spot values of the stored results, byte-identical rewriting, and malformed inputs built with the writer.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -229,7 +229,7 @@ sharedTest("paper: every results file has 20 float32 metrics of shape (15, 20, 1
     assert.deepEqual(fixed.groups.creative, stored.groups.factual);
     assert.notDeepEqual(fixed.groups.creative, stored.groups.creative);
   }
-  // SEED.md §7.1: pythia-2.8b, 20 words, stored "creative" (= factual prompts), T = 0.1, prompts 0–3
+  // Stored values: pythia-2.8b, 20 words, stored "creative" (= factual prompts), T = 0.1, prompts 0–3
   const r = await readPaperResults(join(dir, "pythia-2.8b_results_20_words.npy"));
   const expect: Record<string, number[]> = {
     selfBleuSmoothed: [0.95967, 0.96437, 0.94519, 0.90688],

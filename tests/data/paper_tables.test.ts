@@ -1,5 +1,5 @@
 // The paper's perplexity JSON and hand-merged probs_conf text (lib/data/paper_tables.ts): the format quirks on
-// inline text, then every stored file against the tables in SEED.md §8.1–8.2 (skipped without ../shared).
+// inline text, then every stored file against the paper's published values (skipped without ../shared).
 import assert from "node:assert/strict";
 import {
   PaperTableError,
@@ -130,7 +130,7 @@ Deno.test("perplexity: file names, the 'entropy' key read as mean NLL, malformed
 });
 
 sharedTest(
-  "perplexity: all 27 stored files match SEED.md §8.1 (perplexity, 'entropy' = mean NLL = ln ppl)",
+  "perplexity: all 27 stored files match the published values (perplexity, 'entropy' = mean NLL = ln ppl)",
   async () => {
     const rows = await readPerplexityDir(sharedPath("paper", "perplexity"));
     assert.equal(rows.length, 27);
@@ -160,7 +160,7 @@ sharedTest(
 );
 
 sharedTest(
-  "probs_conf: all 10 stored files parse and match SEED.md §8.2 (values, implied index / V)",
+  "probs_conf: all 10 stored files parse and match the published values (values, implied index / V)",
   async () => {
     const { rows, conflicts } = await readProbsConfDir(sharedPath("paper", "probs_conf"));
     assert.deepEqual(conflicts, []);

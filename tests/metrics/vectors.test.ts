@@ -66,7 +66,7 @@ function value(key: string, set: SampleSet): number {
   }
 }
 
-/** Which keys must agree bit for bit in float64 (METRICS.md §10); the others get a tolerance. */
+/** Keys that must agree bit for bit in float64 (no log, exp or eigensolver); the others get a tolerance. */
 const BIT_EXACT = new Set([
   "average_pairwise_ncd",
   "average_pairwise_jaccard_2",
