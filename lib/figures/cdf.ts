@@ -1,5 +1,5 @@
 /**
- * Figure F4 (SEED.md §3.5, §6.8): the sorted cumulative mean next-token probability against the number of
+ * Figure F4 (the paper's CDF plots): the sorted cumulative mean next-token probability against the number of
  * tokens, one line per model, with a zoom variant on cumulative probability 0.8–1, and marks where each model's
  * cumulative mass first exceeds 0.7 and 0.9 (the paper's vocabulary fractions).
  *
@@ -13,7 +13,7 @@ import { cdfRanks } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, type PanelRule, singlePanelSize } from "./panel.ts";
 import { type PresetOption, withFigurePreset } from "./preset.ts";
-import { assignModelStyles, type ModelRole, type ModelStyle } from "./style.ts";
+import { assignModelStyles, type FigureRole, type ModelStyle } from "./style.ts";
 import { composeGrid } from "./svg.ts";
 
 /** One model's CDF: the full sorted cumulative distribution, or score/1's downsampled `cdf` points. */
@@ -70,7 +70,7 @@ export interface CdfOptions extends PresetOption {
   /** Log-scaled x (not in the paper; shows the head of the distribution). */
   logX?: boolean;
   title?: string;
-  roles?: Readonly<Record<string, ModelRole>>;
+  roles?: Readonly<Record<string, FigureRole>>;
   widthPx?: number;
   heightPx?: number;
 }

@@ -7,7 +7,7 @@ import type { Histogram } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, singlePanelSize } from "./panel.ts";
 import { type PresetOption, withFigurePreset } from "./preset.ts";
-import { assignModelStyles, type ModelRole, type ModelStyle } from "./style.ts";
+import { assignModelStyles, type FigureRole, type ModelStyle } from "./style.ts";
 import { composeGrid } from "./svg.ts";
 
 /** One model's histogram. */
@@ -35,7 +35,7 @@ export interface HistogramData {
 export interface HistogramOptions extends PresetOption {
   title?: string;
   xLabel?: string;
-  roles?: Readonly<Record<string, ModelRole>>;
+  roles?: Readonly<Record<string, FigureRole>>;
   widthPx?: number;
   heightPx?: number;
 }

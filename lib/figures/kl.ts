@@ -15,7 +15,7 @@ import {
   textWidthPx,
   withFigurePreset,
 } from "./preset.ts";
-import { assignModelStyles, basePlotOptions, type ModelRole } from "./style.ts";
+import { assignModelStyles, basePlotOptions, type FigureRole } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 import { recordsToHtml, type TableOptions } from "./table.ts";
 
@@ -52,7 +52,7 @@ export function klRowFromScore(score: ScoreFile, model: string): KlRow {
 /** Horizontal bars of mean KL(base ‖ tuned) per model, coloured by role, value printed at each bar. */
 export function klFigure(
   rows: readonly KlRow[],
-  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> } & PresetOption =
+  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, FigureRole>> } & PresetOption =
     {},
 ): Figure<KlRow[]> {
   return withFigurePreset(options.preset, () => drawKl(rows, options));
@@ -60,7 +60,7 @@ export function klFigure(
 
 function drawKl(
   rows: readonly KlRow[],
-  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, ModelRole>> },
+  options: { title?: string; widthPx?: number; roles?: Readonly<Record<string, FigureRole>> },
 ): Figure<KlRow[]> {
   const data = rows.map((r) => ({ ...r }));
   const styles = assignModelStyles(data.map((r) => r.model), options.roles);

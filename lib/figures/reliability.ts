@@ -15,7 +15,7 @@ import {
   textWidthPx,
   withFigurePreset,
 } from "./preset.ts";
-import { assignModelStyles, basePlotOptions, type ModelRole, round2 } from "./style.ts";
+import { assignModelStyles, basePlotOptions, type FigureRole, round2 } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
 /** One model's calibration. */
@@ -56,7 +56,7 @@ export function formatEce(ece: number): string {
 /** Reliability diagram, one panel per model, titled "<model> — ECE = …". */
 export function reliabilityFigure(
   inputs: readonly ReliabilityInput[],
-  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> } & PresetOption =
+  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, FigureRole>> } & PresetOption =
     {},
 ): Figure<ReliabilityData> {
   return withFigurePreset(options.preset, () => drawReliability(inputs, options));
@@ -64,7 +64,7 @@ export function reliabilityFigure(
 
 function drawReliability(
   inputs: readonly ReliabilityInput[],
-  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, ModelRole>> },
+  options: { title?: string; sizePx?: number; roles?: Readonly<Record<string, FigureRole>> },
 ): Figure<ReliabilityData> {
   const preset = activeFigurePreset();
   const paper = isPaperPreset(preset);

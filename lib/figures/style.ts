@@ -11,6 +11,7 @@
  */
 import { parseHTML } from "linkedom";
 import { activeFigurePreset } from "./preset.ts";
+import type { ModelRole } from "../models/roles.ts";
 
 /** Font family of the screen preset (and the PNG renderer's default). */
 export const FONT_FAMILY = "DejaVu Sans";
@@ -33,8 +34,8 @@ export const PANEL_SIZE_PX = { width: 360, height: 220 } as const;
 /** Opacity of ±2·SE bands. */
 export const BAND_OPACITY = 0.2;
 
-/** Model roles that get a fixed colour. */
-export type ModelRole = "base" | "sft" | "dpo" | "ppo" | "chat" | "kto" | "slic" | "collapsed" | "other";
+/** How a figure draws a model: by its role, or as "other" (a neutral style) when it has none the figures know. */
+export type FigureRole = ModelRole | "other";
 
 /** Observable Plot symbol names used as line markers. */
 export type MarkerSymbol =
@@ -57,7 +58,7 @@ export interface ModelStyle {
   /** Marker symbol. */
   marker: MarkerSymbol;
   /** The role the style came from. */
-  role: ModelRole;
+  role: FigureRole;
 }
 
 /** The Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), by its colour names. */
@@ -77,7 +78,7 @@ export const OKABE_ITO = {
  * fine-tune stands apart from it in grey-scale too; the deliberately collapsed copy of the embedded default is
  * vermillion.
  */
-export const ROLE_STYLES: Readonly<Record<ModelRole, ModelStyle>> = {
+export const ROLE_STYLES: Readonly<Record<FigureRole, ModelStyle>> = {
   base: { label: "PLM", colour: OKABE_ITO.black, marker: "plus", role: "base" },
   sft: { label: "SFT", colour: OKABE_ITO.blue, marker: "circle", role: "sft" },
   dpo: { label: "DPO", colour: OKABE_ITO.orange, marker: "diamond", role: "dpo" },
@@ -133,9 +134,9 @@ export function roleOfModel(name: string): ModelRole {
  */
 export function assignModelStyles(
   models: readonly string[],
-  roles: Readonly<Record<string, ModelRole>> = {},
+  roles: Readonly<Record<string, FigureRole>> = {},
 ): Map<string, ModelStyle> {
-  const used = new Set<ModelRole>();
+  const used = new Set<FigureRole>();
   const out = new Map<string, ModelStyle>();
   let extra = 0;
   for (const m of models) {

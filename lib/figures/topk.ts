@@ -1,7 +1,7 @@
 /**
  * Top-k next-token distributions of several models side by side (the Mode_Collapse notebook's top-50 plots,
- * SEED.md §6.4): one horizontal bar panel per model, each labelled with ITS OWN tokens (the original labelled
- * every model's curve with the SFT model's token order, §9 item 24). Whitespace in tokens is made visible
+ * docs/PAPER_QUIRKS.md): one horizontal bar panel per model, each labelled with ITS OWN tokens (the original
+ * labelled every model's curve with the SFT model's token order). Whitespace in tokens is made visible
  * (space → "␣", newline → "\n", tab → "\t").
  * @module
  */
@@ -15,7 +15,7 @@ import {
   textWidthPx,
   withFigurePreset,
 } from "./preset.ts";
-import { assignModelStyles, basePlotOptions, type ModelRole, round2 } from "./style.ts";
+import { assignModelStyles, basePlotOptions, type FigureRole, round2 } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
 /** One candidate next token. */
@@ -61,7 +61,7 @@ export function truncateToWidth(text: string, widthPx: number, fontPx: number): 
 export interface TopKOptions extends PresetOption {
   k?: number;
   title?: string;
-  roles?: Readonly<Record<string, ModelRole>>;
+  roles?: Readonly<Record<string, FigureRole>>;
   panelWidthPx?: number;
 }
 

@@ -34,6 +34,7 @@ import {
 } from "../data/prompts.ts";
 import { PAPER_PACKS } from "../data/packs.ts";
 import { findPreset, listPresets } from "../models/presets.ts";
+import { MODEL_ROLES, type ModelRole } from "../models/roles.ts";
 import { METRIC_SELECTIONS, METRICS, selectMetrics } from "../metrics/registry.ts";
 import { listEmbedders, MINILM_FOLDER, MINILM_MODEL_ID, MINILM_ONNX_ID } from "../embeddings/registry.ts";
 import { PROJECT_ROOT } from "../shared_dir.ts";
@@ -42,12 +43,6 @@ import { type ChatTemplateVariables, checkTemplateVariables } from "../models/ch
 
 /** The format tag of study files. */
 export const STUDY_FORMAT = "study/1";
-
-/** Every role a study model may have. */
-export const MODEL_ROLES = ["base", "sft", "dpo", "ppo", "chat", "kto", "slic", "collapsed"] as const;
-
-/** What a model is in the comparison. */
-export type ModelRole = typeof MODEL_ROLES[number];
 
 /** One model of a study. */
 export interface StudyModel {
@@ -126,7 +121,7 @@ export interface StudyConfig {
     /** Tokens shown per model. */
     topK: number;
   };
-  /** The paper's result files (../shared/paper or a download), to redraw its figures; null = none. */
+  /** The paper's result files (e.g. from `reproduce --fetch-paper`), to redraw its figures; null = none. */
   paperDir: string | null;
 }
 
@@ -273,7 +268,7 @@ export const STUDY_FILE_SCHEMA = strict({
   paperDir: v.optional(v.nullable(nonEmpty())),
 });
 
-/** Where presets and hub ids are looked up (as `lib/models/load.ts`'s MODELS_DIR). */
+/** Where presets and hub ids are looked up (as `lib/models/model_source.ts`'s MODELS_DIR). */
 const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
