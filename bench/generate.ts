@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { loadCausalLM } from "../lib/models/load.ts";
+import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { generate } from "../lib/sampling/generate.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/shared_dir.ts";

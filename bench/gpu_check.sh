@@ -99,7 +99,7 @@ const read = (p: string) => JSON.parse(Deno.readTextFileSync(p));
 const num = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : undefined);
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12);
 switch (cmd) {
-  case "providers": { // gpu_provider.ts report --json → "cuda=<state> webgpu=<state>:<missing count>"
+  case "providers": { // setup_gpu.ts report --json → "cuda=<state> webgpu=<state>:<missing count>"
     const r = read(args[0]);
     const p = Object.fromEntries(r.providers.map((x: { name: string }) => [x.name, x]));
     console.log(`cuda=${p.cuda.state} webgpu=${p.webgpu.state}:${p.webgpu.missing.length}`);
@@ -198,8 +198,8 @@ if [ ! -e node_modules/onnxruntime-node/package.json ]; then
   log "node_modules lacks onnxruntime-node: running \`$DENO install\` (needs the npm registry)"
   "$DENO" install >&2 || die "\`deno install\` failed: run \`deno task setup\` on a machine that reaches the npm registry"
 fi
-"$DENO" run -A lib/setup/gpu_provider.ts report >&2
-"$DENO" run -A lib/setup/gpu_provider.ts report --json >"$WORK/providers.json"
+"$DENO" run -A cli/setup_gpu.ts report >&2
+"$DENO" run -A cli/setup_gpu.ts report --json >"$WORK/providers.json"
 read -r CUDA_STATE WEBGPU_STATE <<<"$(helper providers "$WORK/providers.json" | sed 's/cuda=//; s/webgpu=//')"
 
 GPU_DEVICES=()

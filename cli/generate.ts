@@ -11,7 +11,7 @@ import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.t
 import { parseCommandLine, resumeCommand, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { formatSeconds } from "./progress.ts";
-import { loadCausalLM } from "../lib/models/load.ts";
+import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
 import {

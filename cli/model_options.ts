@@ -1,5 +1,7 @@
 /** The model-loading options every model command takes (`--dtype`, `--device`, `--allow-remote`). @module */
-import { type CausalLMDevice, type CausalLMDtype, resolveModelSource } from "../lib/models/load.ts";
+import { resolveModelSource } from "../lib/models/model_source.ts";
+import type { CausalLMDtype } from "../lib/models/onnx_files.ts";
+import type { CausalLMDevice } from "../lib/models/onnx_session.ts";
 import type { NamedPath } from "../lib/io/output_paths.ts";
 
 /** `parseArgs` option specs of the model-loading flags. */

@@ -682,7 +682,7 @@ def build(args, work: Path) -> int:
 README = """# tiny-gptneox: two random-weight Pythia-architecture models in the transformers.js layout
 
 Stand-ins for a Pythia base model and a fine-tuned variant, small enough to commit, to test the model loading
-and next-token scoring paths (`lib/models/load.ts` and what builds on it) without network or GPU.
+and next-token scoring paths (`lib/models/load_causal_lm.ts` and what builds on it) without network or GPU.
 
 - `base/`, `tuned/`: `GPTNeoXForCausalLM` with the Pythia architecture (rotary_pct 0.25, parallel residual,
   untied embeddings, 2048 positions) and Pythia's padded vocabulary size **50304** (the real tokenizer has 50277

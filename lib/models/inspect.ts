@@ -8,15 +8,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonObjectSync } from "../io/json_file.ts";
-import {
-  type CausalLMDtype,
-  checkExternalData,
-  maxTokenizerId,
-  MODELS_DIR,
-  ONNX_FILES_BY_DTYPE,
-  resolveModelSource,
-  supportedModelTypes,
-} from "./load.ts";
+import { maxTokenizerId, supportedModelTypes } from "./model_folder_check.ts";
+import { MODELS_DIR, resolveModelSource } from "./model_source.ts";
+import { type CausalLMDtype, checkExternalData, ONNX_FILES_BY_DTYPE } from "./onnx_files.ts";
 import { readShippedGeneration, type ShippedGeneration } from "./generation_config.ts";
 import { summariseInitializers } from "./onnx_external_data.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "./tokenizer.ts";

@@ -7,7 +7,7 @@
  * on which other samples share its batch. Rows that stop (a stop token, or the token limit) leave the batch.
  * @module
  */
-import type { CausalLM, DecodeState } from "../models/load.ts";
+import type { CausalLM, DecodeState } from "../models/causal_lm.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { Xoshiro128StarStar } from "./rng.ts";
 import { sampleToken, type SamplingSettings, validateSamplingSettings } from "./sampler.ts";

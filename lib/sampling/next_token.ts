@@ -4,7 +4,7 @@
  * probability the model gave each (for colouring).
  * @module
  */
-import type { CausalLM } from "../models/load.ts";
+import type { CausalLM } from "../models/causal_lm.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { nextTokenDistribution } from "./sampler.ts";
 import { generate, stopTokenIdsOf } from "./generate.ts";

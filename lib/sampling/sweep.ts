@@ -10,7 +10,7 @@
  */
 import { dirname } from "node:path";
 import { existsSync } from "node:fs";
-import type { CausalLM } from "../models/load.ts";
+import type { CausalLM } from "../models/causal_lm.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type {
   CompletionCell,

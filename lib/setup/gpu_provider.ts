@@ -1,6 +1,7 @@
 /**
- * GPU execution providers of onnxruntime-node: which ones this installation has (files on disk), and
- * `deno task setup:gpu`, which installs the CUDA provider on a Linux x64 machine with an NVIDIA GPU.
+ * GPU execution providers of onnxruntime-node: which ones this installation has (files on disk), and the
+ * installer of the CUDA provider on a Linux x64 machine with an NVIDIA GPU behind `deno task setup:gpu`
+ * (cli/setup_gpu.ts).
  *
  * What onnxruntime-node 1.30 ships (read from its package, checked on the project's CPU machines):
  * - `bin/napi-v6/<platform>/<arch>/` holds the binding and `libonnxruntime.so.1` (Linux; `.dylib` / `.dll`
@@ -27,7 +28,6 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "n
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../shared_dir.ts";
 
 /** The providers reported. `cpu` is always there; the GPU ones depend on the platform, the files and the machine. */
@@ -706,116 +706,3 @@ async function copyProviderFiles(
     log(`extracted ${entry.entryName} → ${join(binDir, f)}`);
   }
 }
-
-/**
- * Loads a model on `device` and on the CPU, runs one forward pass of the same tokens on both and returns the
- * largest absolute logit difference (default model: the tiny GPT-NeoX test fixture).
- */
-export async function smokeTest(
-  device: "cpu" | "cuda" | "webgpu",
-  model = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox", "base"),
-): Promise<{ maxAbsDiff: number; vocab: number; seq: number }> {
-  const { loadCausalLM } = await import("../models/load.ts");
-  const ids = Int32Array.of(0, 12092, 1533, 15, 309, 1053);
-  const run = async (d: "cpu" | "cuda" | "webgpu") => {
-    const lm = await loadCausalLM(model, { device: d });
-    try {
-      return await lm.forward([ids]);
-    } finally {
-      await lm.dispose();
-    }
-  };
-  const gpu = await run(device);
-  const cpu = await run("cpu");
-  let maxAbsDiff = 0;
-  for (let i = 0; i < cpu.logits.length; i++) {
-    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(cpu.logits[i] - gpu.logits[i]));
-  }
-  return { maxAbsDiff, vocab: cpu.vocab, seq: cpu.seq };
-}
-
-const USAGE =
-  `usage: deno task setup:gpu [install] [--cuda 12] [--force] [--from <dir|file.nupkg>] [--skip-gpu-check]
-                                [--smoke] [--json]
-       deno task setup:gpu report [--json]
-  install (default)   put onnxruntime-node's CUDA provider where it loads providers from: runs the package's own
-                      install script with Deno (a download from the NuGet feed), or copies the files from --from
-  report              which providers this installation has (files on disk) and what each still needs
-  --cuda 12           CUDA major version (onnxruntime-node 1.30 offers 12 only)
-  --force             download again even when the files are present
-  --from <path>       a folder or .nupkg of ${CUDA_NUGET_PACKAGE} (same version), for machines without network
-  --skip-gpu-check    install even without an NVIDIA driver (e.g. to prepare an image)
-  --smoke             afterwards, run the tiny test model on CUDA and on the CPU and compare the logits`;
-
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      cuda: { type: "string", default: "12" },
-      force: { type: "boolean", default: false },
-      from: { type: "string" },
-      "skip-gpu-check": { type: "boolean", default: false },
-      smoke: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const command = positionals[0] ?? "install";
-  if (positionals.length > 1 || !["install", "report"].includes(command)) {
-    console.error(USAGE);
-    return 2;
-  }
-  if (command === "report") {
-    const r = providerReport({ machine: await detectGpuMachine() });
-    console.log(values.json ? JSON.stringify(r, null, 1) : formatProviderReport(r));
-    return 0;
-  }
-  if (onnxruntimeNodeDir() === undefined) {
-    console.error("setup:gpu: node_modules has no onnxruntime-node; running `deno install` (no scripts)");
-    const st = await new Deno.Command(Deno.execPath(), { args: ["install"], cwd: PROJECT_ROOT }).output();
-    if (!st.success) {
-      console.error("setup:gpu: `deno install` failed; run `deno task setup` first");
-      return 1;
-    }
-  }
-  try {
-    const result = await installCudaProvider({
-      cuda: values.cuda,
-      force: values.force,
-      from: values.from,
-      skipGpuCheck: values["skip-gpu-check"],
-      log: (line) => console.error(`setup:gpu: ${line}`),
-    });
-    console.error(formatProviderReport(result.report));
-    if (values.json) console.log(JSON.stringify(result, null, 1));
-    if (result.unresolved !== null && result.unresolved.length > 0) {
-      console.error(
-        `setup:gpu: the CUDA provider is installed (${result.action}) but cannot load yet: the system lacks ` +
-          `${result.unresolved.join(", ")}. Install the CUDA 12 runtime libraries and cuDNN 9 (system ` +
-          "packages, or pip's nvidia-*-cu12 wheels with their lib folders on LD_LIBRARY_PATH), then " +
-          "`deno task setup:gpu report`",
-      );
-      return 3;
-    }
-    if (values.smoke) {
-      const s = await smokeTest("cuda");
-      console.error(
-        `setup:gpu: smoke test: tiny model on cuda vs cpu, ${s.seq} positions × ${s.vocab} logits, ` +
-          `largest difference ${s.maxAbsDiff.toExponential(2)}`,
-      );
-      if (!(s.maxAbsDiff < 1e-3)) return 4;
-    }
-    console.error(`setup:gpu: CUDA provider ${result.action}; use --device cuda`);
-    return 0;
-  } catch (e) {
-    console.error(`setup:gpu: ${(e as Error).message}`);
-    return 1;
-  }
-}
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

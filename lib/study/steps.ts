@@ -8,7 +8,9 @@
 import { join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { cached, type CachedResult, describeCached, keyOf } from "../cache/result_cache.ts";
-import { type CausalLM, loadCausalLM, resolveModelSource } from "../models/load.ts";
+import type { CausalLM } from "../models/causal_lm.ts";
+import { loadCausalLM } from "../models/load_causal_lm.ts";
+import { resolveModelSource } from "../models/model_source.ts";
 import { loadTokenizer, type Tokenizer } from "../models/tokenizer.ts";
 import { findPreset } from "../models/presets.ts";
 import { checkSameTokenizer, runScoreJob, type ScoreJobProgress } from "../scoring/score_job.ts";

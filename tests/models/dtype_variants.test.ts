@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
 import { familyTokenizerPresent } from "../../lib/setup/family_tokenizers.ts";
-import { ONNX_FILES_BY_DTYPE } from "../../lib/models/load.ts";
+import { ONNX_FILES_BY_DTYPE } from "../../lib/models/onnx_files.ts";
 import { analyse } from "../helpers/cli.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-llama2");

@@ -1,7 +1,8 @@
 /**
  * The preset registry as a whole: unique names, valid families and stages, instruct presets on their own chat
  * template, every `base` resolving to a base preset of the same family, and the current base / instruct pairs
- * with the numbers their configs give. (The paper's presets are checked against SEED.md in load.test.ts.)
+ * with the numbers their configs give. (The paper's presets are checked against the paper's model list in
+ * load_causal_lm.test.ts.)
  */
 import assert from "node:assert/strict";
 import {

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { type CausalLM, loadCausalLM } from "../../lib/models/load.ts";
+import type { CausalLM } from "../../lib/models/causal_lm.ts";
+import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, type Tokenizer } from "../../lib/models/tokenizer.ts";
 import { generate, type GenerateOptions } from "../../lib/sampling/generate.ts";
 import { createPositionStats, scoreRows } from "../../lib/scoring/position_stats.ts";

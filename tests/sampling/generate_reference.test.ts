@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { type CausalLM, loadCausalLM } from "../../lib/models/load.ts";
+import type { CausalLM } from "../../lib/models/causal_lm.ts";
+import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { generate } from "../../lib/sampling/generate.ts";
 import { nextTokenDistribution } from "../../lib/sampling/sampler.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { loadCausalLM } from "../../lib/models/load.ts";
+import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { cellSeeds, generateCell, runSweep, type SweepSpec } from "../../lib/sampling/sweep.ts";
 import { journalPathFor, readJournal } from "../../lib/io/completions_journal.ts";

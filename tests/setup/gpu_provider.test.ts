@@ -30,8 +30,8 @@ import {
   parseLddNotFound,
   providerReport,
   readInstallMetadata,
-  smokeTest,
 } from "../../lib/setup/gpu_provider.ts";
+import { smokeTest } from "../../lib/models/gpu_check.ts";
 
 const REAL = onnxruntimeNodeDir();
 

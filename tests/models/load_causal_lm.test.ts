@@ -1,14 +1,18 @@
 /**
  * The causal-LM loader against PyTorch: the two tiny GPT-NeoX models of tests/fixtures/tiny-gptneox
  * (tools/make_gptneox_fixture.py) and the float32 logits and float64 next-token values PyTorch gave for them;
- * folder checks on damaged copies; the preset registry against ../shared/docs/SEED.md §2.
+ * folder checks on damaged copies; the preset registry against the paper's model list (and, where the reference
+ * material is present, its protocol file).
  */
 import assert from "node:assert/strict";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { type CausalLM, loadCausalLM, maxTokenizerId, MODELS_DIR } from "../../lib/models/load.ts";
+import type { CausalLM } from "../../lib/models/causal_lm.ts";
+import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
+import { maxTokenizerId } from "../../lib/models/model_folder_check.ts";
+import { MODELS_DIR } from "../../lib/models/model_source.ts";
 import { findPreset, listPresets, presetById } from "../../lib/models/presets.ts";
 import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { ensurePythiaTokenizer, PYTHIA_TOKENIZER_DIR } from "../../lib/setup/pythia_tokenizer.ts";

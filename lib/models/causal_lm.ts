@@ -1,0 +1,258 @@
+/**
+ * A loaded causal language model as scoring and sampling use it: full-sequence logits for a batch of equal-length
+ * token windows (`forward`), and decoding steps with the KV cache (`step`, `selectRows`). Both feed the ONNX
+ * session directly and fetch only what they use: a KV-cache graph would otherwise hand back its `present.*`
+ * tensors on every forward call (0.7 GB per 1024-token window for Pythia-2.8B).
+ * @module
+ */
+import { Tensor } from "@huggingface/transformers";
+import { decoderFeedsFor } from "./decoder_feeds.ts";
+import type { ShippedGeneration } from "./generation_config.ts";
+import { toFloat32 } from "./logits_float32.ts";
+import type { ModelFileInfo } from "./model_files.ts";
+import type { CausalLMDtype } from "./onnx_files.ts";
+import type { CausalLMDevice, OrtSession, OrtTensorLike } from "./onnx_session.ts";
+
+/** What was loaded. */
+export interface ModelInfo {
+  /** Absolute folder, or the hub id (`huggingface.co/<id>@<revision>`) for a remote load. */
+  source: string;
+  /** The preset name, when the model was named by one. */
+  preset?: string;
+  /** `model_type` from config.json (e.g. `gpt_neox`). */
+  modelType: string;
+  /** Width of the logits (config `vocab_size`, checked against the ONNX graph). */
+  vocabSize: number;
+  /** Weight precision loaded. */
+  dtype: CausalLMDtype;
+  /** Device the session runs on. */
+  device: CausalLMDevice;
+  /** Whether the graph has past-key-value inputs (fed empty). */
+  kvCache: boolean;
+  /** Transformer layers (config `num_hidden_layers`). */
+  numLayers: number;
+  /** Longest input the model was trained for (config `max_position_embeddings`), if the config gives it. */
+  maxPositions?: number;
+  /**
+   * Ids that end generation: generation_config.json's `eos_token_id` (every id, as Hugging Face's `generate`
+   * stops on each), else config.json's; empty when the folder names none.
+   */
+  eosTokenIds: number[];
+  /** config.json's `architectures[0]` (e.g. `LlamaForCausalLM`), when it says. */
+  architecture?: string;
+  /** The folder's generation settings (EOS list and its source, BOS, shipped sampling defaults). */
+  generation: ShippedGeneration;
+  /** The ONNX files loaded (graph and external data); empty for a remote load. */
+  files: ModelFileInfo[];
+}
+
+/** Logits of one forward call. */
+export interface CausalLMOutput {
+  /** float32, row-major [batch, seq, vocab]. */
+  logits: Float32Array;
+  /** Number of windows. */
+  batch: number;
+  /** Window length. */
+  seq: number;
+  /** Logits per position. */
+  vocab: number;
+}
+
+/**
+ * Decoder state between generation steps: the KV cache of every row (graphs exported with one), or the rows'
+ * token histories (graphs without; each step then re-reads the whole sequence). Opaque outside this module..
+ */
+export interface DecodeState {
+  /** Rows (sequences) in the state. */
+  readonly batch: number;
+  /** Tokens already read per row. */
+  readonly length: number;
+  /** `past_key_values.*` input name → the cache tensor for it; null for a graph without a KV cache. */
+  readonly past: ReadonlyMap<string, OrtTensorLike> | null;
+  /** Token history per row, kept only for a graph without a KV cache. */
+  readonly history: readonly Int32Array[] | null;
+}
+
+/** Next-token logits of one decoding step, and the state after it. */
+export interface StepOutput {
+  /** float32, row-major [batch, vocab]: the logits at each row's last position. */
+  logits: Float32Array;
+  /** Rows. */
+  batch: number;
+  /** Logits per row. */
+  vocab: number;
+  /** The state with this step's tokens read. */
+  state: DecodeState;
+}
+
+/** A loaded causal language model. */
+export interface CausalLM {
+  /** What was loaded. */
+  readonly info: ModelInfo;
+  /** Logits for one batch of equal-length token windows, float32, row-major [batch, seq, vocab]. */
+  forward(windows: readonly Int32Array[]): Promise<CausalLMOutput>;
+  /**
+   * One decoding step: reads `tokens` (one equal-length array per row: the prompt on the first step, then one
+   * token each) after `state` (none for the first step) and returns each row's next-token logits. Uses the KV
+   * cache when the graph has one. Positions continue from `state.length`; no padding is involved.
+   */
+  step(tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput>;
+  /**
+   * A state holding the given rows of `state`, in that order (a row may repeat): expands one prompt's state to
+   * N samples, or drops finished rows.
+   */
+  selectRows(state: DecodeState, rows: readonly number[]): DecodeState;
+  /** Releases the ONNX session. */
+  dispose(): Promise<void>;
+}
+
+/** What the decoder calls need of the loaded graph. */
+export interface DecoderGraph {
+  /** The decoder session. */
+  session: OrtSession;
+  /** config.json (for a remote load, the config transformers.js read). */
+  config: Record<string, unknown>;
+  /** Width of the logits. */
+  vocabSize: number;
+  /** Longest input the model was trained for, when the config gives it. */
+  maxPositions?: number;
+  /** The graph file, as errors name it. */
+  onnxName: string;
+  /** The graph's `past_key_values.*` inputs (none without a KV cache). */
+  pastInputs: readonly string[];
+}
+
+/**
+ * The {@link CausalLM} over a loaded decoder session. Throws when the graph has past inputs but lacks a matching
+ * `present.*` output. `dispose` releases the session.
+ */
+export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () => Promise<void>): CausalLM {
+  const { session, vocabSize, maxPositions, onnxName, pastInputs } = graph;
+  const decoderFeeds = decoderFeedsFor(session, graph.config, pastInputs);
+
+  /**
+   * Checks equal-length rows of in-vocabulary ids and the position limit; returns the row length. `noun` names
+   * a row in errors ("window" for forward passes, "row" for decoding steps).
+   */
+  const checkRows = (rows: readonly Int32Array[], noun: "window" | "row", pastLength: number): number => {
+    if (rows.length === 0) throw new RangeError(`needs at least one ${noun}`);
+    const n = rows[0].length;
+    if (n === 0) throw new RangeError(`${noun}s must not be empty`);
+    rows.forEach((row, b) => {
+      if (row.length !== n) throw new RangeError(`${noun} ${b} has ${row.length} tokens, ${noun} 0 has ${n}`);
+      for (let t = 0; t < n; t++) {
+        if (row[t] < 0 || row[t] >= vocabSize) {
+          throw new RangeError(`${noun} ${b} token ${t}: id ${row[t]} outside [0, ${vocabSize})`);
+        }
+      }
+    });
+    if (maxPositions !== undefined && pastLength + n > maxPositions) {
+      const what = noun === "window" ? "window length" : "sequence length";
+      throw new RangeError(`${what} ${pastLength + n} exceeds max_position_embeddings ${maxPositions}`);
+    }
+    return n;
+  };
+
+  const forward = async (windows: readonly Int32Array[]): Promise<CausalLMOutput> => {
+    const seq = checkRows(windows, "window", 0);
+    const batch = windows.length;
+    const out = await session.run(decoderFeeds(windows, 0, 0, null), ["logits"]);
+    const logits = out.logits;
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || os !== seq) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${seq}]`);
+    }
+    if (vocab !== vocabSize) {
+      throw new Error(
+        `vocab_size mismatch: config.json vocab_size = ${vocabSize}, but ${onnxName} logits width = ${vocab}`,
+      );
+    }
+    return { logits: toFloat32(logits), batch, seq, vocab };
+  };
+
+  const presentOf = new Map(pastInputs.map((n) => [n, n.replace(/^past_key_values\./, "present.")]));
+  const missingPresent = [...presentOf.values()].filter((n) => !session.outputNames.includes(n));
+  if (missingPresent.length > 0) {
+    throw new Error(`${onnxName} has past inputs but lacks the outputs ${missingPresent.join(", ")}`);
+  }
+
+  /** The last position's logits of each row, copied out of a [batch, seq, vocab] output. */
+  const lastPositions = (all: Float32Array, batch: number, seq: number): Float32Array => {
+    if (seq === 1) return all;
+    const out = new Float32Array(batch * vocabSize);
+    for (let b = 0; b < batch; b++) {
+      const from = (b * seq + seq - 1) * vocabSize;
+      out.set(all.subarray(from, from + vocabSize), b * vocabSize);
+    }
+    return out;
+  };
+
+  const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
+    if (state !== undefined && state.batch !== tokens.length) {
+      throw new RangeError(`step got ${tokens.length} rows but the state holds ${state.batch}`);
+    }
+    const n = checkRows(tokens, "row", state?.length ?? 0);
+    const batch = tokens.length;
+    const pastLength = state?.length ?? 0;
+    if (pastInputs.length === 0) {
+      // No cache in the graph: re-read each row's whole history.
+      const history = tokens.map((row, b) => {
+        const before = state?.history?.[b] ?? new Int32Array(0);
+        const joined = new Int32Array(before.length + n);
+        joined.set(before);
+        joined.set(row, before.length);
+        return joined;
+      });
+      const out = await forward(history);
+      return {
+        logits: lastPositions(out.logits, batch, out.seq),
+        batch,
+        vocab: vocabSize,
+        state: { batch, length: pastLength + n, past: null, history },
+      };
+    }
+    const total = pastLength + n;
+    const feeds = decoderFeeds(tokens, pastLength, 1, state?.past ?? null);
+    const out = await session.run(feeds, ["logits", ...presentOf.values()]);
+    const logits = out.logits;
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
+    }
+    const past = new Map<string, OrtTensorLike>();
+    for (const [input, output] of presentOf) past.set(input, out[output]);
+    return {
+      logits: lastPositions(toFloat32(logits), batch, os),
+      batch,
+      vocab: vocabSize,
+      state: { batch, length: total, past, history: null },
+    };
+  };
+
+  const selectRows = (state: DecodeState, rows: readonly number[]): DecodeState => {
+    if (rows.length === 0) throw new RangeError("selectRows needs at least one row");
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= state.batch) {
+        throw new RangeError(`row ${r} outside [0, ${state.batch})`);
+      }
+    }
+    if (state.past === null) {
+      return { ...state, batch: rows.length, history: rows.map((r) => state.history![r]) };
+    }
+    const past = new Map<string, OrtTensorLike>();
+    for (const [name, tensor] of state.past) {
+      const dims = tensor.dims;
+      const data = tensor.data as Float32Array | Uint16Array;
+      const rowSize = data.length / dims[0];
+      const picked = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
+        rows.length * rowSize,
+      );
+      rows.forEach((r, i) => picked.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+      // deno-lint-ignore no-explicit-any
+      past.set(name, new Tensor(tensor.type as any, picked, [rows.length, ...dims.slice(1)]).ort_tensor);
+    }
+    return { batch: rows.length, length: state.length, past, history: null };
+  };
+
+  return { info, forward, step, selectRows, dispose };
+}

@@ -1,0 +1,149 @@
+/**
+ * Loading a causal LM exported for transformers.js (ONNX): the source resolved, a local folder checked (before
+ * anything multi-GB is loaded), the session created, the graph's inputs and outputs checked against the config,
+ * and what was loaded described ({@link ModelInfo}).
+ * @module
+ */
+import type { PreTrainedModel } from "@huggingface/transformers";
+import { type CausalLM, causalLMOver, type ModelInfo } from "./causal_lm.ts";
+import { configNumber } from "./config_number.ts";
+import type { ShippedGeneration } from "./generation_config.ts";
+import { describeModelFiles, type ModelFileInfo } from "./model_files.ts";
+import { type CheckedFolder, checkModelFolder } from "./model_folder_check.ts";
+import { MODELS_DIR, type ResolvedSource, resolveModelSource } from "./model_source.ts";
+import { type CausalLMDtype, ONNX_FILES_BY_DTYPE } from "./onnx_files.ts";
+import { type CausalLMDevice, decoderSessionOf, openCausalLMModel } from "./onnx_session.ts";
+
+type Json = Record<string, unknown>;
+
+/** Options of {@link loadCausalLM}. */
+export interface LoadCausalLMOptions {
+  /** Weight precision (default `fp32`): which `onnx/model*.onnx` file is loaded. */
+  dtype?: CausalLMDtype;
+  /** Execution device (default `cpu`). An unavailable device is an error, never a silent CPU fallback. */
+  device?: CausalLMDevice;
+  /** Allow downloading a hub id (or a preset's hub id) from the Hugging Face hub (default false). */
+  allowRemote?: boolean;
+  /** Where preset names and hub ids are looked up (default {@link MODELS_DIR}). */
+  modelsDir?: string;
+}
+
+/**
+ * Loads a causal LM exported for transformers.js. `source`: a folder (absolute or relative to the working
+ * directory), a preset name (`data/models/<name>/`), or a hub id (`data/models/<id>/`, else with
+ * `allowRemote` the hub).
+ */
+export async function loadCausalLM(source: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
+  const dtype = options.dtype ?? "fp32";
+  const device = options.device ?? "cpu";
+  const allowRemote = options.allowRemote ?? false;
+  if (!(dtype in ONNX_FILES_BY_DTYPE)) {
+    throw new Error(`unknown dtype "${dtype}"; one of ${Object.keys(ONNX_FILES_BY_DTYPE).join(", ")}`);
+  }
+  if (!["cpu", "cuda", "webgpu"].includes(device)) throw new Error(`unknown device "${device}"`);
+  const modelsDir = options.modelsDir ?? MODELS_DIR;
+  const where = resolveModelSource(source, allowRemote, modelsDir);
+
+  let checked: CheckedFolder | undefined;
+  let files: ModelFileInfo[] = [];
+  if (where.folder !== undefined) {
+    checked = checkModelFolder(where.folder, dtype);
+    checkPresetVocab(where, checked.vocabSize); // before loading: a wrong multi-GB model is refused at once
+    files = await describeModelFiles(where.folder, [checked.onnx.file, ...checked.externalData]);
+  }
+
+  const model = await openCausalLMModel(where, {
+    hfDtype: checked?.onnx.hfDtype ?? dtype,
+    device,
+    allowRemote,
+    modelsDir,
+    externalDataChunks: checked?.externalData.length ?? 0,
+  });
+
+  try {
+    return wrap(model, where, checked, files, dtype, device);
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+}
+
+function wrap(
+  model: PreTrainedModel,
+  where: ResolvedSource,
+  checked: CheckedFolder | undefined,
+  files: ModelFileInfo[],
+  dtype: CausalLMDtype,
+  device: CausalLMDevice,
+): CausalLM {
+  const config = (checked?.config ?? model.config) as unknown as Json;
+  const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
+  const vocabSize = checked?.vocabSize ?? configNumber(config, "vocab_size");
+  if (vocabSize === undefined) throw new Error(`config of ${where.folder ?? where.hubId} has no vocab_size`);
+  const onnxName = checked?.onnx.file ?? "the ONNX graph";
+  const logitsMeta = session.outputMetadata?.find((m) => m.name === "logits");
+  if (!session.outputNames.includes("logits")) {
+    throw new Error(`${onnxName} has no "logits" output (outputs: ${session.outputNames.join(", ")})`);
+  }
+  if (checked === undefined) checkPresetVocab(where, vocabSize);
+  const graphWidth = logitsMeta?.shape?.[2];
+  if (typeof graphWidth === "number" && graphWidth !== vocabSize) {
+    throw new Error(
+      `vocab_size mismatch: config.json vocab_size = ${vocabSize}, but ${onnxName} logits width = ` +
+        `${graphWidth}`,
+    );
+  }
+  const pastInputs = session.inputNames.filter((n) => n.startsWith("past_key_values."));
+  const known = new Set([
+    "input_ids",
+    "attention_mask",
+    "position_ids",
+    "use_cache_branch",
+    "num_logits_to_keep",
+  ]);
+  const unsupported = session.inputNames.filter((n) => !known.has(n) && !n.startsWith("past_key_values."));
+  if (unsupported.length > 0) {
+    throw new Error(`${onnxName} has inputs this loader cannot feed: ${unsupported}`);
+  }
+  // A remote load has no checked folder: EOS from the config transformers.js read.
+  const generation: ShippedGeneration = checked?.generation ?? {
+    eosTokenIds: [config.eos_token_id].flat().filter((id): id is number => Number.isSafeInteger(id)),
+    eosSource: config.eos_token_id === undefined ? "none" : "config.json",
+    hasGenerationConfig: false,
+    ...(Number.isSafeInteger(config.bos_token_id) ? { bosTokenId: config.bos_token_id as number } : {}),
+  };
+  const maxPositions = configNumber(config, "max_position_embeddings", "n_positions");
+  const numLayers = configNumber(config, "num_hidden_layers", "n_layer") ?? pastInputs.length / 2;
+
+  const info: ModelInfo = {
+    source: where.folder ?? `huggingface.co/${where.hubId}@${where.revision ?? "main"}`,
+    ...(where.preset ? { preset: where.preset.name } : {}),
+    modelType: String(config.model_type ?? "unknown"),
+    vocabSize,
+    dtype,
+    device,
+    kvCache: pastInputs.length > 0,
+    numLayers,
+    ...(maxPositions !== undefined ? { maxPositions } : {}),
+    eosTokenIds: generation.eosTokenIds,
+    ...(Array.isArray(config.architectures) && typeof config.architectures[0] === "string"
+      ? { architecture: config.architectures[0] }
+      : {}),
+    generation,
+    files,
+  };
+  return causalLMOver({ session, config, vocabSize, maxPositions, onnxName, pastInputs }, info, async () => {
+    await model.dispose();
+  });
+}
+
+/** A preset knows its logits width: a folder holding another model (a 2.8B under a 6.9B name) is refused. */
+function checkPresetVocab(where: ResolvedSource, vocabSize: number): void {
+  const preset = where.preset;
+  if (preset?.vocabSize !== undefined && preset.vocabSize !== vocabSize) {
+    throw new Error(
+      `vocab_size mismatch: preset ${preset.name} (${preset.hubId}) has vocab_size ${preset.vocabSize}, ` +
+        `but the config.json of ${where.folder ?? where.hubId} has vocab_size = ${vocabSize}`,
+    );
+  }
+}

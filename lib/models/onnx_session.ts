@@ -1,0 +1,111 @@
+/**
+ * Creating a causal LM's ONNX Runtime session through transformers.js: the execution provider (device; an
+ * unavailable one is an error, never a silent CPU fallback), the graph's dtype and external-data chunks, and the
+ * decoder session taken out of the loaded model. Also the shapes of that session as the rest of models/ uses it.
+ * @module
+ */
+import { AutoModelForCausalLM, env, type PreTrainedModel } from "@huggingface/transformers";
+import type { ResolvedSource } from "./model_source.ts";
+import { TRANSFORMERS_CACHE_DIR } from "./tokenizer.ts";
+import { withoutUnreadFileStreams } from "./transformers_fs.ts";
+
+/** Devices a causal LM can be asked for; only `cpu` is certain to exist. */
+export type CausalLMDevice = "cpu" | "cuda" | "webgpu";
+
+// What onnxruntime / transformers.js say when an execution provider cannot start.
+const DEVICE_FAILURE = /cuda|webgpu|adapter|execution ?provider|shared librar|unsupported device/i;
+
+/** An input or output of the ONNX Runtime session, as its metadata describes it. */
+export interface OrtValueMetadata {
+  name: string;
+  isTensor?: boolean;
+  type?: string;
+  shape?: ReadonlyArray<number | string>;
+}
+/** An onnxruntime tensor as models/ reads it (what `session.run` returns). */
+export interface OrtTensorLike {
+  data: unknown;
+  dims: readonly number[];
+  type: string;
+}
+/** The ONNX Runtime session transformers.js creates, as far as models/ uses it. */
+export interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  inputMetadata?: readonly OrtValueMetadata[];
+  outputMetadata?: readonly OrtValueMetadata[];
+  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, OrtTensorLike>>;
+}
+
+/** What {@link openCausalLMModel} loads, and from where. */
+export interface OpenModelOptions {
+  /** The transformers.js dtype that selects the graph file (e.g. `fp32`, `q8`, `int8`). */
+  hfDtype: string;
+  /** Execution device. */
+  device: CausalLMDevice;
+  /** Whether a hub id may be downloaded. */
+  allowRemote: boolean;
+  /** Where transformers.js resolves local model ids. */
+  modelsDir: string;
+  /** External-data chunks of the graph (0: the weights are inside the graph). */
+  externalDataChunks: number;
+}
+
+/**
+ * Loads the model (its ONNX session) with transformers.js from a resolved folder or hub id. A provider that
+ * cannot start is reported as the device being unavailable; any other failure names the folder or hub id.
+ */
+export async function openCausalLMModel(
+  where: ResolvedSource,
+  options: OpenModelOptions,
+): Promise<PreTrainedModel> {
+  const { hfDtype, device, allowRemote, modelsDir, externalDataChunks } = options;
+  env.allowLocalModels = true;
+  env.allowRemoteModels = allowRemote;
+  env.localModelPath = modelsDir + "/";
+  env.cacheDir = TRANSFORMERS_CACHE_DIR;
+  const modelId = where.folder ?? where.hubId!;
+  try {
+    // The guard keeps transformers.js from streaming the whole model file into memory (see transformers_fs.ts).
+    return await withoutUnreadFileStreams(
+      [where.folder ?? TRANSFORMERS_CACHE_DIR],
+      () =>
+        AutoModelForCausalLM.from_pretrained(modelId, {
+          local_files_only: where.folder !== undefined || !allowRemote,
+          // deno-lint-ignore no-explicit-any
+          dtype: hfDtype as any,
+          device,
+          ...(where.revision ? { revision: where.revision } : {}),
+          ...(externalDataChunks > 0 ? { use_external_data_format: externalDataChunks } : {}),
+        }),
+    );
+  } catch (e) {
+    if (device !== "cpu" && DEVICE_FAILURE.test(String((e as Error)?.message ?? e))) {
+      throw deviceError(device, e);
+    }
+    const place = where.folder ? `folder ${where.folder}` : `hub id ${where.hubId} (is this machine online?)`;
+    throw new Error(`transformers.js could not load the ${place}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The decoder session of a loaded model (`model`, or a merged decoder's); `label` names the model in errors. */
+export function decoderSessionOf(model: PreTrainedModel, label: string): OrtSession {
+  const session = (model.sessions.model ?? model.sessions.decoder_model_merged) as OrtSession | undefined;
+  if (session === undefined) {
+    throw new Error(`no decoder session in ${label} (sessions: ${Object.keys(model.sessions)})`);
+  }
+  return session;
+}
+
+/** Turns an execution-provider failure into an error saying the device is unavailable (no CPU fallback). */
+function deviceError(device: CausalLMDevice, e: unknown): Error {
+  const msg = (e as Error)?.message ?? String(e);
+  const why = device === "cuda"
+    ? "onnxruntime-node could not start its CUDA execution provider. The npm package bundles only the CPU " +
+      "(and WebGPU) providers; CUDA needs the provider libraries that onnxruntime-node's install script " +
+      "downloads (run `deno task setup:gpu`), plus CUDA 12 and cuDNN 9 on the machine"
+    : "onnxruntime-node found no usable WebGPU adapter on this machine";
+  return new Error(`device "${device}" is not available: ${why}. No CPU fallback is made. (${msg})`, {
+    cause: e,
+  });
+}
