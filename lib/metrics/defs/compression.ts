@@ -19,7 +19,7 @@ export const definitions: readonly MetricDefinition[] = [
     ...common,
     key: "avg_compression_ratio_full",
     // Higher = the appended sample compresses away against the others = redundant: a similarity, whatever
-    // the original metric description says ("higher = more diverse"); docs/METRICS.md, compression ratios.
+    // its name suggests ("higher = more diverse"); docs/METRICS.md, compression ratios.
     direction: "similarity",
     label: "Average compression ratio (full)",
     description: "mean drop in the others' compression ratio when a sample is appended",
