@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ensurePythiaTokenizer } from "../lib/setup/pythia_tokenizer.ts";
 import { ensureFamilyTokenizers } from "../lib/setup/family_tokenizers.ts";
 import { ensureMobyDickCorpus } from "../lib/data/public_corpus.ts";
-import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove.ts";
+import { GLOVE_CACHE_DIR, GLOVE_CACHE_FILE, loadGloveTable } from "../lib/embeddings/glove_vectors.ts";
 import { describeZstdDecoder } from "../lib/data/zstd_backend.ts";
 import { ensureNotebookTools } from "../lib/setup/jupyter.ts";
 import { ensureFigureTools } from "../lib/setup/figure_tools.ts";

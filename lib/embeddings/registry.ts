@@ -1,6 +1,6 @@
 /**
- * Embedders by name: the offline default (`glove-6b-100d-sif`, or the plain `glove-6b-100d-mean`), the paper's model (`minilm-l12`), or any folder
- * holding a transformers.js export of a sentence-transformers model.
+ * Embedders by name: the offline default (`glove-6b-100d-sif`, or the plain `glove-6b-100d-mean`), the paper's
+ * model (`minilm-l12`), or any folder holding a transformers.js export of a sentence-transformers model.
  * @module
  */
 import { existsSync, statSync } from "node:fs";
@@ -11,7 +11,7 @@ import {
   GLOVE_SIF_EMBEDDER_NAME,
   type GloveEmbedderOptions,
   openGloveEmbedder,
-} from "./glove.ts";
+} from "./glove_embedder.ts";
 import {
   LOCAL_MODELS_DIR,
   openTransformersEmbedder,
@@ -22,7 +22,7 @@ import {
 export const DEFAULT_EMBEDDER = GLOVE_SIF_EMBEDDER_NAME;
 /** Registry name of the paper's sentence encoder. */
 export const MINILM_EMBEDDER = "minilm-l12";
-/** The model the paper used (METRICS.md §6). */
+/** The sentence encoder the paper's cosine metrics used. */
 export const MINILM_MODEL_ID = "sentence-transformers/all-MiniLM-L12-v2";
 /** Its transformers.js (ONNX) export on the Hugging Face hub. */
 export const MINILM_ONNX_ID = "Xenova/all-MiniLM-L12-v2";

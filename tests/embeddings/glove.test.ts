@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  GLOVE_CACHE_FILE,
   GLOVE_EMBEDDER_NAME,
   type GloveEmbedder,
-  locateGloveSource,
   openGloveEmbedder,
-  tokenizeForGlove,
-} from "../../lib/embeddings/glove.ts";
+} from "../../lib/embeddings/glove_embedder.ts";
+import { tokenizeForGlove } from "../../lib/embeddings/glove_tokenizer.ts";
+import { GLOVE_CACHE_FILE, locateGloveSource } from "../../lib/embeddings/glove_vectors.ts";
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k], 0);
 const isZero = (v: Float32Array) => v.every((x) => x === 0);
