@@ -16,7 +16,7 @@ import {
   type DiversityTables,
   DiversityWorkerPool,
 } from "../lib/diversity/run.ts";
-import { loadCompletions } from "../lib/io/completions_format.ts";
+import { loadCompletions } from "../lib/data/load_completions.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { METRIC_SELECTIONS } from "../lib/metrics/registry.ts";
 import { findSharedDir, PROJECT_ROOT } from "../lib/shared_dir.ts";

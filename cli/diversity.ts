@@ -19,7 +19,7 @@ import { writeDiversityShardFile } from "../lib/diversity/merge.ts";
 import { parseShard, shardLabel } from "../lib/io/shards.ts";
 import { DiversityRunError } from "../lib/diversity/run.ts";
 import type { WordLimit } from "../lib/diversity/cell.ts";
-import { loadCompletions } from "../lib/io/completions_format.ts";
+import { loadCompletions } from "../lib/data/load_completions.ts";
 import { stringifyDiversityFile, writeDiversityFile } from "../lib/io/diversity_format.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { checkOutputPaths, ensureWritableDir, realPathOf, writingTo } from "../lib/io/output_paths.ts";

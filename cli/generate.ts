@@ -22,7 +22,7 @@ import {
   resolvePromptPackPath,
   templateNameForModel,
 } from "../lib/data/prompts.ts";
-import { completionsToPaperNpy } from "../lib/io/completions_format.ts";
+import { completionsToPaperNpy } from "../lib/data/paper_completions.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import {
   checkOutputPaths,

@@ -13,7 +13,7 @@ import { mergeScoreStates } from "../lib/scoring/merge_scores.ts";
 import { COMPLETIONS_SHARD_FORMAT, mergeSweepShards } from "../lib/sampling/sweep.ts";
 import { DIVERSITY_SHARD_FORMAT, mergeDiversityShards } from "../lib/diversity/merge.ts";
 import { meanDistributionPath, writeScoreFile } from "../lib/io/score_format.ts";
-import { writeCompletionsJson } from "../lib/io/completions_format.ts";
+import { writeCompletionsJson } from "../lib/io/completions_json.ts";
 import { writeDiversityFile } from "../lib/io/diversity_format.ts";
 import { CHECKPOINT_FORMAT } from "../lib/io/checkpoint.ts";
 import { checkOutputPaths, ensureWritableDir, realPathOf, writingTo } from "../lib/io/output_paths.ts";

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { PAPER_PACK_PATTERN } from "../data/packs.ts";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
-import type { LoadedCompletions } from "../io/completions_format.ts";
+import type { LoadedCompletions } from "../data/load_completions.ts";
 import { DIVERSITY_FORMAT, type DiversityFile } from "../io/diversity_format.ts";
 import { ORDER_Q_GROUPS } from "../metrics/order_q.ts";
 import type { MetricDefinition } from "../metrics/definition.ts";

@@ -4,7 +4,8 @@
  * main thread and in workers.
  * @module
  */
-import { MetricUndefinedError, type NanReason } from "../metrics/errors.ts";
+import type { NanReason } from "../io/diversity_format.ts";
+import { MetricUndefinedError } from "../metrics/errors.ts";
 import { cosineMatrix } from "../metrics/cosine.ts";
 import { cellSeed } from "../metrics/order_q.ts";
 import type { MetricContext } from "../metrics/definition.ts";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { readPaperResults } from "../data/paper.ts";
 import { PAPER_PACK_PATTERN, PAPER_PACKS, type PaperPack } from "../data/packs.ts";
-import { loadCompletions } from "../io/completions_format.ts";
+import { loadCompletions } from "../data/load_completions.ts";
 import type { MetricDefinition } from "../metrics/definition.ts";
 import { METRIC_SELECTIONS, METRICS } from "../metrics/registry.ts";
 import { numpyMean } from "../numeric/numpy_sum.ts";

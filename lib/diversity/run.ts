@@ -5,7 +5,7 @@
  * carries everything computed so far.
  * @module
  */
-import type { NanReason } from "../metrics/errors.ts";
+import type { NanReason } from "../io/diversity_format.ts";
 import type { MetricDefinition } from "../metrics/definition.ts";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { defaultGzipBackend } from "../metrics/sample_set.ts";

@@ -8,7 +8,7 @@
  * the data also gives the paper's fraction (that index / V, as `vocab_mass_fraction` in score/1).
  * @module
  */
-import type { CdfPoints } from "../scoring/corpus_stats.ts";
+import type { CdfPoints } from "../io/score_stats.ts";
 import { cdfRanks } from "../scoring/corpus_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, type PanelRule, singlePanelSize } from "./panel.ts";

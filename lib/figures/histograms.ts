@@ -3,7 +3,7 @@
  * `confidence_histogram` over [0, 1]): one step line per model of the share of scored positions per bin.
  * @module
  */
-import type { Histogram } from "../scoring/corpus_stats.ts";
+import type { Histogram } from "../io/score_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, singlePanelSize } from "./panel.ts";
 import { type PresetOption, withFigurePreset } from "./preset.ts";

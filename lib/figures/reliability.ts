@@ -5,7 +5,7 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import type { CalibrationBin } from "../scoring/corpus_stats.ts";
+import type { CalibrationBin } from "../io/score_stats.ts";
 import { type Figure, makeFigure } from "./figure.ts";
 import { columnsThatFit, gridPanelSize, panelMargins, tickGeometry, tickSpacing } from "./panel.ts";
 import {

@@ -5,7 +5,7 @@
  * lower.
  * @module
  */
-import type { CompletionsDoc } from "../io/completions_format.ts";
+import type { CompletionsDoc } from "../io/completions_doc.ts";
 import { type Figure, makeFigure } from "../figures/figure.ts";
 import { linePanel } from "../figures/panel.ts";
 import { assignModelStyles, type FigureRole, type ModelStyle } from "../figures/style.ts";

@@ -5,7 +5,7 @@
  * by a line break; every token's text is HTML-escaped and its probability is in the `title` tooltip.
  * @module
  */
-import type { Sample } from "../io/completions_format.ts";
+import type { Sample } from "../io/completions_doc.ts";
 import { DisplayBundle } from "./display.ts";
 import { escapeMarkup } from "./escape.ts";
 import { FONT_FAMILY } from "./style.ts";

@@ -8,7 +8,8 @@
  * @module
  */
 import { JsonFormatError } from "./json_file.ts";
-import { COMPLETION_CELL_SCHEMA, type CompletionCell } from "./completions_format.ts";
+import { COMPLETION_CELL_SCHEMA } from "./completions_schema.ts";
+import type { CompletionCell } from "./completions_doc.ts";
 import { anyObject, checkWith, isoTime, nonEmpty, strict, tag, v } from "./schema.ts";
 
 /** The format tag of the journal's first line. */

@@ -4,7 +4,6 @@
  * `nan_reasons` and their number per key in `nan_counts`.
  * @module
  */
-import type { NanReason } from "../metrics/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import {
   anyObject,
@@ -28,6 +27,19 @@ import {
 
 /** The format tag this module reads and writes. */
 export const DIVERSITY_FORMAT = "diversity/1";
+
+/** Machine-readable reasons a metric value is NaN (metrics throw them; `nan_reasons` records them per cell). */
+export type NanReason =
+  | "no_samples" // an empty set of samples
+  | "fewer_than_2_samples" // pairwise means over no pairs (the original: ZeroDivisionError or np.mean([]))
+  | "empty_sample" // a sample is "" after truncation: compression ratio of zero bytes (ZeroDivisionError)
+  | "all_others_empty" // the other samples join to "": compression ratio of zero bytes
+  | "zero_mean_similarity" // order-q: no sampled group had non-zero similarity, 0 ** (1/(1-q)) (ValueError)
+  | "negative_mean_similarity" // order-q, q ≥ 3: a negative mean to a fractional power (ValueError)
+  | "no_nonzero_similarity" // cosine mean: every lower-triangle cosine is exactly 0 (0/0)
+  | "too_few_samples_for_order" // order-q: the original asserts len(samples) > q
+  | "lone_surrogate" // a sample cannot be UTF-8 encoded, as Python's str.encode() refuses
+  | "no_ngrams"; // distinct-n: no sample has n tokens
 
 /** `[temperature index, prompt index]` pairs per reason (`pending`: not computed, in an incomplete file). */
 export type NanReasonMap = Partial<Record<NanReason | "pending", [number, number][]>>;

@@ -4,7 +4,7 @@
  * and {@link validateWith}, which runs a schema, collects every problem and throws one {@link JsonFormatError}
  * whose message has a line `<file>: <json.path[3].like.this>: <what is wrong>` per problem.
  *
- * Each format keeps its schema in its own module (completions_format.ts, diversity_format.ts, …); this module
+ * Each format keeps its schema in its own module (completions_schema.ts, diversity_format.ts, …); this module
  * holds nothing format-specific.
  * @module
  */

@@ -8,7 +8,7 @@
  * @module
  */
 import { basename } from "node:path";
-import type { CorpusStats } from "../scoring/corpus_stats.ts";
+import type { CorpusStats } from "./score_stats.ts";
 import { NdArray } from "./py_value.ts";
 import { writeNpy } from "./npy.ts";
 import { writeJsonAtomic } from "./atomic.ts";

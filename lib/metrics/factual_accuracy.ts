@@ -4,7 +4,7 @@
  * @module
  */
 import { answerMatches } from "../data/prompts.ts";
-import type { CompletionsDoc } from "../io/completions_format.ts";
+import type { CompletionsDoc } from "../io/completions_doc.ts";
 
 /** Share of `texts` containing any of `answers`; null when there are no texts. */
 export function answerAccuracy(texts: readonly string[], answers: readonly string[]): number | null {

@@ -5,7 +5,7 @@
  * (`"model"`: one user turn, generation prompt added, then the guide).
  * @module
  */
-import type { PromptEntry, TemplateRef } from "../io/completions_format.ts";
+import type { PromptEntry, TemplateRef } from "../io/completions_doc.ts";
 import { applyTemplate, getTemplate, type PromptPack, type PromptTemplates } from "../data/prompts.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { type ChatTemplateVariables, renderUserTurn, requireChatTemplate } from "../models/chat_template.ts";

@@ -12,15 +12,16 @@ import { dirname } from "node:path";
 import { existsSync } from "node:fs";
 import type { CausalLM } from "../models/causal_lm.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
-import type {
-  CompletionCell,
-  CompletionsDoc,
-  ModelRef,
-  PromptEntry,
-  Sample,
-  TemplateRef,
-} from "../io/completions_format.ts";
-import { COMPLETIONS_FORMAT, parseCompletionsJson, writeCompletionsJson } from "../io/completions_format.ts";
+import {
+  type CompletionCell,
+  COMPLETIONS_FORMAT,
+  type CompletionsDoc,
+  type ModelRef,
+  type PromptEntry,
+  type Sample,
+  type TemplateRef,
+} from "../io/completions_doc.ts";
+import { parseCompletionsJson, writeCompletionsJson } from "../io/completions_json.ts";
 import {
   COMPLETIONS_JOURNAL_FORMAT,
   journalPathFor,

@@ -9,118 +9,13 @@
  */
 import type { AccumulatorSummary, CorpusAccumulator } from "./corpus_accumulator.ts";
 import type { DocumentRow } from "./document_rows.ts";
-
-/** The vocabulary mass thresholds reported (the paper's 70th and 90th "percentiles"). */
-export const VOCAB_MASS_THRESHOLDS = ["0.7", "0.9"] as const;
-
-/** Fractions keyed by threshold. */
-export type VocabMassFraction = Record<typeof VOCAB_MASS_THRESHOLDS[number], number>;
-
-/** A downsampled cumulative distribution: `cumulative[k]` = mass of the `ranks[k]` most probable tokens. */
-export interface CdfPoints {
-  ranks: number[];
-  cumulative: number[];
-}
-
-/** One reliability-diagram bin. */
-export interface CalibrationBin {
-  lower: number;
-  upper: number;
-  count: number;
-  /** Mean confidence of the bin's positions (NaN when empty). */
-  mean_confidence: number;
-  /** Share of the bin's positions whose argmax is the target (NaN when empty). */
-  accuracy: number;
-}
-
-/** A histogram over [lower, upper] in equal-width bins. */
-export interface Histogram {
-  lower: number;
-  upper: number;
-  counts: number[];
-}
-
-/** One document's statistics, as in the output JSON. */
-export interface DocumentStats {
-  doc_index: number;
-  tokens: number;
-  bytes: number;
-  perplexity: number;
-  mean_entropy: number;
-  mean_confidence: number;
-  accuracy: number;
-}
-
-/** The paper's quirks (SEED.md §3.2, §3.5, §9.1–3, §9.10), computed alongside the defaults. */
-export interface PaperCompatStats {
-  /** Mean entropy over every row of the first document's windows, re-read context included (the paper's "Entropy"). */
-  first_doc_entropy: number;
-  /** Index of that document (null for an empty corpus). */
-  first_doc_index: number | null;
-  /** Mean over documents of each document's mean confidence over all its rows (the paper's "average confidence"). */
-  doc_mean_confidence_all_rows: number;
-  /** Mean entropy over all rows (row-weighted; context rows counted again). */
-  mean_entropy_all_rows: number;
-  /** Mean confidence over all rows (row-weighted). */
-  mean_confidence_all_rows: number;
-  /** Rows read (scored + context). */
-  rows: number;
-  /** Windows. */
-  windows: number;
-  /** Vocabulary mass fractions of the window-weighted mean distribution (the paper's proportions). */
-  vocab_mass_fraction: VocabMassFraction;
-  /** exp(H) of the window-weighted mean distribution. */
-  effective_vocab: number;
-  /** Downsampled sorted cumulative window-weighted distribution. */
-  cdf: CdfPoints;
-}
-
-/** The JSON-ready corpus statistics (field names as in the score command's output). */
-export interface CorpusStats {
-  documents: number;
-  tokens: number;
-  bytes: number;
-  /** exp(−Σ log p / tokens). */
-  perplexity: number;
-  /** −Σ log p / ln 2 / bytes. */
-  bits_per_byte: number;
-  /** Token-weighted mean entropy, nats. */
-  mean_entropy: number;
-  /** Token-weighted mean max-probability. */
-  mean_confidence: number;
-  /** Mean over documents of each document's mean confidence (the paper's weighting, over scored positions). */
-  doc_mean_confidence: number;
-  /** Share of positions whose argmax is the target. */
-  accuracy: number;
-  /** exp(H(mean next-token distribution)), H in nats. */
-  effective_vocab: number;
-  /** (0-based index of the first sorted cumulative value > threshold) / V, the paper's definition. */
-  vocab_mass_fraction: VocabMassFraction;
-  /** Mean KL(base ‖ tuned) per position, nats (only with a base). */
-  kl_from_base?: number;
-  /** Mean Jensen–Shannon divergence per position, nats (only with a base). */
-  js_with_base?: number;
-  /** Share of positions whose argmax differs from the base model's (only with a base). */
-  argmax_changed?: number;
-  /** Vocabulary size. */
-  vocab: number;
-  /** Documents with no token (not counted). */
-  empty_documents: number;
-  /** Downsampled sorted cumulative mean distribution. */
-  cdf: CdfPoints;
-  /** Entropy histogram over [0, ln V] nats. */
-  entropy_histogram: Histogram;
-  /** Confidence histogram over [0, 1]. */
-  confidence_histogram: Histogram;
-  /** Reliability bins. */
-  calibration: CalibrationBin[];
-  /** Expected calibration error: Σ_bins (n_b / N)·|accuracy_b − confidence_b|. */
-  ece: number;
-  /** Per-document statistics, ascending doc_index. */
-  per_document: DocumentStats[];
-  /** The paper's quirks. */
-  paper_compat: PaperCompatStats;
-}
+import type {
+  CalibrationBin,
+  CdfPoints,
+  CorpusStats,
+  DocumentStats,
+  VocabMassFraction,
+} from "../io/score_stats.ts";
 
 /** Statistics plus the full-length vectors (for figures and the binary side file). */
 export interface CorpusStatsResult {
@@ -157,7 +52,7 @@ export function sortedCumulative(p: Float64Array): Float64Array {
 
 /**
  * The paper's vocabulary fraction: (0-based index of the first entry of `cumulative` strictly greater than
- * `threshold`) / length (SEED.md §9 item 10: the number of tokens needed would be index + 1). NaN when no entry
+ * `threshold`) / length (one less than the number of tokens needed; docs/PAPER_QUIRKS.md). NaN when no entry
  * exceeds the threshold.
  */
 export function vocabMassFraction(cumulative: Float64Array, threshold: number): number {

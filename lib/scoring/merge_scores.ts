@@ -15,7 +15,8 @@ import {
 } from "../io/checkpoint.ts";
 import type { CheckpointState } from "./score_job.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
-import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
+import { computeCorpusStats } from "./corpus_stats.ts";
+import type { CorpusStats } from "../io/score_stats.ts";
 import { type ScoreFile, writeScoreFile } from "../io/score_format.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { checkCompleteShards, checkSameAs } from "../io/shards.ts";

@@ -27,7 +27,8 @@ import { loadTokenizer, prefixTokenId, type Tokenizer } from "../models/tokenize
 import type { CorpusDocument } from "../data/corpus_document.ts";
 import { countCorpusLines, readCorpus } from "../data/corpus_reader.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
-import { computeCorpusStats, type CorpusStats } from "./corpus_stats.ts";
+import { computeCorpusStats } from "./corpus_stats.ts";
+import type { CorpusStats } from "../io/score_stats.ts";
 import { scoreCorpus } from "./score_corpus.ts";
 import {
   describeCheckpointFile,

@@ -13,7 +13,8 @@
 import { existsSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { type CompletionsDoc, parseCompletionsJson } from "../io/completions_format.ts";
+import type { CompletionsDoc } from "../io/completions_doc.ts";
+import { parseCompletionsJson } from "../io/completions_json.ts";
 import { sha256File } from "../io/sha256.ts";
 import { sampledEntropyFigure } from "../figures/sweep_entropy.ts";
 import { TOOLKIT_VERSION } from "../version.ts";

@@ -5,7 +5,7 @@
  * their probability.
  * @module
  */
-import type { CompletionCell, CompletionsDoc } from "../io/completions_format.ts";
+import type { CompletionCell, CompletionsDoc } from "../io/completions_doc.ts";
 import { applyTemplate } from "../data/prompts.ts";
 import { factualAccuracy } from "../metrics/factual_accuracy.ts";
 import { escapeMarkup } from "../figures/escape.ts";

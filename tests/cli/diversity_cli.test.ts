@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { completionsFromPaperNpy, writeCompletionsJson } from "../../lib/io/completions_format.ts";
+import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
+import { writeCompletionsJson } from "../../lib/io/completions_json.ts";
 import { writePaperCompletions } from "../../lib/data/paper.ts";
 import { parseDiversityFile } from "../../lib/io/diversity_format.ts";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";

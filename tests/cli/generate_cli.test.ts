@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { loadCompletions, parseCompletionsJson } from "../../lib/io/completions_format.ts";
+import { loadCompletions } from "../../lib/data/load_completions.ts";
+import { parseCompletionsJson } from "../../lib/io/completions_json.ts";
 import { journalPathFor } from "../../lib/io/completions_journal.ts";
 import { applyTemplate, getTemplate, loadPromptPack, loadTemplates } from "../../lib/data/prompts.ts";
 import { analyse, analyseCommand as command } from "../helpers/cli.ts";

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { zstdCompressSync } from "node:zlib";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
-import { completionsFromPaperNpy, writeCompletionsJson } from "../../lib/io/completions_format.ts";
+import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
+import { writeCompletionsJson } from "../../lib/io/completions_json.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { analyse, analyseCommand } from "../helpers/cli.ts";
 

@@ -155,9 +155,8 @@ Deno.test("generate CLI: a pack named to leave the folder is refused; --out equa
 Deno.test("diversity CLI: --out equal to --completions is refused; the first line says where it writes", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { completionsFromPaperNpy, writeCompletionsJson } = await import(
-      "../../lib/io/completions_format.ts"
-    );
+    const { completionsFromPaperNpy } = await import("../../lib/data/paper_completions.ts");
+    const { writeCompletionsJson } = await import("../../lib/io/completions_json.ts");
     const input = join(dir, "c.json");
     await writeCompletionsJson(
       input,

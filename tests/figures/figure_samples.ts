@@ -15,7 +15,8 @@ import type { FigurePresetName } from "../../lib/figures/preset.ts";
 import { withFigurePreset } from "../../lib/figures/preset.ts";
 import { reliabilityFigure } from "../../lib/figures/reliability.ts";
 import { topKFigure } from "../../lib/figures/topk.ts";
-import { type CompletionsDoc, completionsFromPaperNpy } from "../../lib/io/completions_format.ts";
+import type { CompletionsDoc } from "../../lib/io/completions_doc.ts";
+import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
 import { sampledEntropyFigure } from "../../lib/figures/sweep_entropy.ts";
 import { sortedCumulative } from "../../lib/scoring/corpus_stats.ts";
 

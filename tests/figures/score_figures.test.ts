@@ -24,7 +24,7 @@ import { JUPYTER_DISPLAY } from "../../lib/figures/display.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { NdArray } from "../../lib/io/py_value.ts";
 import { sortedCumulative, vocabMassFraction } from "../../lib/scoring/corpus_stats.ts";
-import type { CalibrationBin } from "../../lib/scoring/corpus_stats.ts";
+import type { CalibrationBin } from "../../lib/io/score_stats.ts";
 import { count, parseHtml, parseSvg, texts } from "./svg_dom.ts";
 
 function zipf(V: number, a: number): Float64Array {

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readCorpus } from "../../lib/data/corpus_reader.ts";
-import { loadCompletions, parseCompletionsJson } from "../../lib/io/completions_format.ts";
+import { loadCompletions } from "../../lib/data/load_completions.ts";
+import { parseCompletionsJson } from "../../lib/io/completions_json.ts";
 import { decodeNpy } from "../../lib/io/npy.ts";
 import { embeddedStudy, readStudy } from "../../lib/study/config.ts";
 import { PROJECT_ROOT } from "../../lib/shared_dir.ts";

@@ -1,7 +1,7 @@
 /** Factual accuracy: share of samples containing an answer key, case-insensitively, per cell and temperature. */
 import assert from "node:assert/strict";
 import { answerAccuracy, factualAccuracy } from "../../lib/metrics/factual_accuracy.ts";
-import type { CompletionsDoc } from "../../lib/io/completions_format.ts";
+import type { CompletionsDoc } from "../../lib/io/completions_doc.ts";
 
 Deno.test("answerAccuracy counts samples containing any answer, ignoring case; null without samples", () => {
   assert.equal(answerAccuracy(["It is PARIS.", "Lyon", "paris!", "Par is"], ["Paris"]), 0.5);

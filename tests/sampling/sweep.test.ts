@@ -10,7 +10,7 @@ import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { cellSeeds, generateCell, runSweep, type SweepSpec } from "../../lib/sampling/sweep.ts";
 import { journalPathFor, readJournal } from "../../lib/io/completions_journal.ts";
 import { sampleSeed } from "../../lib/sampling/rng.ts";
-import { parseCompletionsJson } from "../../lib/io/completions_format.ts";
+import { parseCompletionsJson } from "../../lib/io/completions_json.ts";
 import { parseTemperatures } from "../../cli/generate.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox", "tuned");

@@ -18,11 +18,9 @@ import {
 import { pdfExportAvailable } from "../../lib/figures/pdf.ts";
 import { readFigureMetadata } from "../../lib/figures/preset.ts";
 import { writeJsonAtomic } from "../../lib/io/atomic.ts";
-import {
-  completionsFromPaperNpy,
-  loadCompletions,
-  writeCompletionsJson,
-} from "../../lib/io/completions_format.ts";
+import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
+import { loadCompletions } from "../../lib/data/load_completions.ts";
+import { writeCompletionsJson } from "../../lib/io/completions_json.ts";
 import { writeDiversityFile } from "../../lib/io/diversity_format.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { NdArray } from "../../lib/io/py_value.ts";

@@ -13,7 +13,7 @@ import {
   promptInput,
   sweepSummaryRecords,
 } from "../../lib/views/completions_browser.ts";
-import type { CompletionsDoc } from "../../lib/io/completions_format.ts";
+import type { CompletionsDoc } from "../../lib/io/completions_doc.ts";
 import { sampledEntropyByTemperature, sampledEntropyFigure } from "../../lib/figures/sweep_entropy.ts";
 
 function headline(over: Partial<ScoreHeadline>): ScoreHeadline {

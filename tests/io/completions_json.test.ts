@@ -1,23 +1,15 @@
 /**
- * The completions JSON format (`completions/2`, and `/1` still read): validation with JSON-path errors, atomic writing, conversion from/to the paper's
- * layout, and `loadCompletions` over both file kinds.
+ * The completions JSON format (`completions/2`, and `/1` still read): validation with JSON-path errors, atomic
+ * writing, parsing back, and `loadCompletions` over both versions.
  */
 import { sha256Hex } from "../../lib/io/sha256.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  COMPLETIONS_FORMAT,
-  CompletionsFormatError,
-  completionsFromPaperNpy,
-  loadCompletions,
-  paperTemperatures,
-  parseCompletionsJson,
-  toPaperCells,
-  validateCompletionsDoc,
-  writeCompletionsJson,
-} from "../../lib/io/completions_format.ts";
-import { writePaperCompletions } from "../../lib/data/paper.ts";
-import { sharedPath, sharedTest } from "../helpers/shared.ts";
+import { loadCompletions } from "../../lib/data/load_completions.ts";
+import { completionsFromPaperNpy, toPaperCells } from "../../lib/data/paper_completions.ts";
+import { COMPLETIONS_FORMAT } from "../../lib/io/completions_doc.ts";
+import { parseCompletionsJson, writeCompletionsJson } from "../../lib/io/completions_json.ts";
+import { CompletionsFormatError, validateCompletionsDoc } from "../../lib/io/completions_schema.ts";
 
 const FILE = "doc.json";
 
@@ -101,22 +93,6 @@ Deno.test("completions/1: a document validates, writes atomically and parses bac
   }
 });
 
-Deno.test("completions/1: conversion to and from paper cells is lossless", () => {
-  const cells = cellsOf(15, 2, 25);
-  const doc = completionsFromPaperNpy(cells, { promptSet: "factual", modelId: "m" });
-  assert.deepEqual(doc.sampling.temperatures, paperTemperatures());
-  assert.equal(doc.sampling.temperatures[2], 0.3);
-  assert.equal(doc.sampling.temperatures[14], 1.5);
-  assert.equal(doc.sampling.max_new_tokens, 25);
-  assert.equal(doc.sampling.samples_per_prompt, 25);
-  assert.deepEqual(doc.prompts, [{ text: null }, { text: null }]);
-  assert.deepEqual(toPaperCells(validateCompletionsDoc(doc, FILE)), cells);
-  assert.throws(
-    () => completionsFromPaperNpy(cells, { promptSet: "x", modelId: "m", temperatures: [1] }),
-    /1 temperatures/,
-  );
-});
-
 Deno.test("completions/1: a wrong type deep inside names the JSON path and the file", () => {
   rejects(
     mutated((d) => (d.cells[4].samples[3].text = 5)),
@@ -187,69 +163,12 @@ Deno.test("completions/1: structural problems are rejected", () => {
   assert.equal(validateCompletionsDoc(ok, FILE).cells[0].samples.length, 0);
 });
 
-Deno.test("loadCompletions: a paper-layout .npy loads with (t+1)/10 temperatures", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = join(dir, "m_completions_factual_max_length25.npy");
-    const cells = cellsOf(3, 2, 25);
-    await writePaperCompletions(path, cells);
-    const loaded = await loadCompletions(path);
-    assert.deepEqual(loaded.temperatures, [0.1, 0.2, 0.3]);
-    assert.deepEqual(loaded.prompts, [undefined, undefined]);
-    assert.deepEqual(loaded.cells, cells);
-    assert.deepEqual(loaded.source, {
-      path,
-      sha256: await sha256Hex(Deno.readFileSync(path)),
-      format: "paper-npy",
-    });
-    const other = join(dir, "c.txt");
-    Deno.writeTextFileSync(other, "");
-    await assert.rejects(() => loadCompletions(other), /unknown completions file type '.txt'/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("sha256Hex: known vector", async () => {
   assert.equal(
     await sha256Hex(new TextEncoder().encode("abc")),
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
   );
 });
-
-sharedTest(
-  "loadCompletions: the paper's files load, hash as in SHA256SUMS and survive a JSON round trip",
-  async () => {
-    const sums = new Map(
-      Deno.readTextFileSync(sharedPath("paper", "SHA256SUMS")).trim().split("\n").map((l) => {
-        const [hash, name] = l.split(/\s+/);
-        return [name, hash] as [string, string];
-      }),
-    );
-    const dir = await Deno.makeTempDir();
-    try {
-      for (const entry of Deno.readDirSync(sharedPath("paper", "completions"))) {
-        const path = sharedPath("paper", "completions", entry.name);
-        const loaded = await loadCompletions(path);
-        assert.equal(loaded.source.sha256, sums.get(`completions/${entry.name}`));
-        assert.equal(loaded.temperatures.length, 15);
-        assert.equal(loaded.cells.length, 15);
-        const doc = completionsFromPaperNpy(loaded.cells, {
-          promptSet: entry.name.includes("factual") ? "factual" : "creative",
-          modelId: entry.name.split("_")[0],
-          provenance: { source_file: entry.name, source_sha256: loaded.source.sha256 },
-        });
-        const json = join(dir, entry.name.replace(".npy", ".json"));
-        await writeCompletionsJson(json, doc);
-        const again = await loadCompletions(json);
-        assert.deepEqual(again.cells, loaded.cells);
-        assert.deepEqual(again.temperatures, loaded.temperatures);
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-);
 
 Deno.test("completions/2: every prompt records the ids the model read; /1 files still load", async () => {
   // deno-lint-ignore no-explicit-any -- edits untyped JSON at any depth, on purpose
