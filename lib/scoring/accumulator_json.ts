@@ -88,7 +88,7 @@ export interface AccumulatorShape {
   calibrationBins: number;
 }
 
-/** A serialisation whose root, format and shape have been checked; the rest is read by {@link readAccumulatorState}. */
+/** A serialisation whose root, format and shape are checked; {@link readAccumulatorState} reads the rest. */
 export interface AccumulatorHeader {
   /** The root object's fields, unchecked beyond the format and shape. */
   fields: Record<typeof ROOT_KEYS[number], unknown>;
