@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import type { Command } from "./command.ts";
 import { parseCommandLine, shellQuote } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { ProgressPrinter } from "./progress.ts";
+import { terminalProgress } from "../lib/progress/terminal_sink.ts";
 import {
   analyseCompletions,
   analyseCompletionsShard,
@@ -166,7 +166,7 @@ export const command: Command = {
       console.error(`diversity: opening embedder ${values.embedder}`);
       embedder = await openEmbedder(values.embedder!);
     }
-    const progress = new ProgressPrinter();
+    const progress = terminalProgress();
     const controller = new AbortController();
     const options = {
       promptSet,
@@ -180,7 +180,7 @@ export const command: Command = {
       onProgress: (p: { phase: string; done: number; total: number }) => {
         // The metrics take no signal: a Ctrl-C ends the run at the next finished cell (or embedding batch).
         controller.signal.throwIfAborted();
-        progress.update(p.phase, p.done, p.total, p.phase === "embedding" ? "sentences" : "cells");
+        progress.count(p.phase, p.done, p.total, p.phase === "embedding" ? "sentences" : "cells");
       },
     };
     console.error(

@@ -10,7 +10,8 @@ import type { Command } from "./command.ts";
 import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
 import { parseCommandLine, resumeCommand, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { formatSeconds } from "./progress.ts";
+import { terminalProgress } from "../lib/progress/terminal_sink.ts";
+import { sweepProgressText } from "../lib/sampling/progress_text.ts";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
@@ -294,7 +295,7 @@ export const command: Command = {
             `generate: ${set.name}: ${set.formatted.prompts.length} prompts × ${temperatures.length} temperatures × ` +
               `${samples} samples, ≤ ${set.max} new tokens, top-k ${topK}, top-p ${topP}, seed ${seed} → ${outPath}`,
           );
-          let lastPrint = 0;
+          const progress = terminalProgress(`generate: ${set.name}`);
           let doc;
           try {
             doc = await runSweep(model, tokenizer, spec, {
@@ -302,22 +303,16 @@ export const command: Command = {
               resume: values.resume,
               fresh: values.fresh,
               shard,
-              log: (line) => console.error(`generate: ${set.name}: ${line}`),
+              log: (line) => progress.message(line),
               signal: controller.signal,
-              onProgress: (p) => {
-                const now = performance.now();
-                if (now - lastPrint < 2000 && p.cellsDone < p.cellsTotal) return;
-                lastPrint = now;
-                const rate = p.elapsedMs > 0 ? (p.tokens / p.elapsedMs) * 1000 : 0;
-                const eta = p.etaMs !== undefined ? ` ETA ${formatSeconds(p.etaMs / 1000)}` : "";
-                const resumed = p.cellsResumed > 0 ? ` (${p.cellsResumed} resumed)` : "";
-                console.error(
-                  `generate: ${set.name}: ${p.cellsDone}/${p.cellsTotal} cells${resumed}, ${p.tokens} tokens, ` +
-                    `${rate.toFixed(0)} tokens/s${eta}`,
-                );
-              },
+              // The last cell's line is always shown (done is never throttled).
+              onProgress: (p) =>
+                p.cellsDone < p.cellsTotal
+                  ? progress.update(sweepProgressText(p))
+                  : void progress.done(sweepProgressText(p)),
             });
           } catch (e) {
+            progress.close(); // the messages below start on a line of their own
             const journal = journalPathFor(outPath);
             if (controller.signal.aborted) {
               console.error(

@@ -6,7 +6,7 @@
 import { dirname, join } from "node:path";
 import type { Command } from "./command.ts";
 import { parseCommandLine } from "./options.ts";
-import { ProgressPrinter } from "./progress.ts";
+import { terminalProgress } from "../lib/progress/terminal_sink.ts";
 import {
   checkPaperModel,
   findPaperFiles,
@@ -77,7 +77,7 @@ export const command: Command = {
       models = models.filter((m) => wanted.includes(m.model));
     }
     const embedder = values.embedder ? await openEmbedder(values.embedder) : undefined;
-    const progress = new ProgressPrinter();
+    const progress = terminalProgress();
     const results: ModelCheck[] = [];
     const pool = new DiversityWorkerPool();
     try {
@@ -86,7 +86,7 @@ export const command: Command = {
           embedder,
           seed: Number(values.seed),
           pool,
-          onProgress: (p) => progress.update(`${p.model} ${p.group} ${p.phase}`, p.done, p.total),
+          onProgress: (p) => progress.count(`${p.model} ${p.group} ${p.phase}`, p.done, p.total),
         });
         results.push(r);
         console.error(`paper-check: ${r.model}: ${r.ok ? "all exact keys reproduced" : "MISMATCHES"}`);

@@ -8,7 +8,8 @@ import type { Command } from "./command.ts";
 import { loadOptionsFrom, MODEL_LOAD_ARGS, modelInputs } from "./model_options.ts";
 import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { formatSeconds } from "./progress.ts";
+import { terminalProgress } from "../lib/progress/terminal_sink.ts";
+import { scoreProgressText } from "../lib/scoring/progress_text.ts";
 import { readDocIndexFile } from "../lib/data/doc_index_file.ts";
 import { checkpointPathOf, partialPathOf, runScoreJob, statePathOf } from "../lib/scoring/score_job.ts";
 import { meanDistributionPath } from "../lib/io/score_format.ts";
@@ -120,7 +121,7 @@ export const command: Command = {
       controller,
       "stopping after the current window; keeping what is done",
     );
-    let lastPrint = 0;
+    const progress = terminalProgress("score");
     let result;
     try {
       result = await runScoreJob({
@@ -141,20 +142,11 @@ export const command: Command = {
         paperPrefix: values["paper-prefix"],
         ...loadOptions,
         signal: controller.signal,
-        log: (line) => console.error(`score: ${line}`),
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastPrint <= 2000) return;
-          lastPrint = now;
-          const total = p.documentsTotal !== undefined ? `/${p.documentsTotal}` : "";
-          const eta = p.etaSeconds !== undefined ? ` ETA ${formatSeconds(p.etaSeconds)}` : "";
-          console.error(
-            `score: ${p.documentsRead}${total} documents, ${p.tokens} tokens, ` +
-              `${p.tokensPerSecond.toFixed(0)} tokens/s${eta}`,
-          );
-        },
+        log: (line) => progress.message(line),
+        onProgress: (p) => progress.update(scoreProgressText(p)),
       });
     } finally {
+      progress.close(); // what follows starts on a line of its own
       stopListening();
     }
     // How to finish: the same command with --resume, after copying a checkpoint saved elsewhere back home.

@@ -29,8 +29,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["lib/data", "lib/models", "lib/embeddings"],
   ["lib/scoring", "lib/sampling", "lib/metrics", "lib/diversity"],
   ["lib/figures"],
-  // lib/notebooks: only progress_display.ts is left there (on its way to lib/progress/).
-  ["lib/jupyter", "lib/notebooks"],
+  ["lib/jupyter"],
   ["lib/study"],
   ["lib/views"],
   ["cli"],

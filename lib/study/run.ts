@@ -32,6 +32,9 @@ import { resolveModelSource } from "../models/model_source.ts";
 import { checkOutputPaths, type NamedPath, realPathOf, writingTo } from "../io/output_paths.ts";
 import { type CollapseVerdict, collapseVerdict } from "./verdict.ts";
 import { renderReport } from "./report.ts";
+import { LineSink, LOG_INTERVAL_MS } from "../progress/line_sink.ts";
+import { ProgressReporter } from "../progress/reporter.ts";
+import { scoreProgressText } from "../scoring/progress_text.ts";
 
 /** Options of {@link runStudy}. */
 export interface RunStudyOptions {
@@ -130,18 +133,14 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
   const diversity: Record<string, DiversityFile[]> = {};
   try {
     for (const { name } of baseFirstOrder(study)) {
-      let last = 0;
+      // Progress goes into the study's log, so a line every few seconds (not one rewritten line).
+      const progress = new ProgressReporter(new LineSink(log, LOG_INTERVAL_MS), { label: `score ${name}` });
       const r = await ensureScore(study, name, {
         models,
         force: opts.force,
         signal: opts.signal,
-        log: (l) => log(`score ${name}: ${l}`),
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - last < 5000) return;
-          last = now;
-          log(`score ${name}: ${p.documentsRead}/${p.documentsTotal ?? "?"} documents, ${p.tokens} tokens`);
-        },
+        log: (l) => progress.message(l),
+        onProgress: (p) => progress.update(scoreProgressText(p)),
       });
       scores[name] = r.value.headline;
       step(`score ${name}: ${r.note}`);

@@ -1,13 +1,13 @@
-// Live progress for notebooks (lib/notebooks/progress_display.ts): Jupyter display + in-place updates with a
-// fake kernel API, throttling, the console fallback, and the progress texts. No Jupyter needed.
+// Live progress for notebooks (lib/jupyter/notebook_progress.ts): Jupyter display + in-place updates with a
+// fake kernel API, throttling, the console fallback. No Jupyter needed.
 import assert from "node:assert/strict";
 import {
   type JupyterProgressApi,
+  JupyterSink,
   kernelJupyter,
-  ProgressDisplay,
-  scoreProgressText,
-  sweepProgressText,
-} from "../../lib/notebooks/progress_display.ts";
+  notebookProgress,
+} from "../../lib/jupyter/notebook_progress.ts";
+import type { ProgressReporter } from "../../lib/progress/reporter.ts";
 
 type Call =
   | { kind: "display"; obj: Record<string, string>; options: { raw?: boolean; display_id?: string } }
@@ -30,16 +30,22 @@ function fakeJupyter(fail = false): { api: JupyterProgressApi; calls: Call[] } {
   };
 }
 
+/** The display id the reporter's Jupyter sink uses now. */
+function displayIdOf(p: ProgressReporter): string {
+  assert.ok(p.sink instanceof JupyterSink);
+  return p.sink.displayId;
+}
+
 Deno.test("progress display: first update displays with a display_id, later ones update it in place", async () => {
   const { api, calls } = fakeJupyter();
   let now = 0;
-  const p = new ProgressDisplay({
+  const p = notebookProgress({
     label: "sweep m creative",
     jupyter: api,
     minIntervalMs: 100,
     now: () => now,
   });
-  assert.equal(p.live, true);
+  assert.ok(p.sink instanceof JupyterSink);
   p.update("1/4 cells");
   now = 50;
   p.update("2/4 cells"); // throttled
@@ -50,7 +56,7 @@ Deno.test("progress display: first update displays with a display_id, later ones
   const [first, second, last] = calls;
   assert.equal(first.kind, "display");
   if (first.kind === "display") {
-    assert.deepEqual(first.options, { raw: true, display_id: p.displayId });
+    assert.deepEqual(first.options, { raw: true, display_id: displayIdOf(p) });
     assert.equal(first.obj["text/plain"], "sweep m creative: 1/4 cells");
     assert.match(first.obj["text/html"], /<pre class="progress"/);
   }
@@ -58,7 +64,7 @@ Deno.test("progress display: first update displays with a display_id, later ones
     assert.equal(c.kind, "broadcast");
     if (c.kind === "broadcast") {
       assert.equal(c.msgType, "update_display_data");
-      assert.deepEqual(c.content.transient, { display_id: p.displayId });
+      assert.deepEqual(c.content.transient, { display_id: displayIdOf(p) });
       assert.deepEqual(c.content.metadata, {});
     }
   }
@@ -79,9 +85,9 @@ Deno.test("progress display: first update displays with a display_id, later ones
 
 Deno.test("progress display: done alone displays once; HTML is escaped; ids are unique", async () => {
   const { api, calls } = fakeJupyter();
-  const p = new ProgressDisplay({ jupyter: api });
-  const q = new ProgressDisplay({ jupyter: api });
-  assert.notEqual(p.displayId, q.displayId);
+  const p = notebookProgress({ jupyter: api });
+  const q = notebookProgress({ jupyter: api });
+  assert.notEqual(displayIdOf(p), displayIdOf(q));
   await p.done("<b>&</b>");
   assert.equal(calls.length, 1);
   assert.equal(calls[0].kind, "display");
@@ -90,7 +96,7 @@ Deno.test("progress display: done alone displays once; HTML is escaped; ids are 
 
 Deno.test("progress display: a kernel error surfaces from done", async () => {
   const { api } = fakeJupyter(true);
-  const p = new ProgressDisplay({ jupyter: api });
+  const p = notebookProgress({ jupyter: api });
   p.update("x");
   await assert.rejects(() => p.done("y"), /kernel gone/);
 });
@@ -98,13 +104,13 @@ Deno.test("progress display: a kernel error surfaces from done", async () => {
 Deno.test("progress display: console fallback without Jupyter, throttled, done always logged", async () => {
   const lines: string[] = [];
   let now = 0;
-  const p = new ProgressDisplay({
+  const p = notebookProgress({
     label: "score m",
     jupyter: null,
     log: (l) => lines.push(l),
     now: () => now,
   });
-  assert.equal(p.live, false);
+  assert.ok(!(p.sink instanceof JupyterSink));
   p.update("a");
   now = 10;
   p.update("b");
@@ -116,44 +122,5 @@ Deno.test("progress display: console fallback without Jupyter, throttled, done a
 
 Deno.test("progress display: outside the kernel there is no Deno.jupyter", () => {
   assert.equal(kernelJupyter(), undefined);
-  assert.equal(new ProgressDisplay({ log: () => {} }).live, false);
-});
-
-Deno.test("progress texts: sweep and score events", () => {
-  assert.equal(
-    sweepProgressText({
-      cellsDone: 3,
-      cellsTotal: 12,
-      cellsResumed: 1,
-      tokens: 1234,
-      elapsedMs: 4500,
-      etaMs: 95_000,
-    }),
-    "3/12 cells (25%), 1,234 tokens, 4.5 s elapsed, 1 resumed, ~1 min 35 s left",
-  );
-  assert.equal(
-    sweepProgressText({
-      cellsDone: 12,
-      cellsTotal: 12,
-      cellsResumed: 0,
-      tokens: 10,
-      elapsedMs: 12_000,
-      etaMs: 0,
-    }),
-    "12/12 cells (100%), 10 tokens, 12 s elapsed",
-  );
-  assert.equal(
-    scoreProgressText({
-      documentsRead: 2,
-      documentsTotal: 12,
-      tokens: 4850,
-      tokensPerSecond: 301.6,
-      etaSeconds: 7,
-    }),
-    "2/12 documents, 4,850 tokens, 302 tokens/s, ~7.0 s left",
-  );
-  assert.equal(
-    scoreProgressText({ documentsRead: 5, tokens: 0, tokensPerSecond: 0 }),
-    "5 documents, 0 tokens, 0 tokens/s",
-  );
+  assert.ok(!(notebookProgress({ log: () => {} }).sink instanceof JupyterSink));
 });

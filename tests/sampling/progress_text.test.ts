@@ -1,0 +1,28 @@
+// The sweep progress line (lib/sampling/progress_text.ts), as `analyse generate` and the completions notebook show it.
+import assert from "node:assert/strict";
+import { sweepProgressText } from "../../lib/sampling/progress_text.ts";
+
+Deno.test("progress texts: sweep events", () => {
+  assert.equal(
+    sweepProgressText({
+      cellsDone: 3,
+      cellsTotal: 12,
+      cellsResumed: 1,
+      tokens: 1234,
+      elapsedMs: 4500,
+      etaMs: 95_000,
+    }),
+    "3/12 cells (25%), 1,234 tokens, 4.5 s elapsed, 1 resumed, ~1 min 35 s left",
+  );
+  assert.equal(
+    sweepProgressText({
+      cellsDone: 12,
+      cellsTotal: 12,
+      cellsResumed: 0,
+      tokens: 10,
+      elapsedMs: 12_000,
+      etaMs: 0,
+    }),
+    "12/12 cells (100%), 10 tokens, 12 s elapsed",
+  );
+});
