@@ -2,8 +2,9 @@
  * Pile-format corpus reader: one JSON object per line (`{"text": …, "meta": {…}}`), plain `.jsonl` or
  * zstd-compressed `.jsonl.zst`, streamed so that memory does not depend on the file's size. Lines become documents
  * as lm_dataformat made them for the paper's pipeline (lib/data/corpus_document.ts), document indices counted over
- * the lines of the stream. Unlike the original, which streamed the whole file whatever it needed, it stops reading
- * once the selected documents are done, and it reports malformed lines instead of crashing on them.
+ * the lines of the stream. Unlike the original, which streamed the whole file whatever it needed
+ * (docs/PAPER_QUIRKS.md, Whole corpus streamed), it stops reading once the selected documents are done, and it
+ * reports malformed lines instead of crashing on them.
  *
  * zstd is decoded with zstd-napi's native streaming context when its build loaded, else with `node:zlib`'s zstd
  * decompressor (the reader's stats say which, and why). A truncated or corrupt `.zst` stops with a

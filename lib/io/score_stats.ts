@@ -45,7 +45,7 @@ export interface DocumentStats {
   accuracy: number;
 }
 
-/** The paper's quirks (docs/PAPER_QUIRKS.md), computed alongside the defaults. */
+/** The paper's quirks (docs/PAPER_QUIRKS.md, Corpus statistics), computed alongside the defaults. */
 export interface PaperCompatStats {
   /** Mean entropy over every row of the first document's windows, re-read context included (the paper's "Entropy"). */
   first_doc_entropy: number;

@@ -16,7 +16,7 @@
  *
  * Scored rows (each document token predicted once) make the default statistics; scored + context rows ("all
  * rows", what the paper's arrays held) feed only the paper-compatible outputs: the first document's entropy, the
- * window-weighted mean distribution and the document-weighted confidence over all rows (docs/PAPER_QUIRKS.md).
+ * window-weighted mean distribution and the document-weighted confidence over all rows (docs/PAPER_QUIRKS.md, Corpus statistics).
  *
  * Exact merging. Inside a document everything is summed in float64, in feeding order. Across documents every
  * float sum is exact: Shewchuk partials for scalars (as lib/numeric/fsum.ts), and for the vocabulary vectors a
@@ -104,7 +104,7 @@ export interface AccumulatorSummary {
   calibration: { count: Float64Array; sumConfidence: Float64Array; correct: Float64Array };
   /** One row per counted document, ascending docIndex. */
   documentRows: DocumentRow[];
-  /** The paper's quirks, computed alongside (docs/PAPER_QUIRKS.md). */
+  /** The paper's quirks, computed alongside (docs/PAPER_QUIRKS.md, Corpus statistics). */
   compat: {
     /** Rows read, scored or context (what the paper's entropy/confidence arrays held). */
     allRows: number;

@@ -52,8 +52,8 @@ export function sortedCumulative(p: Float64Array): Float64Array {
 
 /**
  * The paper's vocabulary fraction: (0-based index of the first entry of `cumulative` strictly greater than
- * `threshold`) / length (one less than the number of tokens needed; docs/PAPER_QUIRKS.md). NaN when no entry
- * exceeds the threshold.
+ * `threshold`) / length, one less than the number of tokens needed (docs/PAPER_QUIRKS.md, Vocabulary fraction
+ * off by one). NaN when no entry exceeds the threshold.
  */
 export function vocabMassFraction(cumulative: Float64Array, threshold: number): number {
   for (let i = 0; i < cumulative.length; i++) if (cumulative[i] > threshold) return i / cumulative.length;

@@ -9,7 +9,7 @@
  *   ln Z = log1p(R),   log p(t) = d(t) − ln Z,   H = ln Z − S/Z (two non-negative terms),   max p = 1/Z;
  * log1p keeps full relative precision in peaked rows, where ln(1 + 1e-8) would lose half the digits.
  * Exact zeros of p (exp underflow, or a −Infinity logit) contribute 0 to the entropy; no epsilon patch (the
- * original replaced zeros by 1e-7, SEED.md §9 item 11).
+ * original replaced zeros by 1e-7; docs/PAPER_QUIRKS.md, Epsilon in the entropy).
  *
  * Logits of −Infinity are accepted (masked tokens, probability 0). A row with NaN or +Infinity logits, or with
  * every logit −Infinity, has no distribution: {@link scoreRows} throws a RangeError naming the row (rows before
