@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   merge: () => import("./merge.ts"),
   setup: () => import("./setup.ts"),
   figures: () => import("./figures.ts"),
+  "study-step": () => import("./study_step.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,22 +7,30 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "./command.ts";
-import { parseCommandLine, shellQuote } from "./options.ts";
+import { parseCommandLine, shellQuote, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { embeddedStudy, readStudy } from "../lib/study/config.ts";
+import { STUDY_OPTIONS, studyFromOptions } from "./study_options.ts";
+import { submitToSlurm } from "./reproduce_slurm.ts";
 import { runStudy } from "../lib/study/run.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { existsSync } from "node:fs";
 import { checkPaperDir, fetchPaperFiles, PAPER_COMMIT, PAPER_REPOSITORY } from "../lib/data/paper_files.ts";
 
 const USAGE = `usage: deno task reproduce [--study <study.json>] [--size default|ci] [--results <dir>]
-  [--paper-dir <dir>]     the paper's result files (default: ../shared/paper when present)
+  [--paper-dir <dir>]     the paper's result files (default: $MODE_COLLAPSE_SHARED/paper when present)
   [--fetch-paper <dir>]   download the paper's result files into <dir> (online; each sha256 verified), use them
   [--no-notebooks]        skip executing the notebooks (default: execute them when Jupyter is set up)
   [--only <names>]        execute only these notebooks (comma list)
   [--recompute]           recompute every step instead of reusing valid results
   [--figures <preset>]    also redraw every figure for a paper: paper-single or paper-double (PDF + PNG + SVG
                           in <results>/figures/<preset>/, with an index)
+  [--slurm]               run the study on a Slurm cluster: one job array per step (score, sweep, diversity),
+                          afterok merge jobs, a final notebooks-and-report job; scripts and logs in
+                          <results>/slurm/. Rerun the same command after a failure: only what is missing runs.
+    [--shards N]          shards per model (score) and per model and pack (sweep, diversity) (default 4)
+    [--partition P] [--time T] [--gpus-per-task G] [--array-parallel K]   passed to sbatch
+    [--wait]              follow the jobs until they end (exit 0 only when every task completed)
+    [--dry-run]           write the scripts, submit nothing
 writes everything under the results folder: the study's resultsDir, or --results (default results/).
 Ctrl-C stops the current step and keeps what is done: rerun the same command to continue (finished steps are
 reused, a stopped scoring or sampling step resumes).`;
@@ -35,15 +43,21 @@ export const command: Command = {
     const { values } = parseCommandLine({
       args,
       options: {
-        study: { type: "string" },
-        size: { type: "string", default: "default" },
-        results: { type: "string" },
+        ...STUDY_OPTIONS,
         "paper-dir": { type: "string" },
         "fetch-paper": { type: "string" },
         "no-notebooks": { type: "boolean", default: false },
         only: { type: "string" },
         recompute: { type: "boolean", default: false },
         figures: { type: "string" },
+        slurm: { type: "boolean", default: false },
+        shards: { type: "string" },
+        partition: { type: "string" },
+        "gpus-per-task": { type: "string" },
+        time: { type: "string" },
+        "array-parallel": { type: "string" },
+        wait: { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -51,11 +65,12 @@ export const command: Command = {
       console.log(USAGE);
       return 0;
     }
-    if (values.size !== "default" && values.size !== "ci") {
-      throw new Error(`--size must be "default" or "ci", got "${values.size}"`);
-    }
-    const study = values.study ? readStudy(values.study) : embeddedStudy(values.size);
-    if (values.results) study.resultsDir = resolve(values.results);
+    const slurmOnly = ["shards", "partition", "gpus-per-task", "time", "array-parallel", "wait", "dry-run"]
+      .filter((k) =>
+        values[k as keyof typeof values] !== undefined && values[k as keyof typeof values] !== false
+      );
+    if (!values.slurm && slurmOnly.length > 0) throw new UsageError(`--${slurmOnly[0]} needs --slurm`);
+    const study = studyFromOptions(values);
     if (values["fetch-paper"]) {
       console.error(
         `reproduce: fetching the paper's files (${PAPER_REPOSITORY}@${PAPER_COMMIT.slice(0, 7)})`,
@@ -78,6 +93,9 @@ export const command: Command = {
       study.paperDir = resolve(paperDir);
     }
     console.error(`reproduce: ${study.name}: writes ${study.resultsDir}`);
+    if (values.slurm) {
+      return await submitToSlurm(study, values, paperDir);
+    }
     const again = `deno task reproduce ${args.map(shellQuote).join(" ")}`.trimEnd();
     const controller = new AbortController();
     const stopListening = onInterrupt(
