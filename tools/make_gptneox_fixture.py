@@ -32,8 +32,8 @@ mode collapse the paper measures.
 
 The reference values are computed with Hugging Face transformers in PyTorch after casting the models to float64:
 tokens from the real tokenizer (no BOS), prefix token <|endoftext|> (id 0), rolling windows as in
-lm_perplexity's get_rolling_token_windows (implemented below and checked against
-../shared/reference/rolling_windows.json), max_seq_len 64 and context_len 1. For every predicted position: the
+lm_perplexity's get_rolling_token_windows (implemented below and checked against windows recorded from
+lm_perplexity itself, reference/rolling_windows.json under --shared), max_seq_len 64 and context_len 1. For every predicted position: the
 log-probability of the target, the entropy (nats, full 50304-way distribution, no epsilon), the max probability
 (confidence), the argmax and whether it equals the target; for `tuned` also KL(base||tuned), JS(base, tuned)
 (natural log) and whether the argmax differs from base's.
@@ -725,7 +725,7 @@ Made with
 
 (dev-time Python with torch, transformers, tokenizers, onnx and onnxruntime; versions in `reference.json`, details
 in the script's header). It also writes `tests/fixtures/tiny-corpus/corpus.jsonl` and checks its rolling windows
-against `../shared/reference/rolling_windows.json`.
+against windows recorded from lm_perplexity itself (the reference vectors).
 """
 
 
