@@ -2,9 +2,9 @@
  * A typed registry of models: the paper's (O'Mahony et al. 2024: Pythia and the Llama-2 7B family) and current
  * base / instruct pairs (Llama 3.1 and 3.2, Qwen3). Each preset has its Hugging Face hub id and revision,
  * family, size, fine-tuning stage, the prompt template to use with it, the logits width, its base model, and,
- * where a public transformers.js export is known to exist, its id. The paper's ids come from
- * ../shared/docs/SEED.md §2 (the original's preset configs and completion script); nothing here is guessed, and
- * a number that is not certain is left undefined.
+ * where a public transformers.js export is known to exist, its id. The paper's ids come from the original
+ * code's preset configs and completion script (lauraaisling/analyse-llms); nothing here is guessed, and a number
+ * that is not certain is left undefined.
  *
  * A preset name can be given to `loadCausalLM`, which looks for `data/models/<preset name>/` first (see
  * docs/MODELS.md for how to make that folder).
@@ -35,7 +35,7 @@ export type ModelSize =
  */
 export type ModelStage = "base" | "sft" | "dpo" | "ppo" | "kto" | "slic" | "chat" | "instruct";
 
-/** Prompt templates, named as in ../shared/paper/protocol.json `templates`. */
+/** Prompt templates, named as in data/prompts/templates.json (the original's names). */
 export type PromptTemplateName = "plm" | "hh" | "llama2_chat" | "tulu";
 
 /**
@@ -275,7 +275,7 @@ function buildPresets(): ModelPreset[] {
       note: "the earlier 2.8B HH DPO model, the one the 6.9b dpo config loads",
     }),
   );
-  // 2.8B epoch sweeps: revision r = the checkpoint after epoch r (SEED.md §2.1); "main" is the hub default.
+  // 2.8B epoch sweeps: revision r = the checkpoint after epoch r (the original's epoch configs); "main" is the hub default.
   for (const revision of ["main", "1", "2", "3"]) {
     const suffix = revision === "main" ? "" : `_${revision}`;
     out.push(pythia("2.8b", "sft", "lomahony/pythia-2.8b-helpful-sft-3epochs", {
