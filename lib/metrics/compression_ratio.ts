@@ -1,7 +1,9 @@
 /**
  * `avg_compression_ratio_full` and `avg_compression_ratio_target`: how much worse a sample compresses once the
  * other samples are there. Ratios are gzip bytes / UTF-8 bytes (gzip's 18 framing bytes included, as in the
- * original). Higher means more diverse. The target variant is NaN whenever any sample is empty (zero bytes).
+ * original). Higher means the samples compress away against each other, i.e. repeat each other: the registry
+ * reads both as similarities (docs/METRICS.md, compression ratios). The target variant is NaN whenever any sample
+ * is empty (zero bytes).
  * @module
  */
 import { pythonSum } from "../numeric/numpy_sum.ts";
