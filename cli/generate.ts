@@ -12,6 +12,7 @@ import { parseCommandLine, resumeCommand, UsageError } from "./options.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { terminalProgress } from "../lib/progress/terminal_sink.ts";
 import { sweepProgressText } from "../lib/sampling/progress_text.ts";
+import { formatNumber, formatPercent } from "../lib/numeric/number_format.ts";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { findPreset } from "../lib/models/presets.ts";
 import { loadTokenizer } from "../lib/models/tokenizer.ts";
@@ -350,7 +351,7 @@ export const command: Command = {
           ) {
             const acc = factualAccuracy(doc);
             const line = acc.byTemperature.map((a, t) =>
-              `T=${acc.temperatures[t]}: ${a === null ? "–" : (100 * a).toFixed(0) + "%"}`
+              `T=${formatNumber(acc.temperatures[t])}: ${formatPercent(a)}`
             ).join(", ");
             console.error(`generate: ${set.name}: factual accuracy ${line}`);
           }

@@ -10,6 +10,7 @@ import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "./optio
 import { onInterrupt } from "./interrupt.ts";
 import { terminalProgress } from "../lib/progress/terminal_sink.ts";
 import { scoreProgressText } from "../lib/scoring/progress_text.ts";
+import { formatNumber } from "../lib/numeric/number_format.ts";
 import { readDocIndexFile } from "../lib/data/doc_index_file.ts";
 import { checkpointPathOf, partialPathOf, runScoreJob, statePathOf } from "../lib/scoring/score_job.ts";
 import { meanDistributionPath } from "../lib/io/score_format.ts";
@@ -185,9 +186,9 @@ export const command: Command = {
     }
     const s = result.stats;
     console.error(
-      `score: ${s.documents} documents, ${s.tokens} tokens: perplexity ${s.perplexity.toFixed(4)}, ` +
-        `mean entropy ${s.mean_entropy.toFixed(4)} nats` +
-        (s.kl_from_base !== undefined ? `, KL from base ${s.kl_from_base.toFixed(4)} nats` : "") +
+      `score: ${s.documents} documents, ${s.tokens} tokens: perplexity ${formatNumber(s.perplexity)}, ` +
+        `mean entropy ${formatNumber(s.mean_entropy)} nats` +
+        (s.kl_from_base !== undefined ? `, KL from base ${formatNumber(s.kl_from_base)} nats` : "") +
         ` → ${out}`,
     );
     return 0;

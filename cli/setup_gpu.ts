@@ -15,6 +15,7 @@ import {
   providerReport,
 } from "../lib/setup/gpu_provider.ts";
 import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { formatScientific } from "../lib/numeric/number_format.ts";
 
 const USAGE =
   `usage: deno task setup:gpu [install] [--cuda 12] [--force] [--from <dir|file.nupkg>] [--skip-gpu-check]
@@ -88,7 +89,7 @@ async function main(args: string[]): Promise<number> {
       const s = await smokeTest("cuda");
       console.error(
         `setup:gpu: smoke test: tiny model on cuda vs cpu, ${s.seq} positions × ${s.vocab} logits, ` +
-          `largest difference ${s.maxAbsDiff.toExponential(2)}`,
+          `largest difference ${formatScientific(s.maxAbsDiff, 2)}`,
       );
       if (!(s.maxAbsDiff < 1e-3)) return 4;
     }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { SentenceEmbedder } from "../embeddings/embedder.ts";
 import { readPaperResults } from "../data/paper.ts";
 import { PAPER_PACK_PATTERN, PAPER_PACKS, type PaperPack } from "../data/packs.ts";
+import { formatScientific, formatSignificant } from "../numeric/number_format.ts";
 import { loadCompletions } from "../data/load_completions.ts";
 import type { MetricDefinition } from "../metrics/definition.ts";
 import { METRIC_SELECTIONS, METRICS } from "../metrics/registry.ts";
@@ -211,7 +212,7 @@ export async function checkPaperModel(
 }
 
 function fmt(x: number): string {
-  return Number.isNaN(x) ? "NaN" : x.toPrecision(5);
+  return formatSignificant(x, 5, "NaN");
 }
 
 /** A Markdown report: the exact keys' verdicts, then stored vs recomputed means for the side-by-side keys. */
@@ -241,7 +242,7 @@ export function renderPaperCheckMarkdown(models: readonly ModelCheck[], paperDir
       if (c.mode === "side-by-side") continue;
       out.push(
         `| ${c.words} | ${c.group} ("${c.storedGroup}") | ${c.key} | ${c.mode} | ${c.matching}/${c.cells} | ` +
-          `${c.nanStored} / ${c.nanOurs} | ${c.maxAbsDiff.toExponential(2)} |`,
+          `${c.nanStored} / ${c.nanOurs} | ${formatScientific(c.maxAbsDiff, 2)} |`,
       );
     }
     out.push("");

@@ -14,6 +14,7 @@ import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, type PanelRule, singlePanelSize } from "./panel.ts";
 import { type PresetOption, withFigurePreset } from "./preset.ts";
 import { assignModelStyles, type FigureRole, type ModelStyle } from "./style.ts";
+import { formatNumber } from "../numeric/number_format.ts";
 import { composeGrid } from "./svg.ts";
 
 /** One model's CDF: the full sorted cumulative distribution, or score/1's downsampled `cdf` points. */
@@ -164,11 +165,7 @@ function drawCdf(inputs: readonly CdfInput[], options: CdfOptions): Figure<CdfDa
     heightPx: options.heightPx ?? size.height,
   });
   const legend = data.lines.map((l) => {
-    const fr = l.marks.map((m) =>
-      `${Math.round(m.threshold * 100)}%: ${
-        Number.isFinite(m.tokens) ? m.tokens.toLocaleString("en-US") : "–"
-      }`
-    ).join(", ");
+    const fr = l.marks.map((m) => `${Math.round(m.threshold * 100)}%: ${formatNumber(m.tokens)}`).join(", ");
     return { label: `${l.style.label} (${fr} tokens)`, colour: l.style.colour };
   });
   const svg = composeGrid([panel], {

@@ -8,6 +8,7 @@ import { type Figure, makeFigure } from "./figure.ts";
 import { linePanel, singlePanelSize } from "./panel.ts";
 import { type PresetOption, withFigurePreset } from "./preset.ts";
 import { assignModelStyles, type FigureRole, type ModelStyle } from "./style.ts";
+import { formatNumber } from "../numeric/number_format.ts";
 import { composeGrid } from "./svg.ts";
 
 /** One model's histogram. */
@@ -96,7 +97,7 @@ function drawHistogram(
     columns: 1,
     title: options.title,
     legend: lines.map((l) => ({
-      label: `${l.style.label} (n = ${l.total.toLocaleString("en-US")})`,
+      label: `${l.style.label} (n = ${formatNumber(l.total)})`,
       colour: l.style.colour,
     })),
   });

@@ -16,6 +16,7 @@ import {
   withFigurePreset,
 } from "./preset.ts";
 import { assignModelStyles, basePlotOptions, type FigureRole } from "./style.ts";
+import { formatFixed } from "../numeric/number_format.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 import { recordsToHtml, type TableOptions } from "./table.ts";
 
@@ -68,7 +69,7 @@ function drawKl(
   const paper = isPaperPreset(p);
   const font = p.fontPx.tick;
   const nameW = Math.max(0, ...data.map((r) => textWidthPx(r.model, font)));
-  const valueW = Math.max(0, ...data.map((r) => textWidthPx(r.klFromBaseNats.toFixed(4), font)));
+  const valueW = Math.max(0, ...data.map((r) => textWidthPx(formatFixed(r.klFromBaseNats, 4), font)));
   const el = Plot.plot({
     ...basePlotOptions(),
     width: options.widthPx ?? singlePanelSize({ width: 560, height: 0 }).width,
@@ -97,7 +98,7 @@ function drawKl(
       Plot.text(data, {
         y: "model",
         x: "klFromBaseNats",
-        text: (r: KlRow) => r.klFromBaseNats.toFixed(4),
+        text: (r: KlRow) => formatFixed(r.klFromBaseNats, 4),
         dx: 4,
         textAnchor: "start",
       }),

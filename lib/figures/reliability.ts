@@ -17,6 +17,7 @@ import {
 } from "./preset.ts";
 import { assignModelStyles, basePlotOptions, type FigureRole, round2 } from "./style.ts";
 import { composeGrid, svgToString } from "./svg.ts";
+import { formatFixed } from "../numeric/number_format.ts";
 
 /** One model's calibration. */
 export interface ReliabilityInput {
@@ -48,9 +49,9 @@ export function eceFromBins(bins: readonly CalibrationBin[]): number {
   return e;
 }
 
-/** Formats an ECE for titles (4 decimals). */
-export function formatEce(ece: number): string {
-  return Number.isFinite(ece) ? ece.toFixed(4) : "n/a";
+/** Formats an ECE for titles: 4 decimals, "n/a" when undefined (no bins). */
+function formatEce(ece: number): string {
+  return formatFixed(ece, 4, "n/a");
 }
 
 /** Reliability diagram, one panel per model, titled "<model> — ECE = …". */

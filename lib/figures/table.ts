@@ -1,11 +1,12 @@
 /**
  * Tables as HTML: a danfojs DataFrame (danfo has no Jupyter display hook) or plain records → `<table>`, with
- * one number format. Duck-typed on the DataFrame (`columns`, `values`, `index`) so this module does not load
- * danfo itself (its import takes seconds).
+ * one number format (formatNumber, lib/numeric/number_format.ts). Duck-typed on the DataFrame (`columns`,
+ * `values`, `index`) so this module does not load danfo itself (its import takes seconds).
  * @module
  */
 import { escapeMarkup } from "./escape.ts";
 import { DisplayBundle } from "./display.ts";
+import { formatNumber, type NumberFormat } from "../numeric/number_format.ts";
 
 /** The parts of a danfojs DataFrame used here. */
 export interface DataFrameLike {
@@ -13,33 +14,6 @@ export interface DataFrameLike {
   /** Row-major values (a Series-like 1-d array is treated as one column). */
   values: unknown[];
   index: (string | number)[];
-}
-
-/** Options of {@link formatNumber} and the table functions. */
-export interface NumberFormat {
-  /** Significant digits for non-integers (default 4). */
-  significantDigits?: number;
-  /** Text for NaN/null/undefined (default "–"). */
-  missing?: string;
-}
-
-/**
- * Formats a value for a table: integers with thousands separators (1,234), other finite numbers with
- * `significantDigits` significant digits (scientific below 1e-4 or from 1e6), NaN/null as `missing`, others
- * with String().
- */
-export function formatNumber(value: unknown, format: NumberFormat = {}): string {
-  const digits = format.significantDigits ?? 4;
-  const missing = format.missing ?? "–";
-  if (value === null || value === undefined) return missing;
-  if (typeof value === "bigint") return value.toLocaleString("en-US");
-  if (typeof value !== "number") return String(value);
-  if (Number.isNaN(value)) return missing;
-  if (!Number.isFinite(value)) return value > 0 ? "∞" : "−∞";
-  if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
-  const a = Math.abs(value);
-  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return value.toExponential(digits - 1);
-  return Number(value.toPrecision(digits)).toString();
 }
 
 /** Options of {@link dataFrameToHtml} and {@link recordsToHtml}. */

@@ -8,6 +8,7 @@
 import type { Sample } from "../io/completions_doc.ts";
 import { DisplayBundle } from "./display.ts";
 import { escapeMarkup } from "./escape.ts";
+import { formatFixed } from "../numeric/number_format.ts";
 import { FONT_FAMILY } from "./style.ts";
 
 /** One probability bin: tokens with `lower ≤ p < upper` (the last bin includes 1). */
@@ -56,7 +57,7 @@ export function probabilityBin(p: number): number {
 }
 
 function formatProb(p: number): string {
-  return Number.isFinite(p) ? p.toFixed(4) : "n/a";
+  return formatFixed(p, 4, "n/a");
 }
 
 function tokenHtml(text: string): string {

@@ -16,6 +16,7 @@ import {
   withFigurePreset,
 } from "./preset.ts";
 import { assignModelStyles, basePlotOptions, type FigureRole, round2 } from "./style.ts";
+import { formatFixed } from "../numeric/number_format.ts";
 import { composeGrid, svgToString } from "./svg.ts";
 
 /** One candidate next token. */
@@ -104,7 +105,7 @@ function drawTopK(inputs: readonly TopKInput[], options: TopKOptions): Figure<To
     const shown = new Map<string, string>();
     for (const t of p.tokens) shown.set(t.label, truncateToWidth(t.label, labelRoom, font));
     const title = truncateToWidth(
-      `${p.model} (top ${p.tokens.length}: ${p.mass.toFixed(3)})`,
+      `${p.model} (top ${p.tokens.length}: ${formatFixed(p.mass, 3)})`,
       width - 4,
       titleFont,
     );
@@ -136,7 +137,7 @@ function drawTopK(inputs: readonly TopKInput[], options: TopKOptions): Figure<To
         Plot.text(p.tokens, {
           y: "label",
           x: "prob",
-          text: (t: { prob: number }) => t.prob.toFixed(3),
+          text: (t: { prob: number }) => formatFixed(t.prob, 3),
           dx: 3,
           textAnchor: "start",
         }),

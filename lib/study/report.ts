@@ -7,7 +7,8 @@ import { basename, dirname, relative } from "node:path";
 import { escapeMarkup } from "../figures/escape.ts";
 import type { StudyConfig } from "./config.ts";
 import type { ScoreHeadline } from "./steps.ts";
-import { COLLAPSE_RULE, type CollapseVerdict } from "./verdict.ts";
+import { COLLAPSE_RULE, type CollapseVerdict, formatCheckValue } from "./verdict.ts";
+import { formatNumber, formatPercent } from "../numeric/number_format.ts";
 
 /** What the report shows. */
 export interface ReportInput {
@@ -27,12 +28,6 @@ export interface ReportInput {
   provenance: Record<string, string>;
 }
 
-function fmt(x: number | null | undefined, digits = 4): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
-  const a = Math.abs(x);
-  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(3) : x.toFixed(digits);
-}
-
 /** The report as one HTML document; links are relative to `reportPath`'s folder. */
 export async function renderReport(input: ReportInput, reportPath: string): Promise<string> {
   const dir = dirname(reportPath);
@@ -41,29 +36,27 @@ export async function renderReport(input: ReportInput, reportPath: string): Prom
     const s = input.scores[m.name];
     const cells = s
       ? [
-        fmt(s.perplexity, 2),
-        fmt(s.mean_entropy),
-        fmt(s.mean_confidence),
-        fmt(s.effective_vocab, 1),
-        fmt(s.vocab_mass_fraction["0.9"] ?? null),
-        fmt(s.kl_from_base),
-        fmt(s.argmax_changed),
-        String(s.tokens),
-      ]
+        s.perplexity,
+        s.mean_entropy,
+        s.mean_confidence,
+        s.effective_vocab,
+        s.vocab_mass_fraction["0.9"] ?? null,
+        s.kl_from_base,
+        s.argmax_changed,
+        s.tokens,
+      ].map((x) => formatNumber(x)) // as the notebooks' headline table
       : new Array(8).fill("–");
     return `<tr><td>${e(m.name)}</td><td>${e(m.role)}</td>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("\n");
   const verdicts = input.verdicts.map((v) => {
     const checks = v.corpus.map((c) =>
-      `<li>${e(c.name)}: ${fmt(c.base)} → ${fmt(c.tuned)} ${
+      `<li>${e(c.name)}: ${formatCheckValue(c.base)} → ${formatCheckValue(c.tuned)} ${
         c.collapsed === null ? "(undefined)" : c.collapsed ? "✔ collapsed direction" : "✘"
       }</li>`
     ).join("");
     const share = v.lessDiverseShare === null
       ? "no comparable diversity points"
-      : `less diverse than ${e(v.base)} on ${
-        (100 * v.lessDiverseShare).toFixed(0)
-      }% of ${v.diversityPoints} ` +
+      : `less diverse than ${e(v.base)} on ${formatPercent(v.lessDiverseShare)} of ${v.diversityPoints} ` +
         "(pack, metric, word limit, temperature) points";
     return `<section class="verdict ${v.collapsed ? "yes" : "no"}"><h3>${e(v.model)} vs ${e(v.base)}: ${
       e(v.headline)

@@ -35,6 +35,7 @@ import { renderReport } from "./report.ts";
 import { LineSink, LOG_INTERVAL_MS } from "../progress/line_sink.ts";
 import { ProgressReporter } from "../progress/reporter.ts";
 import { scoreProgressText } from "../scoring/progress_text.ts";
+import { formatPercent } from "../numeric/number_format.ts";
 
 /** Options of {@link runStudy}. */
 export interface RunStudyOptions {
@@ -171,9 +172,7 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
   for (const v of verdicts) {
     step(
       `verdict ${v.model} vs ${v.base}: ${v.collapsed ? "mode collapse detected" : "no collapse detected"} ` +
-        `(less diverse on ${
-          v.lessDiverseShare === null ? "–" : (100 * v.lessDiverseShare).toFixed(0) + "%"
-        } of ` +
+        `(less diverse on ${formatPercent(v.lessDiverseShare)} of ` +
         `${v.diversityPoints} points)`,
     );
   }

@@ -17,6 +17,7 @@ import { METRICS } from "../metrics/registry.ts";
 import { seriesFromDiversityFile } from "../data/diversity_series.ts";
 import { lessDiverseShare as seriesLessDiverseShare } from "./diversity_stats.ts";
 import type { StudyConfig } from "./config.ts";
+import { formatPercent, formatSignificant } from "../numeric/number_format.ts";
 import { type ScoreHeadline, studyPackNames, studyPaths } from "./steps.ts";
 
 /** The rule's one threshold, and its statement in words. */
@@ -113,7 +114,8 @@ export function diversityCollapsed(share: number | null): boolean | null {
   return share === null || !Number.isFinite(share) ? null : share > COLLAPSE_RULE.lessDiverseShare;
 }
 
-const fmt = (x: number | null) => x === null || !Number.isFinite(x) ? "n/a" : x.toPrecision(4);
+/** A corpus statistic in the verdict's sentence (4 significant digits; the report lists them the same way). */
+export const formatCheckValue = (x: number | null): string => formatSignificant(x, 4);
 
 /**
  * The verdict for `model` against `base` from their score headlines and, when measured, their diversity files
@@ -144,13 +146,13 @@ export function collapseVerdict(
     ? "no collapse detected"
     : "collapse not established (the diversity of completions was not measured)";
   const checks = corpus.map((c) =>
-    `${c.name} ${fmt(c.base)} → ${fmt(c.tuned)} (${
+    `${c.name} ${formatCheckValue(c.base)} → ${formatCheckValue(c.tuned)} (${
       c.collapsed === null ? "undefined" : c.collapsed ? "collapsed direction" : "not collapsed"
     })`
   ).join(", ");
   const div = share === null
     ? "diversity of completions: not measured"
-    : `less diverse than ${base} on ${(100 * share).toFixed(0)}% of ${points} points (${
+    : `less diverse than ${base} on ${formatPercent(share)} of ${points} points (${
       divOk ? "more than half" : "not more than half"
     })`;
   const text = `${model} vs ${base}: ${headline}. Corpus: ${checks}. ${div}.`;

@@ -9,7 +9,8 @@ import type { CompletionCell, CompletionsDoc } from "../io/completions_doc.ts";
 import { applyTemplate } from "../data/prompts.ts";
 import { factualAccuracy } from "../metrics/factual_accuracy.ts";
 import { escapeMarkup } from "../figures/escape.ts";
-import { formatNumber, recordsToHtml } from "../figures/table.ts";
+import { recordsToHtml } from "../figures/table.ts";
+import { formatNumber } from "../numeric/number_format.ts";
 import { tokenProbabilityHtml, tokensFromSample } from "../figures/token_colours.ts";
 
 /** A loaded sweep and what it is. */
@@ -33,7 +34,7 @@ export function meanSampledEntropy(cells: readonly CompletionCell[]): number | n
   return n === 0 ? null : sum / n;
 }
 
-const tLabel = (t: number) => `T=${Number(t.toPrecision(4))}`;
+const tLabel = (t: number) => `T=${formatNumber(t)}`;
 
 /**
  * One summary record per sweep: model, pack, cells, samples, generated tokens, then `entropy T=…` (mean

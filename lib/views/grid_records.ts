@@ -1,6 +1,7 @@
 /** Diversity grid data as table rows, for a notebook's tables. @module */
 import type { DiversityGridData } from "../figures/diversity_grid.ts";
 import { metricDirection } from "../metrics/registry.ts";
+import { formatFixed, formatNumber } from "../numeric/number_format.ts";
 
 /**
  * Grid data as table rows: one per (metric, column, line) with "mean ± 2·SE" per temperature (columns
@@ -12,7 +13,7 @@ export function gridRecords(
   opts: { effect?: boolean; digits?: number } = {},
 ): Record<string, string | number>[] {
   const d = opts.digits ?? 3;
-  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(d) : "–");
+  const f = (x: number) => formatFixed(x, d);
   const rows: Record<string, string | number>[] = [];
   for (const p of data.panels) {
     for (const l of p.lines) {
@@ -21,7 +22,7 @@ export function gridRecords(
         column: data.columns[p.column].title,
         line: l.model,
       };
-      for (const pt of l.points) row[`T=${pt.temperature}`] = `${f(pt.mean)} ± ${f(2 * pt.se)}`;
+      for (const pt of l.points) row[`T=${formatNumber(pt.temperature)}`] = `${f(pt.mean)} ± ${f(2 * pt.se)}`;
       if (opts.effect) {
         const dir = metricDirection(p.metric);
         const less = l.points.filter((pt) =>

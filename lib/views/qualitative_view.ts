@@ -13,6 +13,7 @@ import {
   topKNextTokens,
 } from "../sampling/next_token.ts";
 import { escapeMarkup } from "../figures/escape.ts";
+import { formatFixed } from "../numeric/number_format.ts";
 import { probabilityLegendHtml, tokenProbabilityHtml } from "../figures/token_colours.ts";
 
 /** One model's view of a prompt. */
@@ -75,13 +76,13 @@ export function generationsHtml(
   const t = options.temperature ?? 1, seed = options.seed ?? 0;
   const rows = looks.map((l) => {
     const g = tokenProbabilityHtml(l.greedy, {
-      title: `${l.model} — greedy (mean token p = ${meanProb(l.greedy).toFixed(3)})`,
+      title: `${l.model} — greedy (mean token p = ${formatFixed(meanProb(l.greedy), 3)})`,
       prefix: prompt,
       legend: false,
     }).html;
     const s = tokenProbabilityHtml(l.sampled, {
       title: `${l.model} — sampled, T = ${t}, seed ${seed} (mean token p = ${
-        meanProb(l.sampled).toFixed(3)
+        formatFixed(meanProb(l.sampled), 3)
       })`,
       prefix: prompt,
       legend: false,

@@ -12,7 +12,7 @@ import { saveFigure } from "../../lib/figures/export.ts";
 import { makeFigure } from "../../lib/figures/figure.ts";
 import { linePanel } from "../../lib/figures/panel.ts";
 import { svgToString } from "../../lib/figures/svg.ts";
-import { dataFrameToHtml, formatNumber, recordsToHtml } from "../../lib/figures/table.ts";
+import { dataFrameToHtml, recordsToHtml } from "../../lib/figures/table.ts";
 import { parseHtml, parseSvg } from "./svg_dom.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -66,16 +66,6 @@ Deno.test("display bundles: svg, html, vega-lite always with the SVG fallback", 
   assert.equal(v[VEGALITE_MIME], spec);
   assert.ok(String(v["image/svg+xml"]).startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   assert.equal(JUPYTER_DISPLAY, Symbol.for("Jupyter.display"));
-});
-
-Deno.test("formatNumber", () => {
-  assert.equal(formatNumber(1234567), "1,234,567");
-  assert.equal(formatNumber(0.123456), "0.1235");
-  assert.equal(formatNumber(12.3456789, { significantDigits: 3 }), "12.3");
-  assert.equal(formatNumber(0.00001234), "1.234e-5");
-  assert.equal(formatNumber(NaN), "–");
-  assert.equal(formatNumber(null, { missing: "n/a" }), "n/a");
-  assert.equal(formatNumber("a<b"), "a<b");
 });
 
 Deno.test("DataFrame (danfojs-node) → HTML table with the right rows", async () => {
