@@ -12,6 +12,9 @@ Deno.test("formatDuration: one decimal under 10 s, whole seconds under a minute,
   assert.equal(formatDuration(7), "7.0 s");
   assert.equal(formatDuration(12), "12 s");
   assert.equal(formatDuration(59.4), "59 s");
+  assert.equal(formatDuration(9.97), "10 s"); // never "10.0 s"
+  assert.equal(formatDuration(59.6), "1 min 0 s"); // rounded before splitting: never "60 s"
+  assert.equal(formatDuration(119.6), "2 min 0 s"); // never "1 min 60 s"
   assert.equal(formatDuration(95), "1 min 35 s");
   assert.equal(formatDuration(3725), "62 min 5 s");
   assert.equal(formatDuration(undefined), "?");
