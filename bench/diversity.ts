@@ -19,7 +19,8 @@ import {
 import { loadCompletions } from "../lib/data/load_completions.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { METRIC_SELECTIONS } from "../lib/metrics/registry.ts";
-import { findSharedDir, PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
+import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 
 const { values } = parseArgs({

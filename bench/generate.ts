@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { generate } from "../lib/sampling/generate.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
-import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
 
 const { values } = parseArgs({

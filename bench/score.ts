@@ -18,7 +18,7 @@ import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
 import { scoreCorpus } from "../lib/scoring/score_corpus.ts";
 import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
-import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
 import type { StudyConfig } from "../lib/study/config.ts";
 import { submitShardedStudy, waitForJobs } from "../lib/study/slurm_study.ts";
 import { UsageError } from "./options.ts";

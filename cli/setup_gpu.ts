@@ -14,7 +14,7 @@ import {
   onnxruntimeNodeDir,
   providerReport,
 } from "../lib/setup/gpu_provider.ts";
-import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { formatScientific } from "../lib/numeric/number_format.ts";
 
 const USAGE =

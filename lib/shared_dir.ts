@@ -3,15 +3,12 @@
  * the project on developer and CI machines but not in a user's clone, so it is always optional.
  * @module
  */
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { existsSync } from "node:fs";
+import { PROJECT_ROOT } from "./project_root.ts";
 
 /** Environment variable naming the shared reference folder. */
 export const SHARED_DIR_ENV = "MODE_COLLAPSE_SHARED";
-
-/** The project's root folder (the one holding `deno.json`). */
-export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * The shared reference folder: `$MODE_COLLAPSE_SHARED` if set, else `../shared` beside the project root.

@@ -2,8 +2,9 @@
  * Layers that point one way: every import in lib/ and cli/ (type-only and re-exports included) goes to the same
  * layer or a lower one, and no set of modules imports itself round in a cycle. The order (README, "Layout"):
  *
- *   numeric, io, cache, setup, progress, shared_dir, version → data, models, embeddings → scoring, sampling,
- *   metrics, diversity → figures → jupyter (notebook machinery) → study → views (notebook views) → cli
+ *   numeric, io, cache, setup, slurm, progress, project_root, shared_dir, version → data, models, embeddings
+ *   → scoring, sampling, metrics, diversity → figures → jupyter (notebook machinery) → study → views (notebook
+ *   views) → lib/mod.ts (the public surface) → cli
  *
  * (setup/ — npm tarballs, probing Jupyter — needs only io/, and data/ and figures/ use it.)
  *
@@ -12,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
-import { PROJECT_ROOT } from "../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../lib/project_root.ts";
 
 /** Layer of each top-level part of lib/ (and cli/), low to high. */
 const LAYERS: readonly (readonly string[])[] = [
@@ -23,6 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
     "lib/setup",
     "lib/slurm",
     "lib/progress",
+    "lib/project_root.ts",
     "lib/shared_dir.ts",
     "lib/version.ts",
   ],
@@ -32,6 +34,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["lib/jupyter"],
   ["lib/study"],
   ["lib/views"],
+  ["lib/mod.ts"],
   ["cli"],
 ];
 

@@ -27,7 +27,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { sha256File, sha256Text } from "../io/sha256.ts";

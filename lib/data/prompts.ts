@@ -58,7 +58,7 @@ import {
 } from "../io/schema.ts";
 import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 
 /** Format tag of prompt packs. */
 export const PROMPT_PACK_FORMAT = "prompt-pack/1";

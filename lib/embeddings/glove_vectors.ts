@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { encodeGloveCache, readGloveCache } from "./glove_cache_file.ts";
 import { parseGloveJson } from "./glove_json.ts";
 import type { GloveSource, GloveTable } from "./glove_table.ts";

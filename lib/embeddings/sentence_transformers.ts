@@ -15,7 +15,7 @@ import { readJsonFileSync } from "../io/json_file.ts";
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from "@huggingface/transformers";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import type { EmbedderInfo, SentenceEmbedder } from "./embedder.ts";
 
 /** ONNX weight variants of a transformers.js export, by the `dtype` that selects them. */

@@ -1,7 +1,7 @@
 /** The project's notebooks: where they are, their names, and picking some by name. @module */
 import { basename, join } from "node:path";
 import { existsSync, readdirSync } from "node:fs";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 
 /** Where the project's notebooks live. */
 export const NOTEBOOKS_DIR: string = join(PROJECT_ROOT, "notebooks");

@@ -16,7 +16,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { ensureDenoKernel, jupyterEnv, SYSTEM_PYTHON } from "../setup/jupyter.ts";
 import {

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { loadCausalLM } from "./load_causal_lm.ts";
 
 /**

@@ -6,7 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
 
 /** Where preset names and hub ids are looked up (`data/models/<preset>`, `data/models/<owner>/<name>`). */

@@ -6,7 +6,7 @@
 import { AutoTokenizer, env, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { withoutUnreadFileStreams } from "./transformers_fs.ts";
 
 /** Files a tokenizer folder must hold for transformers.js. */

@@ -24,7 +24,7 @@ import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { sha256Hex } from "../io/sha256.ts";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { extractTarEntry, npmPack } from "./npm_tarball.ts";
 import { type OnCorrupt, TokenizerHashError } from "./pythia_tokenizer.ts";
 

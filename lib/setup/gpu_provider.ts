@@ -28,7 +28,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "n
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 
 /** The providers reported. `cpu` is always there; the GPU ones depend on the platform, the files and the machine. */
 export type ProviderName = "cpu" | "webgpu" | "cuda";

@@ -10,7 +10,7 @@
  */
 import { existsSync, realpathSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 
 /** Debian packages that execute and convert notebooks headlessly (Debian packages no JupyterLab). */
 export const NOTEBOOK_APT_PACKAGES: readonly string[] = Object.freeze([

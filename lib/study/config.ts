@@ -37,7 +37,7 @@ import { findPreset, listPresets } from "../models/presets.ts";
 import { MODEL_ROLES, type ModelRole } from "../models/roles.ts";
 import { METRIC_SELECTIONS, METRICS, selectMetrics } from "../metrics/registry.ts";
 import { listEmbedders, MINILM_FOLDER, MINILM_MODEL_ID, MINILM_ONNX_ID } from "../embeddings/registry.ts";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { MOBY_DICK_CORPUS } from "../data/public_corpus.ts";
 import { type ChatTemplateVariables, checkTemplateVariables } from "../models/chat_template.ts";
 

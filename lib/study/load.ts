@@ -1,6 +1,6 @@
 /** The study a notebook or command works on, from its parameters. @module */
 import { isAbsolute, join } from "node:path";
-import { PROJECT_ROOT } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
 import { embeddedStudy, readStudy, type StudyConfig, type StudySize } from "./config.ts";
 import { figureRoles, mainWords } from "./figure_selection.ts";
 import { studyPaths } from "./steps.ts";

@@ -1,7 +1,8 @@
 /** Where the paper's result files are for a notebook or command, and how that was decided. @module */
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { PROJECT_ROOT, SHARED_DIR_ENV } from "../shared_dir.ts";
+import { PROJECT_ROOT } from "../project_root.ts";
+import { SHARED_DIR_ENV } from "../shared_dir.ts";
 import type { StudyConfig } from "./config.ts";
 
 /** Where the paper's result files are, and how that was decided. */

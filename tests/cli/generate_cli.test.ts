@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { loadCompletions } from "../../lib/data/load_completions.ts";
 import { parseCompletionsJson } from "../../lib/io/completions_json.ts";
 import { journalPathFor } from "../../lib/io/completions_journal.ts";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { zstdCompressSync } from "node:zlib";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
 import { writeCompletionsJson } from "../../lib/io/completions_json.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";

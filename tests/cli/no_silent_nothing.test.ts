@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { zstdCompressSync } from "node:zlib";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { analyse } from "../helpers/cli.ts";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { parseCommandLine, resumeCommand, shellQuote, UsageError } from "../../cli/options.ts";
 import { analyse } from "../helpers/cli.ts";
 

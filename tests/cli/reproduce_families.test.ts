@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { renderUserTurn } from "../../lib/models/chat_template.ts";
 import { analyse } from "../helpers/cli.ts";

@@ -15,7 +15,7 @@ import {
   startLocalSlurm,
 } from "../../lib/slurm/local_cluster.ts";
 import { jobStates } from "../../lib/slurm/client.ts";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
 const root = Deno.uid() === 0;

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { zstdCompressSync } from "node:zlib";
 import type { RefCorpus } from "../helpers/score_reference.ts";
 import { analyse, analyseCommand as command } from "../helpers/cli.ts";

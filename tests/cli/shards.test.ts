@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { statePathOf } from "../../lib/scoring/score_job.ts";
 import { meanDistributionPath } from "../../lib/io/score_format.ts";
 import { analyse } from "../helpers/cli.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { checkOutputPaths, realPathOf, safePathSegment } from "../../lib/io/output_paths.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { studyPaths } from "../../lib/study/steps.ts";

@@ -15,7 +15,7 @@ import {
 import type { ModelCheck } from "../../lib/diversity/paper_check.ts";
 import { METRIC_SELECTIONS } from "../../lib/metrics/registry.ts";
 import { writeFileAtomic } from "../../lib/io/atomic.ts";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { DEFAULT_EMBEDDER, openEmbedder } from "../../lib/embeddings/registry.ts";
 import type { SentenceEmbedder } from "../../lib/embeddings/embedder.ts";
 

@@ -1,6 +1,6 @@
 /** Running `cli/analyse.ts <command> …` as a subprocess, as a user would (`deno task analyse …`). */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 /** The CLI entry point. */
 export const CLI: string = join(PROJECT_ROOT, "cli", "analyse.ts");

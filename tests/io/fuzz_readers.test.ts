@@ -11,7 +11,7 @@ import { loadCompletions } from "../../lib/data/load_completions.ts";
 import { parseCompletionsJson } from "../../lib/io/completions_json.ts";
 import { decodeNpy } from "../../lib/io/npy.ts";
 import { embeddedStudy, readStudy } from "../../lib/study/config.ts";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const SEED = 20240501;
 /** Longest one case may take (a hang would be far longer; the slowest real case takes milliseconds). */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { decodeNpy, NpyError, readNpy } from "../../lib/io/npy.ts";
 import { MAX_NESTING, PickleError, unpickle } from "../../lib/io/pickle_reader.ts";
 import { NdArray, PyTuple } from "../../lib/io/py_value.ts";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const DIR = join(PROJECT_ROOT, "tests", "fixtures", "npy-pickle");
 const EXPECTED = JSON.parse(Deno.readTextFileSync(join(DIR, "expected.json"))) as {

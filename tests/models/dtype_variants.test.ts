@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { familyTokenizerPresent } from "../../lib/setup/family_tokenizers.ts";
 import { ONNX_FILES_BY_DTYPE } from "../../lib/models/onnx_files.ts";
 import { analyse } from "../helpers/cli.ts";

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { FAMILY_TOKENIZERS, familyTokenizerPresent } from "../../lib/setup/family_tokenizers.ts";
 import type { RefCorpus } from "../helpers/score_reference.ts";
 import { analyse } from "../helpers/cli.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import type { CausalLM } from "../../lib/models/causal_lm.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { maxTokenizerId } from "../../lib/models/model_folder_check.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { checkModelFolder, supportedModelTypes } from "../../lib/models/model_folder_check.ts";
 import { readShippedGeneration } from "../../lib/models/generation_config.ts";
 import { inspectModel } from "../../lib/models/inspect.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { nativeMemory, openNativeMemory } from "../../lib/models/native_memory.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { AutoModelForCausalLM, env } from "@huggingface/transformers";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const opened: { path: string; stream: fs.ReadStream }[] = [];
 const real = fs.createReadStream;

@@ -6,7 +6,7 @@
 // generation), its results in a git-ignored folder under results/. Skipped, with the reason, without Jupyter.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { cellTags, errorOutputs, readNotebook } from "../../lib/jupyter/ipynb.ts";
 import { NOTEBOOKS_DIR } from "../../lib/jupyter/notebook_list.ts";

@@ -2,7 +2,7 @@
 // `deno task setup`; here: the project-local kernel, and the "unavailable" path that must not fail set-up.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import {
   aptCommand,
   DENO_KERNEL_DIR,

@@ -4,7 +4,7 @@
  * missing (e.g. `deno task setup` could not run apt-get), never as passed.
  */
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { ensureDenoKernel, notebooksAvailable, probeNotebookTools } from "../../lib/setup/jupyter.ts";
 
 // Registering the kernel for this deno is cheap and needs no root; the apt packages are set-up's job.

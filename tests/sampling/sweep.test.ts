@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer } from "../../lib/models/tokenizer.ts";
 import { cellSeeds, generateCell, runSweep, type SweepSpec } from "../../lib/sampling/sweep.ts";

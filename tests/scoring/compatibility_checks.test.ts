@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { checkSameTokenizer, tokenizerFingerprint } from "../../lib/scoring/score_job.ts";
 import { checkStudyCompatibility } from "../../lib/study/steps.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";

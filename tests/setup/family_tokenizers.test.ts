@@ -16,7 +16,7 @@ import {
   TokenizerHashError,
 } from "../../lib/setup/family_tokenizers.ts";
 import { sha256Hex } from "../../lib/io/sha256.ts";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const enc = new TextEncoder();
 

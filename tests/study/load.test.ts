@@ -1,7 +1,7 @@
 /** A study and its paths from a notebook's parameters, independent of the working folder. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../lib/shared_dir.ts";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
 import { openStudy, projectPath, studyFromParams } from "../../lib/study/load.ts";
 import { activeFigurePreset, setFigurePreset } from "../../lib/figures/preset.ts";
