@@ -15,6 +15,7 @@ import type { WordLimit } from "./cell.ts";
 import type { ShardSpec } from "../io/shards.ts";
 import { type DiversityShardFile, diversityShardFile } from "./merge.ts";
 import { computeDiversity, type DiversityProgress, type DiversityTables, wordLimitKey } from "./run.ts";
+import type { DiversityWorkerPool } from "./pool.ts";
 
 /** How each stochastic (metric, cell) is seeded; also written into every results file. */
 export const SEED_DERIVATION =
@@ -49,6 +50,8 @@ export interface AnalyseOptions {
   workers?: number;
   gzip?: "auto" | "libz" | "pako";
   model?: string;
+  /** A worker pool to run on, kept open for the caller's next file; overrides `workers`. */
+  pool?: DiversityWorkerPool;
   onProgress?: (p: DiversityProgress) => void;
   /** Only shard I of N of the cells (see {@link computeDiversity}). */
   shard?: ShardSpec;
@@ -83,6 +86,7 @@ async function analyse(
     seed: options.seed,
     embedder: options.embedder,
     workers: options.workers,
+    pool: options.pool,
     gzip: options.gzip,
     onProgress: options.onProgress,
     shard: options.shard,

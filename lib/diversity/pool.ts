@@ -1,11 +1,12 @@
 /**
- * A reusable pool of diversity worker threads. Workers are started on first use and kept warm (their JIT-compiled
- * code and open zlib stream) across runs until `close()`; analysing many files through one pool avoids paying the
- * start-up and warm-up for each.
+ * A reusable pool of diversity worker threads. Workers are started on first use (or by `start()`, so that they
+ * load their code while the caller does other work) and kept warm (their JIT-compiled code and open zlib stream)
+ * across runs until `close()`; analysing many files through one pool avoids paying the start-up and warm-up for
+ * each.
  * @module
  */
 import type { CellOutcome } from "./cell.ts";
-import type { WorkerReply, WorkerTask } from "./worker.ts";
+import type { GzipPreference, WorkerMessage, WorkerReply, WorkerTask } from "./worker.ts";
 
 /** Cores to use by default: all of them, up to 8. */
 export function defaultWorkerCount(): number {
@@ -14,16 +15,45 @@ export function defaultWorkerCount(): number {
 
 /** A fixed number of worker threads evaluating text metrics. */
 export class DiversityWorkerPool {
-  /** Number of workers. */
-  readonly size: number;
+  #size: number;
   #workers: Worker[] = [];
   #busy = false;
 
   constructor(size: number = defaultWorkerCount()) {
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    checkSize(size);
+    this.#size = size;
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Starts the workers now; each loads its code and, with `gzip`, opens that gzip backend (the exactness probe
+   * included) before its first task, while the caller goes on. Returns the pool.
+   */
+  start(gzip?: GzipPreference): this {
+    this.#spawn();
+    if (gzip !== undefined) {
+      for (const w of this.#workers) w.postMessage({ warm: gzip } satisfies WorkerMessage);
     }
-    this.size = size;
+    return this;
+  }
+
+  /** Keeps only `size` workers (fewer than now): the others stop. For when the work turns out smaller. */
+  shrink(size: number): void {
+    checkSize(size);
+    if (this.#busy) throw new Error("DiversityWorkerPool.shrink while running");
+    if (size >= this.#size) return;
+    for (const w of this.#workers.splice(size)) w.terminate();
+    this.#size = size;
+  }
+
+  #spawn(): void {
+    while (this.#workers.length < this.#size) {
+      this.#workers.push(new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }));
+    }
   }
 
   /**
@@ -36,9 +66,7 @@ export class DiversityWorkerPool {
   ): Promise<void> {
     if (this.#busy) throw new Error("DiversityWorkerPool.run is already running");
     this.#busy = true;
-    while (this.#workers.length < this.size) {
-      this.#workers.push(new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }));
-    }
+    this.#spawn();
     let next = 0;
     try {
       await Promise.all(this.#workers.map((worker) =>
@@ -83,5 +111,11 @@ export class DiversityWorkerPool {
   close(): void {
     for (const w of this.#workers) w.terminate();
     this.#workers = [];
+  }
+}
+
+function checkSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`pool size must be a positive integer, got ${size}`);
   }
 }

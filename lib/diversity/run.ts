@@ -13,7 +13,7 @@ import { openGzipLength } from "../metrics/gzip_length.ts";
 import { type CellOutcome, evaluateCell, truncateSamples, type WordLimit } from "./cell.ts";
 import type { WorkerTask } from "./worker.ts";
 import { defaultWorkerCount, DiversityWorkerPool } from "./pool.ts";
-import { inShard, type ShardSpec } from "../io/shards.ts";
+import { inShard, shardPositions, type ShardSpec } from "../io/shards.ts";
 
 export { defaultWorkerCount, DiversityWorkerPool };
 
@@ -23,6 +23,19 @@ export interface CompletionGrid {
   temperatures: readonly number[];
   /** `[temperature index][prompt index]` → samples. */
   cells: readonly (readonly (readonly string[])[])[];
+}
+
+/**
+ * Worker threads for a run over `cells` (cell × word-limit pairs): `workers` (default: all cores, at most 8), and
+ * no more than one per 20 cells.
+ */
+export function workerCountFor(cells: number, workers?: number): number {
+  return Math.min(workers ?? defaultWorkerCount(), Math.ceil(cells / 20));
+}
+
+/** How many (cell, word limit) pairs a run over `gridCells` cells computes: all of them, or shard `shard`'s. */
+export function runCellCount(gridCells: number, wordLimits: number, shard?: ShardSpec): number {
+  return (shard === undefined ? gridCells : shardPositions(gridCells, shard).length) * wordLimits;
 }
 
 /** Key of a word limit in results: `"5"`, `"20"`, or `"all"` for no truncation. */
@@ -214,8 +227,7 @@ export async function computeDiversity(
     }
   }
 
-  const workerCount = options.pool?.size ??
-    Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(totalCells / 20));
+  const workerCount = options.pool?.size ?? workerCountFor(totalCells, options.workers);
   const pool = workerCount > 1 && textKeys.length > 0
     ? options.pool ?? new DiversityWorkerPool(workerCount)
     : undefined;
