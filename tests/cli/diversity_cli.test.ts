@@ -1,15 +1,18 @@
 /**
- * `deno task analyse diversity` end to end, as a subprocess: a completions/1 file, the paper's .npy, and bad
- * inputs that must fail with an error naming the file and what is wrong.
+ * `deno task analyse diversity` end to end, as a subprocess: a completions/1 file, the paper's .npy, several
+ * files in one call, and bad inputs that must fail with an error naming the file and what is wrong.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
 import { writeCompletionsJson } from "../../lib/io/completions_json.ts";
 import { writePaperCompletions } from "../../lib/data/paper.ts";
-import { parseDiversityFile } from "../../lib/io/diversity_format.ts";
+import { type DiversityFile, parseDiversityFile } from "../../lib/io/diversity_format.ts";
+import { existsSync } from "node:fs";
 import { sharedPath, sharedTest } from "../helpers/shared.ts";
 import { analyse } from "../helpers/cli.ts";
+import { diversityOutName, planDiversityJobs } from "../../cli/diversity_jobs.ts";
+import { UsageError } from "../../cli/options.ts";
 
 /** 2 temperatures × 3 prompts; prompt 1 at T0 has one sample, prompt 2 at T1 has none. */
 function smallCells(): string[][][] {
@@ -207,6 +210,180 @@ sharedTest("diversity CLI: one of the paper's files reproduces its stored values
     file.results["5"].average_pairwise_ncd.forEach((row, t) =>
       row.forEach((v, p) => assert.equal(Math.fround(v), ncd[t * 20 + p], `[${t},${p}]`))
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("diversity jobs: each --completions paired with its --out / --out-dir name, --prompt-set and --model", () => {
+  assert.deepEqual(
+    planDiversityJobs({
+      completions: ["a.npy", "b.json"],
+      out: ["A.json", "B.json"],
+      promptSets: ["creative", "factual"],
+      models: ["m"],
+    }),
+    [
+      { input: "a.npy", out: "A.json", promptSet: "creative", model: "m" },
+      { input: "b.json", out: "B.json", promptSet: "factual", model: "m" },
+    ],
+  );
+  assert.deepEqual(
+    planDiversityJobs({ completions: ["x/a.npy", "y/b.json"], outDir: "o", models: ["m1", "m2"] }).map((
+      j,
+    ) => [
+      j.out,
+      j.promptSet,
+      j.model,
+    ]),
+    [[join("o", "a.diversity.json"), undefined, "m1"], [join("o", "b.diversity.json"), undefined, "m2"]],
+  );
+  assert.equal(diversityOutName("p/c.NPY", { index: 2, count: 3 }), "c.diversity.shard-2-of-3.json");
+  const refused = (o: Parameters<typeof planDiversityJobs>[0], pattern: RegExp) =>
+    assert.throws(
+      () => planDiversityJobs(o),
+      (e: Error) => e instanceof UsageError && pattern.test(e.message),
+    );
+  refused({ completions: ["a", "b"], out: ["A"] }, /--completions given twice but --out once/);
+  refused({ completions: ["a"], out: ["A"], outDir: "o" }, /--out and --out-dir both given/);
+  refused(
+    { completions: ["a", "b", "c"], outDir: "o", promptSets: ["creative"] },
+    /--prompt-set given once for 3 --completions/,
+  );
+  refused({ completions: ["a", "b", "c"], outDir: "o", models: ["m", "n"] }, /--model given twice for 3/);
+  refused({ completions: ["x/a.npy", "y/a.json"], outDir: "o" }, /x\/a\.npy and y\/a\.json would both write/);
+});
+
+Deno.test("diversity CLI: several files in one call write what one call per file writes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 2 temperatures × 12 prompts at 2 word limits: enough cells for two workers.
+    const cells = smallCells().map((row) =>
+      [0, 1, 2, 3].flatMap((k) => row.map((c) => c.map((x) => `${x} ${k}`)))
+    );
+    const json = join(dir, "small.json");
+    await writeCompletionsJson(
+      json,
+      completionsFromPaperNpy(cells, {
+        promptSet: "creative",
+        modelId: "test/model",
+        temperatures: [0.5, 1],
+      }),
+    );
+    const npy = join(dir, "m_completions_factual_max_length25.npy");
+    await writePaperCompletions(npy, cells.map((row) => row.map((c) => c.map((s) => s + " more words"))));
+    const common = [
+      "--words",
+      "3,all",
+      "--metrics",
+      "deterministic,order_2_jaccard_2,distinct_1",
+      "--seed",
+      "3",
+    ];
+    const single = [join(dir, "one_a.json"), join(dir, "one_b.json")];
+    for (const [i, input] of [json, npy].entries()) {
+      const r = await analyse(
+        "diversity",
+        "--completions",
+        input,
+        "--out",
+        single[i],
+        ...common,
+        "--workers",
+        "1",
+      );
+      assert.equal(r.code, 0, r.stderr);
+    }
+    // Two files, one process: --out per file in order, the prompt set of each from its file, one pool of two
+    // workers for both (the single runs above ran on the main thread).
+    const both = [join(dir, "both_a.json"), join(dir, "both_b.json")];
+    let r = await analyse(
+      "diversity",
+      "--completions",
+      json,
+      "--completions",
+      npy,
+      "--out",
+      both[0],
+      "--out",
+      both[1],
+      ...common,
+      "--workers",
+      "2",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/^diversity: writes /gm)?.length, 2, r.stderr);
+    const comparable = (f: DiversityFile) => {
+      const { created: _c, provenance: { elapsed_seconds: _e, ...provenance }, ...rest } = f;
+      return { ...rest, provenance };
+    };
+    for (const i of [0, 1]) {
+      const a = parseDiversityFile(await Deno.readTextFile(single[i]), single[i]);
+      const b = parseDiversityFile(await Deno.readTextFile(both[i]), both[i]);
+      assert.deepEqual(comparable(b), comparable(a));
+    }
+    // --out-dir names each file after its input; --prompt-set once per file, --model once for both.
+    const outDir = join(dir, "out");
+    r = await analyse(
+      "diversity",
+      "--completions",
+      json,
+      "--completions",
+      npy,
+      "--out-dir",
+      outDir,
+      "--prompt-set",
+      "creative",
+      "--prompt-set",
+      "factual",
+      "--model",
+      "named",
+      ...common,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const names = [...Deno.readDirSync(outDir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["m_completions_factual_max_length25.diversity.json", "small.diversity.json"]);
+    const factual = parseDiversityFile(await Deno.readTextFile(join(outDir, names[0])), names[0]);
+    assert.equal(factual.input.prompt_set, "factual");
+    assert.equal(factual.input.model, "named");
+    assert.deepEqual(factual.results, parseDiversityFile(await Deno.readTextFile(single[1])).results);
+
+    // A bad second file stops the call before anything is measured or written.
+    const bad = join(dir, "bad.npy");
+    await Deno.writeTextFile(bad, "hello");
+    const outs = [join(dir, "x.json"), join(dir, "y.json")];
+    r = await analyse(
+      "diversity",
+      "--completions",
+      json,
+      "--completions",
+      bad,
+      "--prompt-set",
+      "creative",
+      "--prompt-set",
+      "factual",
+      "--out",
+      outs[0],
+      "--out",
+      outs[1],
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.npy/);
+    assert.ok(!existsSync(outs[0]) && !existsSync(outs[1]), "nothing written");
+    // A count that pairs no file with its option is a usage error.
+    r = await analyse(
+      "diversity",
+      "--completions",
+      json,
+      "--completions",
+      npy,
+      "--out-dir",
+      outDir,
+      "--prompt-set",
+      "x",
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--prompt-set given once for 2 --completions/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
