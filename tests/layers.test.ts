@@ -9,7 +9,8 @@
  * (setup/ — npm tarballs, probing Jupyter — needs only io/, and data/ and figures/ use it.)
  *
  * Known violations that remain are listed in {@link ALLOWED} with why; the test fails on any other, and on an
- * allowed entry that no longer occurs (so the list only shrinks).
+ * allowed entry that no longer occurs (so the list only shrinks). The README's "Layout" section is checked
+ * against the tree too: every folder of lib/ and every layer here is named there, and nothing that is gone.
  */
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
@@ -133,6 +134,55 @@ Deno.test("layers: no import cycle between modules of lib/ and cli/ (type-only i
   assert.deepEqual(unexpected, [], "import cycles");
   const stale = [...ALLOWED_CYCLES].filter((a) => !cycles.includes(a));
   assert.deepEqual(stale, [], "allowed cycles that no longer occur: delete them");
+});
+
+/** The code blocks of the README's "Layout" section: the layer diagram, then the tree. */
+function readmeLayoutBlocks(): string[] {
+  const readme = Deno.readTextFileSync(join(PROJECT_ROOT, "README.md"));
+  const start = readme.indexOf("\n## Layout\n");
+  assert.ok(start >= 0, 'README.md has no "## Layout" section');
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/^```\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+/** The entries the Layout tree lists directly under `lib/` (two-space indent): folders end in "/". */
+function layoutLibEntries(tree: string): string[] {
+  const lines = tree.split("\n");
+  const lib = lines.findIndex((l) => l.startsWith("lib/"));
+  assert.ok(lib >= 0, "the Layout tree has no lib/ line");
+  const out: string[] = [];
+  for (const line of lines.slice(lib + 1)) {
+    if (/^\S/.test(line)) break; // the next top-level entry (cli/, notebooks/, …)
+    const m = line.match(/^ {2}(\S+)/);
+    if (m) out.push(m[1]);
+  }
+  return out;
+}
+
+Deno.test("layers: the README's Layout names every folder of lib/ and lib/mod.ts, and only ones that exist", () => {
+  const blocks = readmeLayoutBlocks();
+  assert.equal(blocks.length, 2, "the Layout section has a layer diagram and a tree");
+  const [diagram, tree] = blocks;
+  const listed = layoutLibEntries(tree);
+  const folders = [...Deno.readDirSync(join(PROJECT_ROOT, "lib"))].filter((e) => e.isDirectory).map((e) =>
+    e.name + "/"
+  ).sort();
+  const missing = [...folders, "mod.ts"].filter((f) => !listed.includes(f));
+  assert.deepEqual(missing, [], "lib/ entries the README's Layout tree does not describe");
+  const gone = listed.filter((f) => {
+    try {
+      const info = Deno.statSync(join(PROJECT_ROOT, "lib", f));
+      return f.endsWith("/") ? !info.isDirectory : !info.isFile;
+    } catch {
+      return true;
+    }
+  });
+  assert.deepEqual(gone, [], "entries the README's Layout tree lists under lib/ that do not exist");
+  // Every layer of the test's LAYERS is in the diagram, by its last path component.
+  const words = new Set(diagram.match(/[\w.]+/g) ?? []);
+  const absent = LAYERS.flat().map((p) => p.split("/").at(-1)!).filter((name) => !words.has(name));
+  assert.deepEqual(absent, [], "layers missing from the README's layer diagram");
 });
 
 /**
