@@ -49,7 +49,7 @@ its figures and results under its study's results folder.
 `;
 
 /** The `notebooks` command. */
-export const command: Command = {
+const command: Command = {
   summary: "execute the notebooks headlessly (parameters, executed .ipynb + HTML)",
   async run(argv: string[]): Promise<number> {
     let args;

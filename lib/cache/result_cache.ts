@@ -42,7 +42,7 @@ export const RECOMPUTE_ENV = "MODE_COLLAPSE_RECOMPUTE";
 export const CACHE_FORMAT = "result-cache/1";
 
 /** Format tag of key material. */
-export const KEY_FORMAT = "cache-key/1";
+const KEY_FORMAT = "cache-key/1";
 
 /** A value that cannot be keyed or stored as JSON; the message gives its JSON path. */
 export class NotJsonError extends Error {

@@ -107,7 +107,7 @@ export interface CorpusStats {
 }
 
 /** How many skipped lines {@link CorpusStats.skippedSamples} keeps. */
-export const SKIP_SAMPLES = 10;
+const SKIP_SAMPLES = 10;
 
 const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
 const PLAIN_CHUNK = 256 * 1024;

@@ -47,7 +47,7 @@ export interface PaperDiversityOptions {
 }
 
 /** The series of one paper results file (both groups), given its model and word limit. */
-export function seriesFromPaperResults(
+function seriesFromPaperResults(
   results: PaperResults,
   model: string,
   words: string,
@@ -79,13 +79,6 @@ export function seriesFromPaperResults(
     });
   }
   return out;
-}
-
-/** Model name and word limit from a paper results file name `<model>_results_<words>_words.npy`. */
-export function parsePaperResultsName(path: string): { model: string; words: string } {
-  const m = /^(.*)_results_(\d+)_words\.npy$/.exec(basename(path));
-  if (!m) throw new Error(`${path}: not a paper results file name (<model>_results_<words>_words.npy)`);
-  return { model: m[1], words: m[2] };
 }
 
 /**

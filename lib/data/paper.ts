@@ -109,7 +109,7 @@ export async function readPaperCompletions(
 }
 
 /** Builds the paper's completions array: shape (T, P, 1), each element a fresh list of str. */
-export function paperCompletionsArray(
+function paperCompletionsArray(
   cells: readonly (readonly (readonly string[])[])[],
 ): NdArray<PyValue[]> {
   const T = cells.length;
@@ -171,7 +171,7 @@ export interface PaperResultsOptions {
  * By default this returns correct labels — stored `"creative"` as `"factual"`, stored `"factual"` as
  * `"creative"`, `"seen"` unchanged — with `relabelled: true`. `paperLabels: true` keeps the stored labels.
  */
-export function paperResultsFromArray(
+function paperResultsFromArray(
   array: NdArray,
   path: string,
   options: PaperResultsOptions = {},

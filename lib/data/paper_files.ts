@@ -16,7 +16,7 @@ export const PAPER_REPOSITORY = "lauraaisling/analyse-llms";
 export const PAPER_COMMIT = "7885c15c8acf2f8083cd0e8651a8f54a44dc8e82";
 
 /** Where the raw files are served (`<base>/<path>`). */
-export const PAPER_RAW_BASE = `https://raw.githubusercontent.com/${PAPER_REPOSITORY}/${PAPER_COMMIT}/results`;
+const PAPER_RAW_BASE = `https://raw.githubusercontent.com/${PAPER_REPOSITORY}/${PAPER_COMMIT}/results`;
 
 /** Every result file: path under `results/` and its sha256 (49 files). */
 export const PAPER_FILES: readonly (readonly [path: string, sha256: string])[] = [

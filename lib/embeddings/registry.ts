@@ -29,7 +29,7 @@ export const MINILM_ONNX_ID = "Xenova/all-MiniLM-L12-v2";
 /** Folder name looked for under the models folder. */
 export const MINILM_FOLDER = "all-MiniLM-L12-v2";
 /** The paper's model truncates at 128 tokens (its sentence_bert_config.json). */
-export const MINILM_MAX_SEQ_LENGTH = 128;
+const MINILM_MAX_SEQ_LENGTH = 128;
 
 /** Options of {@link openEmbedder}. */
 export interface OpenEmbedderOptions {

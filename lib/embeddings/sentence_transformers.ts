@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from "../project_root.ts";
 import type { EmbedderInfo, SentenceEmbedder } from "./embedder.ts";
 
 /** ONNX weight variants of a transformers.js export, by the `dtype` that selects them. */
-export const ONNX_FILE_SUFFIX: Readonly<Record<TransformersDtype, string>> = {
+const ONNX_FILE_SUFFIX: Readonly<Record<TransformersDtype, string>> = {
   fp32: "",
   fp16: "_fp16",
   int8: "_int8",
@@ -66,7 +66,7 @@ export interface TransformersEmbedderOptions {
 }
 
 /** Default folder for transformers.js downloads (the library's own default lies inside node_modules). */
-export const TRANSFORMERS_CACHE_DIR: string = join(PROJECT_ROOT, "data", "cache", "transformers");
+const TRANSFORMERS_CACHE_DIR: string = join(PROJECT_ROOT, "data", "cache", "transformers");
 /** Where hub ids are looked up locally before any download (`<project>/data/models/<owner>/<name>`). */
 export const LOCAL_MODELS_DIR: string = join(PROJECT_ROOT, "data", "models");
 
@@ -88,7 +88,7 @@ export interface SentenceTransformersLayout {
 }
 
 /** Files a transformers.js export needs for `dtype`, relative to the folder. */
-export function requiredModelFiles(dtype: TransformersDtype = "fp32"): string[] {
+function requiredModelFiles(dtype: TransformersDtype = "fp32"): string[] {
   return [
     "config.json",
     "tokenizer.json",
@@ -366,7 +366,7 @@ export async function openTransformersEmbedder(
  * Mean of the first `length` token vectors of one row (its unpadded tokens), then divided by its L2 norm
  * (sentence-transformers divides by max(norm, 1e-12)). Summed in float64, stored as float32.
  */
-export function meanPoolNormalise(
+function meanPoolNormalise(
   data: Float32Array,
   offset: number,
   length: number,

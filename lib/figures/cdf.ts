@@ -77,7 +77,7 @@ export interface CdfOptions extends PresetOption {
 }
 
 /** The paper's title of F4. */
-export const CDF_TITLE = "Sorted cumulative mean next-token probability";
+const CDF_TITLE = "Sorted cumulative mean next-token probability";
 
 function thresholdMark(input: CdfInput, vocab: number, threshold: number): CdfThresholdMark {
   if (input.sortedCumulative) {
@@ -98,7 +98,7 @@ function thresholdMark(input: CdfInput, vocab: number, threshold: number): CdfTh
 }
 
 /** Computes the data of {@link cdfFigure} without drawing. */
-export function cdfData(inputs: readonly CdfInput[], options: CdfOptions = {}): CdfData {
+function cdfData(inputs: readonly CdfInput[], options: CdfOptions = {}): CdfData {
   const zoom = options.zoom ?? false;
   const yDomain: [number, number] = zoom ? [options.zoomMin ?? 0.8, 1] : [0, 1];
   const thresholds = [...(options.thresholds ?? [0.7, 0.9])];

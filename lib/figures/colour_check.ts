@@ -10,7 +10,7 @@
 export type Vision = "normal" | "protanopia" | "deuteranopia" | "tritanopia" | "greyscale";
 
 /** Every simulated vision. */
-export const VISIONS: readonly Vision[] = ["normal", "protanopia", "deuteranopia", "tritanopia", "greyscale"];
+const VISIONS: readonly Vision[] = ["normal", "protanopia", "deuteranopia", "tritanopia", "greyscale"];
 
 type Mat3 = readonly [
   readonly [number, number, number],
@@ -38,7 +38,7 @@ export const MACHADO_2009: Readonly<Record<"protanopia" | "deuteranopia" | "trit
 };
 
 /** `#rgb` / `#rrggbb` → sRGB components in [0, 1]. */
-export function parseHexColour(hex: string): [number, number, number] {
+function parseHexColour(hex: string): [number, number, number] {
   let h = hex.trim().replace(/^#/, "");
   if (h.length === 3) h = [...h].map((c) => c + c).join("");
   if (!/^[0-9a-f]{6}$/i.test(h)) throw new Error(`not a hex colour: ${JSON.stringify(hex)}`);
@@ -49,12 +49,12 @@ const toLinear = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
 /** Linear sRGB of a hex colour. */
-export function linearRgb(hex: string): [number, number, number] {
+function linearRgb(hex: string): [number, number, number] {
   return parseHexColour(hex).map(toLinear) as [number, number, number];
 }
 
 /** Relative luminance Y (Rec. 709 / sRGB primaries) of a hex colour. */
-export function relativeLuminance(hex: string): number {
+function relativeLuminance(hex: string): number {
   const [r, g, b] = linearRgb(hex);
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
@@ -62,7 +62,7 @@ export function relativeLuminance(hex: string): number {
 const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
 
 /** CIELAB (D65) of linear sRGB. */
-export function labOfLinear([r, g, b]: readonly number[]): [number, number, number] {
+function labOfLinear([r, g, b]: readonly number[]): [number, number, number] {
   const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
   const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
   const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
@@ -136,7 +136,7 @@ export function deltaE2000(a: readonly number[], b: readonly number[]): number {
 }
 
 /** ΔE₀₀ between two hex colours as seen with `vision`. */
-export function visionDifference(a: string, b: string, vision: Vision): number {
+function visionDifference(a: string, b: string, vision: Vision): number {
   return deltaE2000(labOfLinear(simulateVision(a, vision)), labOfLinear(simulateVision(b, vision)));
 }
 

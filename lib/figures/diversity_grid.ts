@@ -102,7 +102,7 @@ export interface DiversityGridOptions extends GridCommonOptions {
 }
 
 /** Mean/SE points over prompts for one `values[t][p]` grid. */
-export function summariseOverPrompts(
+function summariseOverPrompts(
   grid: readonly (readonly number[])[],
   temperatures: readonly number[],
   nan: NanPolicy = "omit",
@@ -193,7 +193,7 @@ function legendFor(data: DiversityGridData): LegendEntry[] {
  * row of the figure up to the preset's panels per row (paper-double: the 8 × 2 grid becomes 4 × 4, column titles
  * repeated), and the y axes carry the metrics' short labels.
  */
-export function drawGrid(
+function drawGrid(
   data: DiversityGridData,
   options: { title?: string; subtitle?: string; yLabel?: (metric: string) => string } & GridCommonOptions,
 ): string {
@@ -284,7 +284,7 @@ export interface DifferenceGridOptions extends GridCommonOptions {
  * Per-prompt differences (creative − factual by default) of each metric, mean over prompts with ±2·SE of the
  * paired differences; rows = metrics, columns = word limits (the Llama notebook's cell 12 / Pythia cell 14).
  */
-export function diversityDifferenceGridData(
+function diversityDifferenceGridData(
   series: readonly DiversitySeries[],
   options: DifferenceGridOptions = {},
 ): DiversityGridData {

@@ -49,7 +49,7 @@ export interface VegaLiteFigure {
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The long-format rows of grid data (metric labels: the preset's, short under the paper presets). */
-export function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
+function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
   const label = isPaperPreset() ? metricShortLabel : metricLabel;
   const rows: VegaGridRow[] = [];
   for (const p of data.panels) {
@@ -76,7 +76,7 @@ export function vegaGridRows(data: DiversityGridData): VegaGridRow[] {
 }
 
 /** The Vega-Lite spec of grid data, sized and styled by the active preset (`cellWidthPx` overrides the panels' width). */
-export function diversityGridSpec(
+function diversityGridSpec(
   data: DiversityGridData,
   title?: string,
   cellWidthPx?: number,
@@ -174,7 +174,7 @@ export function diversityGridSpec(
 }
 
 /** Renders a Vega-Lite spec to SVG headlessly (vega View, renderer "none"). */
-export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
+async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
   const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
@@ -223,7 +223,7 @@ export async function diversityGridVegaLite(
 }
 
 /** Scales a standalone SVG (with a viewBox) uniformly to `widthPx` wide, when it is not already. */
-export function fitToWidth(svg: string, widthPx: number): string {
+function fitToWidth(svg: string, widthPx: number): string {
   const { width, height } = svgSizePx(svg);
   if (Math.abs(width - widthPx) < 0.01) return svg;
   const end = svg.indexOf(">");

@@ -42,7 +42,7 @@ export interface HistogramOptions extends PresetOption {
 }
 
 /** Bins of a histogram with their shares. */
-export function histogramBins(h: Histogram): HistogramBin[] {
+function histogramBins(h: Histogram): HistogramBin[] {
   const total = h.counts.reduce((a, b) => a + b, 0);
   const w = (h.upper - h.lower) / h.counts.length;
   return h.counts.map((count, i) => ({
@@ -54,7 +54,7 @@ export function histogramBins(h: Histogram): HistogramBin[] {
 }
 
 /** A histogram figure: share of positions per bin, one step line per model. */
-export function histogramFigure(
+function histogramFigure(
   inputs: readonly HistogramInput[],
   options: HistogramOptions & { xLabel: string },
 ): Figure<HistogramData> {

@@ -9,7 +9,7 @@ import { PAPER_KEY_ORDER } from "../metrics/registry.ts";
 export const PLOTTED_METRICS: readonly string[] = PAPER_KEY_ORDER.slice(0, 8); // selfBleuSmoothed … cosine_similarity
 
 /** Row labels of the paper's figures (others: the key itself). */
-export const METRIC_LABELS: Readonly<Record<string, string>> = {
+const METRIC_LABELS: Readonly<Record<string, string>> = {
   selfBleuSmoothed: "Self Bleu Smoothed",
   average_pairwise_ncd: "Average Pairwise NCD",
   average_pairwise_jaccard_2: "Average Pairwise Jaccard 2",
@@ -26,7 +26,7 @@ export function metricLabel(key: string): string {
 }
 
 /** Short axis labels for the paper presets' small panels (others: the long label). */
-export const METRIC_SHORT_LABELS: Readonly<Record<string, string>> = {
+const METRIC_SHORT_LABELS: Readonly<Record<string, string>> = {
   selfBleuSmoothed: "Self-BLEU",
   average_pairwise_ncd: "Pairwise NCD",
   average_pairwise_jaccard_2: "Jaccard, 2-grams",

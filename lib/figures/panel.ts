@@ -84,7 +84,7 @@ export function tickGeometry(): { tickSize: number; tickPadding: number } {
 }
 
 /** About how many y ticks a frame this high gets (Plot's count: height / spacing; at least 2 on paper). */
-export function yTickCount(innerHeightPx: number): number {
+function yTickCount(innerHeightPx: number): number {
   const n = innerHeightPx / tickSpacing("y");
   return isPaperPreset() ? Math.max(2, Math.round(n)) : n;
 }

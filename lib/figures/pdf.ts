@@ -41,7 +41,7 @@ export function pdfExportAvailable(): { ok: true; chromium: string } | { ok: fal
 }
 
 /** The HTML page Chromium prints: the SVG alone on a page of its own size. */
-export function pdfPageHtml(svg: string, title = "figure"): string {
+function pdfPageHtml(svg: string, title = "figure"): string {
   const s = svgToString(svg);
   const { width, height } = svgSizePx(s);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeMarkup(title)}</title><style>
@@ -255,7 +255,7 @@ export async function svgToPdf(svg: string, info: PdfInfo = {}, idleMs = 3000): 
 }
 
 /** Ends the browser {@link svgToPdf} shares (if any). */
-export async function closeSharedPdfRenderer(): Promise<void> {
+async function closeSharedPdfRenderer(): Promise<void> {
   const s = shared;
   shared = undefined;
   if (s === undefined) return;

@@ -509,7 +509,7 @@ export function linearTicks(
 }
 
 /** The tick step d3 picks for about `count` ticks over `domain` (1, 2 or 5 × 10^k). */
-export function tickStep(domain: readonly [number, number], count: number): number {
+function tickStep(domain: readonly [number, number], count: number): number {
   const raw = Math.abs(domain[1] - domain[0]) / Math.max(1, count);
   if (!(raw > 0)) return 1;
   const power = Math.floor(Math.log10(raw));

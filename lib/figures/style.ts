@@ -16,21 +16,6 @@ import type { ModelRole } from "../models/roles.ts";
 /** Font family of the screen preset (and the PNG renderer's default). */
 export const FONT_FAMILY = "DejaVu Sans";
 
-/** Font sizes in px of the screen preset (a builder reads the active preset's: `activeFigurePreset().fontPx`). */
-export const FONT_SIZE_PX = {
-  /** Tick labels and legend entries. */
-  tick: 11,
-  /** Axis labels. */
-  label: 12,
-  /** Panel and column titles. */
-  panelTitle: 14,
-  /** Figure titles. */
-  title: 16,
-} as const;
-
-/** Default panel size in px of the screen preset. */
-export const PANEL_SIZE_PX = { width: 360, height: 220 } as const;
-
 /** Opacity of ±2·SE bands. */
 export const BAND_OPACITY = 0.2;
 
@@ -95,7 +80,7 @@ export const ROLE_STYLES: Readonly<Record<FigureRole, ModelStyle>> = {
  * Colours handed out, in order, to further models of a role already taken within one figure (Paul Tol's
  * "muted" scheme, also colour-blind safe; such lines keep their role's marker and are labelled by name).
  */
-export const EXTRA_COLOURS: readonly string[] = [
+const EXTRA_COLOURS: readonly string[] = [
   "#332288",
   "#882255",
   "#44AA99",

@@ -67,7 +67,7 @@ export interface LegendEntry {
 }
 
 /** A small marker glyph centred at (0, 0) in the given colour (radius: the active preset's marker size + 1). */
-export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx?: number): string {
+function markerGlyph(marker: MarkerSymbol, colour: string, sizePx?: number): string {
   const p = activeFigurePreset();
   const r = round2(sizePx ?? p.markerRadiusPx + 1);
   const sw = round2(p.lineWidthPx);
@@ -111,7 +111,7 @@ export function markerGlyph(marker: MarkerSymbol, colour: string, sizePx?: numbe
 }
 
 /** Legend entries laid out in rows of at most `widthPx` (the active preset's font and sample length); returns the markup and its height. */
-export function legendSvg(
+function legendSvg(
   entries: readonly LegendEntry[],
   widthPx: number,
 ): { markup: string; heightPx: number } {

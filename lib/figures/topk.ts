@@ -51,7 +51,7 @@ export function visibleToken(text: string, space = "␣"): string {
 }
 
 /** `text` cut with "…" so that it is at most `widthPx` wide at `fontPx`. */
-export function truncateToWidth(text: string, widthPx: number, fontPx: number): string {
+function truncateToWidth(text: string, widthPx: number, fontPx: number): string {
   if (textWidthPx(text, fontPx) <= widthPx) return text;
   const chars = [...text];
   while (chars.length > 1 && textWidthPx(chars.join("") + "…", fontPx) > widthPx) chars.pop();

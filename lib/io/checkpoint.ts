@@ -33,7 +33,7 @@ export interface Checkpoint<S> {
  * The `checkpoint/1` schema: the envelope; the run's own `state` is checked by the run's reader (e.g.
  * {@link validateCheckpointState} with {@link SCORE_CHECKPOINT_STATE_SCHEMA}).
  */
-export const CHECKPOINT_SCHEMA: v.GenericSchema<unknown, Checkpoint<unknown>> = strict({
+const CHECKPOINT_SCHEMA: v.GenericSchema<unknown, Checkpoint<unknown>> = strict({
   format: tag(CHECKPOINT_FORMAT),
   kind: nonEmpty(),
   runKey: nonEmpty(),

@@ -49,7 +49,7 @@ function fail(path: string, line: number, what: string): never {
 }
 
 /** The schema of a journal's first line. */
-export const JOURNAL_HEADER_SCHEMA: v.GenericSchema<unknown, JournalHeader> = strict({
+const JOURNAL_HEADER_SCHEMA: v.GenericSchema<unknown, JournalHeader> = strict({
   format: tag(COMPLETIONS_JOURNAL_FORMAT),
   run_key: nonEmpty(),
   run_description: anyObject(),

@@ -186,9 +186,9 @@ function documentSchema(v2: boolean) {
 }
 
 /** The `completions/2` schema: every prompt records the token ids the model read. */
-export const COMPLETIONS_V2_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(true);
+const COMPLETIONS_V2_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(true);
 /** The `completions/1` schema: as `/2` without `prompts[].input_ids`. */
-export const COMPLETIONS_V1_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(false);
+const COMPLETIONS_V1_SCHEMA: v.GenericSchema<unknown, CompletionsDoc> = documentSchema(false);
 
 /**
  * Validates a parsed value as a `completions/2` or `completions/1` document (the `format` field picks the

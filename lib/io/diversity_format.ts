@@ -100,7 +100,7 @@ export async function writeDiversityFile(path: string, file: DiversityFile): Pro
 }
 
 /** Every reason a cell may be null for, `pending` included (a file of a run that stopped early). */
-export const NAN_REASONS = [
+const NAN_REASONS = [
   "no_samples",
   "fewer_than_2_samples",
   "empty_sample",
@@ -129,7 +129,7 @@ const cellPairs = arr(
 );
 
 /** The `diversity/1` schema. Nulls in `results` come back as NaN. */
-export const DIVERSITY_SCHEMA: v.GenericSchema<unknown, DiversityFile> = strict(
+const DIVERSITY_SCHEMA: v.GenericSchema<unknown, DiversityFile> = strict(
   {
     format: tag(DIVERSITY_FORMAT),
     created: isoTime(),

@@ -20,7 +20,7 @@ import {
 } from "./py_value.ts";
 
 /** The 6-byte magic every `.npy` file starts with. */
-export const NPY_MAGIC: Uint8Array = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+const NPY_MAGIC: Uint8Array = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
 /** numpy aligns the data start to this many bytes. */
 const ARRAY_ALIGN_BYTES = 64;

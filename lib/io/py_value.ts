@@ -212,11 +212,6 @@ export function isObjectArray(a: NdArray): a is ObjectArray {
   return a.descr === "|O";
 }
 
-/** True for a numeric array (elements in a typed array). */
-export function isNumericArray(a: NdArray): a is NumericArray {
-  return a.descr !== "|O";
-}
-
 /** Number of elements a shape holds (1 for the 0-d shape `[]`). */
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);

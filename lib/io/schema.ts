@@ -46,7 +46,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const m = a.length, n = b.length;
   if (Math.abs(m - n) > 3) return Math.abs(m - n);
   const d: number[][] = Array.from({ length: m + 1 }, (_, i) => [i, ...new Array<number>(n).fill(0)]);
@@ -314,7 +314,7 @@ export type Report = (path: PathParts, message: string) => void;
  * at its path. It is skipped when the value already has type problems, unless `always` (then `fn` must cope
  * with values of any shape).
  */
-export function crossCheck<T>(fn: (value: T, report: Report) => void, always = false) {
+function crossCheck<T>(fn: (value: T, report: Report) => void, always = false) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
     if (!dataset.typed && !always) return;
     fn(dataset.value as T, (path, message) => {
@@ -350,7 +350,7 @@ function fallbackMessage(issue: v.BaseIssue<unknown>): string {
 }
 
 /** The problems of valibot issues, each with its JSON path. */
-export function problemsOf(issues: readonly v.BaseIssue<unknown>[]): JsonProblem[] {
+function problemsOf(issues: readonly v.BaseIssue<unknown>[]): JsonProblem[] {
   return issues.map((issue) => ({
     jsonPath: formatJsonPath((issue.path ?? []).map((p) => p.key as string | number)),
     message: issue.message,

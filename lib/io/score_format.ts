@@ -100,7 +100,7 @@ const histogram = strict({ lower: num(), upper: num(), counts: numbers({ integer
 const modelRecord = loose({ source: str() });
 
 /** The `score/1` schema (statistics that were NaN are written as null and read back as NaN). */
-export const SCORE_SCHEMA: v.GenericSchema<unknown, ScoreFile> = strict({
+const SCORE_SCHEMA: v.GenericSchema<unknown, ScoreFile> = strict({
   format: tag(SCORE_FORMAT),
   created: isoTime(),
   complete: bool(),

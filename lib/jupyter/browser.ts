@@ -8,7 +8,7 @@ import { findChromium } from "../setup/jupyter.ts";
 import { type Notebook, outputFigureCount } from "./ipynb.ts";
 
 /** Flags that work headless on servers and in containers: no sandbox, GPU, network chatter or first-run UI. */
-export const CHROMIUM_FLAGS: readonly string[] = Object.freeze([
+const CHROMIUM_FLAGS: readonly string[] = Object.freeze([
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -27,7 +27,7 @@ export interface ChromiumOptions {
 }
 
 /** Runs Chromium with {@link CHROMIUM_FLAGS}, a throw-away profile and `args`; returns its stdout. */
-export async function runChromium(args: string[], opts: ChromiumOptions = {}): Promise<string> {
+async function runChromium(args: string[], opts: ChromiumOptions = {}): Promise<string> {
   const exe = opts.chromium ?? findChromium();
   if (exe === undefined) throw new Error("chromium not found (run: deno task setup)");
   const profile = await Deno.makeTempDir({ prefix: "nb-chromium-" });
@@ -52,7 +52,7 @@ export async function runChromium(args: string[], opts: ChromiumOptions = {}): P
 }
 
 /** The `file://` URL of a local path. */
-export function fileUrl(path: string): string {
+function fileUrl(path: string): string {
   return new URL(`file://${path.startsWith("/") ? "" : "/"}${path}`).href;
 }
 
@@ -69,7 +69,7 @@ export async function dumpDom(htmlPath: string, opts: ChromiumOptions = {}): Pro
 }
 
 /** Writes a PNG screenshot of the page (default window 1280 × 2000). */
-export async function screenshot(
+async function screenshot(
   htmlPath: string,
   pngPath: string,
   opts: ChromiumOptions & { width?: number; height?: number } = {},

@@ -61,7 +61,7 @@ function isText(v: unknown): v is string | string[] {
 }
 
 /** Checks that `value` is an nbformat-4 notebook (the parts this project relies on); `path` names it in errors. */
-export function validateNotebook(value: unknown, path: string): Notebook {
+function validateNotebook(value: unknown, path: string): Notebook {
   if (!isObject(value)) throw new NotebookFormatError(path, "", "not a JSON object");
   if (value.nbformat !== 4) {
     throw new NotebookFormatError(path, "nbformat", `expected 4, got ${value.nbformat}`);
@@ -197,11 +197,6 @@ export function executeResult(cell: NotebookCell): NotebookOutput | undefined {
   return (cell.outputs ?? []).find((o) => o.output_type === "execute_result");
 }
 
-/** All MIME types present in a cell's rich outputs. */
-export function outputMimeTypes(cell: NotebookCell): string[] {
-  return [...new Set((cell.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})))];
-}
-
 /** The text of one MIME type across a cell's rich outputs (joined), plus its stream text for `text/plain`. */
 export function outputText(cell: NotebookCell, mime = "text/plain"): string {
   const parts: string[] = [];
@@ -220,13 +215,13 @@ export function stripAnsi(text: string): string {
 }
 
 /** Tag: the cell must end with a result (`execute_result`). */
-export const EXPECT_RESULT_TAG = "expect-result";
+const EXPECT_RESULT_TAG = "expect-result";
 
 /** Tag: the cell must output at least one SVG figure (`image/svg+xml`, or `text/html` holding an `<svg>`). */
-export const FIGURE_TAG = "figure";
+const FIGURE_TAG = "figure";
 
 /** Tag: the cell must print something (a `stream` output). */
-export const EXPECT_STREAM_TAG = "expect-stream";
+const EXPECT_STREAM_TAG = "expect-stream";
 
 /** Outputs of a cell that carry an SVG figure. */
 export function outputFigureCount(cell: NotebookCell): number {

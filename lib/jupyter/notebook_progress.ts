@@ -17,7 +17,7 @@ import { ProgressReporter, type ProgressReporterOptions } from "../progress/repo
 import type { ProgressSink } from "../progress/sink.ts";
 
 /** Least time between two shown updates in a notebook, ms. */
-export const NOTEBOOK_INTERVAL_MS = 250;
+const NOTEBOOK_INTERVAL_MS = 250;
 
 /** The part of `Deno.jupyter` used here (present only inside the Deno Jupyter kernel). */
 export interface JupyterProgressApi {

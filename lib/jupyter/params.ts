@@ -19,7 +19,7 @@ import { cellSource, cellsTagged, newCodeCell, type Notebook, type NotebookCell 
 import { checkWith, suggestion, v } from "../io/schema.ts";
 
 /** Tag of the notebook's parameters cell. */
-export const PARAMETERS_TAG = "parameters";
+const PARAMETERS_TAG = "parameters";
 
 /** Tag of the cell the runner injects. */
 export const INJECTED_TAG = "injected-parameters";
@@ -78,7 +78,7 @@ export function parseParametersCell(source: string): ParameterDecl[] {
 }
 
 /** The notebook's parameters cell index, or undefined; more than one is an error. */
-export function findParametersCell(nb: Notebook, where = "notebook"): number | undefined {
+function findParametersCell(nb: Notebook, where = "notebook"): number | undefined {
   const tagged = cellsTagged(nb, PARAMETERS_TAG);
   if (tagged.length > 1) {
     throw new ParameterError(
@@ -102,7 +102,7 @@ export function notebookParameters(nb: Notebook, where = "notebook"): ParameterD
 }
 
 /** JSON kind of a value: null, boolean, number, string, array or object. */
-export function jsonKind(v: unknown): string {
+function jsonKind(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 
@@ -152,7 +152,7 @@ export function resolveParams(decls: ParameterDecl[], raw: Record<string, string
  * value (not undefined, NaN or ±Infinity) of the kind of a literal non-null default; `const` parameters and
  * undeclared names are problems (a near miss gets a suggestion). Each problem's message is a full sentence.
  */
-export function parametersSchema(decls: ParameterDecl[]) {
+function parametersSchema(decls: ParameterDecl[]) {
   const known = decls.map((x) => x.name);
   const entries = Object.fromEntries(decls.map((d) => {
     const jsonValue = v.custom<unknown>(

@@ -15,7 +15,7 @@ import * as zlibDeflate from "pako/lib/zlib/deflate.js";
 import ZStream from "pako/lib/zlib/zstream.js";
 
 /** Bytes that gzip adds around the raw deflate stream (10-byte header, CRC32 and ISIZE trailer). */
-export const GZIP_FRAMING_BYTES = 18;
+const GZIP_FRAMING_BYTES = 18;
 
 /** Computes the gzip length of byte strings. */
 export interface GzipLengthBackend {
@@ -56,7 +56,7 @@ export function joinedLength(parts: readonly Uint8Array[]): number {
 }
 
 /** `b" ".join(parts)` as a new array. */
-export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(joinedLength(parts));
   writeJoined(parts, out);
   return out;

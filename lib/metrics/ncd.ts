@@ -28,7 +28,7 @@ export function ncd(set: SampleSet, x: string, y: string): number {
 }
 
 /** For each sample, the mean NCD to every other sample (Python sum over j ≠ i in order, divided by n − 1). */
-export function pairwiseNcdPerSample(samples: Samples): number[] {
+function pairwiseNcdPerSample(samples: Samples): number[] {
   const set = asSampleSet(samples);
   const n = set.size;
   if (n === 0) undefinedMetric("no_samples", "NCD of an empty set");

@@ -15,13 +15,6 @@ export function defaultGzipBackend(): GzipLengthBackend {
   return defaultGzip;
 }
 
-/** Replaces the process-wide gzip backend (e.g. to force pako); returns the previous one. */
-export function setDefaultGzipBackend(backend: GzipLengthBackend): GzipLengthBackend | undefined {
-  const previous = defaultGzip;
-  defaultGzip = backend;
-  return previous;
-}
-
 /** A set of samples with memoised derived data. Immutable once built. */
 export class SampleSet {
   /** The samples, in order. */
@@ -191,7 +184,7 @@ export class SampleSet {
 }
 
 /** |A ∩ B| / |A ∪ B| of two sorted distinct id lists, 0 when both are empty — `pairwise_ngram` of the original. */
-export function jaccardOfSortedIds(a: Int32Array, b: Int32Array): number {
+function jaccardOfSortedIds(a: Int32Array, b: Int32Array): number {
   let i = 0, j = 0, inter = 0;
   while (i < a.length && j < b.length) {
     if (a[i] === b[j]) {

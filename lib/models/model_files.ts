@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../io/sha256.ts";
 
 /** Files larger than this are listed without a sha256. */
-export const SHA256_LIMIT_BYTES = 64 * 1024 * 1024;
+const SHA256_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** One file of a loaded model. */
 export interface ModelFileInfo {

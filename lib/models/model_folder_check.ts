@@ -13,7 +13,7 @@ import { readShippedGeneration, type ShippedGeneration } from "./generation_conf
 import { type CausalLMDtype, checkExternalData, onnxFileFor } from "./onnx_files.ts";
 
 /** Files every local model folder must have. */
-export const REQUIRED_MODEL_FILES: readonly string[] = [
+const REQUIRED_MODEL_FILES: readonly string[] = [
   "config.json",
   "tokenizer.json",
   "tokenizer_config.json",

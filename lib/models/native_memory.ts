@@ -16,15 +16,6 @@ const LIBC_SYMBOLS = {
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
-/** glibc `mallopt` parameters (malloc.h). */
-export const MALLOPT = {
-  M_TRIM_THRESHOLD: -1,
-  M_TOP_PAD: -2,
-  M_MMAP_THRESHOLD: -3,
-  M_MMAP_MAX: -4,
-  M_ARENA_MAX: -8,
-} as const;
-
 /** The C allocator's controls, or why there are none. */
 export interface NativeMemory {
   /** True when glibc's malloc could be reached through FFI. */

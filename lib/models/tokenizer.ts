@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../project_root.ts";
 import { withoutUnreadFileStreams } from "./transformers_fs.ts";
 
 /** Files a tokenizer folder must hold for transformers.js. */
-export const REQUIRED_TOKENIZER_FILES: readonly string[] = ["tokenizer.json", "tokenizer_config.json"];
+const REQUIRED_TOKENIZER_FILES: readonly string[] = ["tokenizer.json", "tokenizer_config.json"];
 
 /** Folders where a bare name (`"pythia"`) is looked up, in order. */
 export const TOKENIZER_SEARCH_DIRS: readonly string[] = [
@@ -22,7 +22,7 @@ export const TOKENIZER_SEARCH_DIRS: readonly string[] = [
 export const TRANSFORMERS_CACHE_DIR: string = join(PROJECT_ROOT, "data", "cache", "transformers");
 
 /** The end-of-text token that the paper prefixes to every document. */
-export const END_OF_TEXT = "<|endoftext|>";
+const END_OF_TEXT = "<|endoftext|>";
 
 /** Ids of a tokenizer's special tokens; undefined where the tokenizer has none. */
 export interface SpecialTokenIds {

@@ -8,7 +8,7 @@ import { ProgressReporter } from "./reporter.ts";
 import type { ProgressSink } from "./sink.ts";
 
 /** Least time between two rewrites of the line on a terminal, ms. */
-export const TTY_INTERVAL_MS = 200;
+const TTY_INTERVAL_MS = 200;
 
 const encoder = new TextEncoder();
 
@@ -55,7 +55,7 @@ function writeStderr(text: string): void {
 }
 
 /** The sink for stderr: a {@link TtySink} on a terminal, else a line every {@link LOG_INTERVAL_MS}. */
-export function terminalSink(): ProgressSink {
+function terminalSink(): ProgressSink {
   return Deno.stderr.isTerminal()
     ? new TtySink()
     : new LineSink((line) => writeStderr(`${line}\n`), LOG_INTERVAL_MS);

@@ -76,7 +76,7 @@ export function stopTokenIdsOf(model: CausalLM, tokenizer: Tokenizer): number[] 
 }
 
 /** Checks generation options, throwing a RangeError that names the bad one. */
-export function validateGenerateOptions(options: GenerateOptions): void {
+function validateGenerateOptions(options: GenerateOptions): void {
   validateSamplingSettings(options.settings);
   if (!Number.isSafeInteger(options.maxNewTokens) || options.maxNewTokens < 1) {
     throw new RangeError(`maxNewTokens must be an integer ≥ 1, got ${options.maxNewTokens}`);

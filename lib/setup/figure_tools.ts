@@ -12,14 +12,11 @@
 import { existsSync } from "node:fs";
 import { aptCommand, NO_APT_ENV, which } from "./jupyter.ts";
 
-/** Debian packages of this step. */
-export const FIGURE_APT_PACKAGES: readonly string[] = Object.freeze(["poppler-utils", "fonts-liberation"]);
-
 /** The poppler tools the figure tests use. */
-export const POPPLER_TOOLS: readonly string[] = Object.freeze(["pdftoppm", "pdfinfo", "pdftotext"]);
+const POPPLER_TOOLS: readonly string[] = Object.freeze(["pdftoppm", "pdfinfo", "pdftotext"]);
 
 /** Where Debian's fonts-liberation puts the serif the paper presets name first. */
-export const LIBERATION_SERIF = "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf";
+const LIBERATION_SERIF = "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf";
 
 /** What is there for paper figures. */
 export interface FigureToolsStatus {

@@ -445,7 +445,7 @@ export function formatProviderReport(r: ProviderReport): string {
 }
 
 /** Libraries `ldd` reports as "not found" for a shared library; null when ldd cannot be run. */
-export async function unresolvedLibraries(library: string): Promise<string[] | null> {
+async function unresolvedLibraries(library: string): Promise<string[] | null> {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("ldd", { args: [library], stdout: "piped", stderr: "piped" }).output();

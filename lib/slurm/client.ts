@@ -23,7 +23,7 @@ export interface JobState {
 }
 
 /** States after which a job does nothing more. */
-export const FINAL_STATES: ReadonlySet<string> = new Set([
+const FINAL_STATES: ReadonlySet<string> = new Set([
   "COMPLETED",
   "FAILED",
   "CANCELLED",
@@ -147,12 +147,4 @@ export async function jobStates(
     states.push(...(found.length > 0 ? found : [{ id, jobId: id, state: "UNKNOWN" }]));
   }
   return states;
-}
-
-/** Cancels jobs (whole arrays by array job id, or single tasks as "id_task"). */
-export async function cancelJobs(ids: readonly string[], env?: Record<string, string>): Promise<void> {
-  if (ids.length === 0) return;
-  const args = ["scancel", ...ids];
-  const r = await run(args, env);
-  if (r.code !== 0) throw new SlurmCommandError(args, r.code, r.err);
 }

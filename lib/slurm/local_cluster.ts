@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 
 /** The Debian packages of a single-node cluster. */
-export const SLURM_APT_PACKAGES: readonly string[] = ["slurm-wlm", "munge"];
+const SLURM_APT_PACKAGES: readonly string[] = ["slurm-wlm", "munge"];
 
 async function run(cmd: string, args: string[], env?: Record<string, string>) {
   const r = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
@@ -44,7 +44,7 @@ export async function installSlurm(log: (l: string) => void = () => {}): Promise
 }
 
 /** The slurm.conf of a one-node cluster whose state lives in `stateDir`. */
-export function localSlurmConf(o: { stateDir: string; host: string; cpus: number; memMb: number }): string {
+function localSlurmConf(o: { stateDir: string; host: string; cpus: number; memMb: number }): string {
   const s = o.stateDir;
   return [
     "ClusterName=mode-collapse-local",

@@ -222,7 +222,7 @@ const studyModelSchema = strict({
  * The `study/1` file schema: `format` and `models` are required; every other field is optional and takes the
  * embedded default's value (section by section, field by field).
  */
-export const STUDY_FILE_SCHEMA = strict({
+const STUDY_FILE_SCHEMA = strict({
   format: tag(STUDY_FORMAT),
   name: v.optional(nonEmpty()),
   description: v.optional(str()),

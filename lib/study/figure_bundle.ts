@@ -502,7 +502,7 @@ function latexName(name: string): string {
 }
 
 /** `index.md` of a bundle. */
-export function bundleIndexMarkdown(index: FigureBundleIndex): string {
+function bundleIndexMarkdown(index: FigureBundleIndex): string {
   const lines = [
     `# Figures — ${index.study}`,
     "",

@@ -60,7 +60,7 @@ export function unitLabel(u: StepUnit): string {
 }
 
 /** Where shard I of N of a unit writes: `<results>/shards/<kind>/<model>[/<pack>]/<I>of<N>.json`. */
-export function shardOutPath(study: StudyConfig, u: StepUnit, shard: ShardSpec): string {
+function shardOutPath(study: StudyConfig, u: StepUnit, shard: ShardSpec): string {
   return join(
     study.resultsDir,
     "shards",
@@ -100,7 +100,7 @@ export class StepNotDoneError extends Error {
 }
 
 /** The cached artefact under `key`, whose file is intact; an error naming `what` when there is none. */
-export async function requireDone<T extends Artefact>(
+async function requireDone<T extends Artefact>(
   study: StudyConfig,
   key: StepKey,
   what: string,

@@ -24,7 +24,7 @@ import {
 } from "./shard_steps.ts";
 
 /** The steps in the order they depend on each other. */
-export const SHARDED_STEPS: readonly ShardedStepKind[] = ["score", "sweep", "diversity"];
+const SHARDED_STEPS: readonly ShardedStepKind[] = ["score", "sweep", "diversity"];
 
 /** One array task: shard I of N of a unit, at a fixed index of its step's array. */
 export interface PlannedTask {
@@ -46,7 +46,7 @@ export interface PlannedStep {
 }
 
 /** The units of a step: each model (score), each model and pack (sweep, diversity), base models first. */
-export function stepUnits(study: StudyConfig, kind: ShardedStepKind): StepUnit[] {
+function stepUnits(study: StudyConfig, kind: ShardedStepKind): StepUnit[] {
   const models = baseFirstOrder(study).map((m) => m.name);
   if (kind === "score") return models.map((model) => ({ kind, model }));
   const packs = studyPackNames(study);
@@ -58,7 +58,7 @@ export function stepUnits(study: StudyConfig, kind: ShardedStepKind): StepUnit[]
  * (`corpus.maxDocs`; a whole corpus counts as unbounded) and the cells (temperatures × prompts) of a sweep or
  * diversity step.
  */
-export async function unitWorkItems(study: StudyConfig, unit: StepUnit): Promise<number> {
+async function unitWorkItems(study: StudyConfig, unit: StepUnit): Promise<number> {
   if (unit.kind === "score") return study.corpus.maxDocs ?? Number.POSITIVE_INFINITY;
   const models = new StudyModels(study);
   const { sweepSpec } = await sweepStep(study, models.spec(unit.model), unit.pack!);
@@ -69,7 +69,7 @@ export async function unitWorkItems(study: StudyConfig, unit: StepUnit): Promise
  * What is left of a study split `shards` ways (fewer for a unit with fewer documents or cells): per step, its tasks (marked done from the result cache) and the
  * units still to merge. A diversity unit whose sweep is not done yet has every shard to do.
  */
-export async function planShardedStudy(study: StudyConfig, shards: number): Promise<PlannedStep[]> {
+async function planShardedStudy(study: StudyConfig, shards: number): Promise<PlannedStep[]> {
   if (!Number.isSafeInteger(shards) || shards < 1) {
     throw new Error(`--shards must be a positive integer, got ${shards}`);
   }
@@ -134,7 +134,7 @@ export interface SlurmJob {
 }
 
 /** The folder of a study's Slurm scripts, and of their logs. */
-export function slurmDir(study: StudyConfig): string {
+function slurmDir(study: StudyConfig): string {
   return join(study.resultsDir, "slurm");
 }
 
@@ -143,7 +143,7 @@ function commandLine(words: readonly string[]): string {
 }
 
 /** The batch jobs of a plan, in submission order, with their dependencies by name. */
-export function slurmJobsOf(study: StudyConfig, plan: readonly PlannedStep[], o: SlurmJobOptions): {
+function slurmJobsOf(study: StudyConfig, plan: readonly PlannedStep[], o: SlurmJobOptions): {
   job: BatchJob;
   file: string;
   after: string[];

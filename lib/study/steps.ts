@@ -152,7 +152,7 @@ export function studyPackEntry(study: StudyConfig, pack: string): string {
  * Checks, before any step, that every model and pack name can be a file name under the results folder (no
  * separator, not `.` or `..`) and that no two packs share a name (their results would overwrite each other).
  */
-export function checkStudyNames(study: StudyConfig): void {
+function checkStudyNames(study: StudyConfig): void {
   for (const m of study.models) safePathSegment(m.name, `study model name`);
   const seen = new Map<string, string>();
   for (const p of study.sweep.packs) {
@@ -382,7 +382,7 @@ export async function ensureScore(
  * or `"model"`: its own chat template, with the study's template variables), limited as configured. Loads only
  * the tokenizer. Stop ids and the model's shipped defaults are added when the model is loaded.
  */
-export async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: string): Promise<SweepSpec> {
+async function sweepSpecFor(study: StudyConfig, model: StudyModel, pack: string): Promise<SweepSpec> {
   const p = await loadPromptPack(studyPackEntry(study, pack));
   const templates = await loadTemplates();
   const preset = findPreset(model.source);

@@ -105,7 +105,7 @@ export function corpusChecks(base: ScoreHeadline, tuned: ScoreHeadline): Collaps
 }
 
 /** The corpus part of the rule. */
-export function corpusCollapsed(checks: readonly CollapseCheck[]): boolean {
+function corpusCollapsed(checks: readonly CollapseCheck[]): boolean {
   return checks.every((c) => c.collapsed !== false) && checks.some((c) => c.collapsed === true);
 }
 
@@ -171,7 +171,7 @@ export function collapseVerdict(
 }
 
 /** The diversity files of `model` that the study has written so far (none before its sweeps ran). */
-export async function studyDiversityFiles(study: StudyConfig, model: string): Promise<DiversityFile[]> {
+async function studyDiversityFiles(study: StudyConfig, model: string): Promise<DiversityFile[]> {
   const files: DiversityFile[] = [];
   for (const pack of studyPackNames(study)) {
     const path = studyPaths.diversity(study, model, pack);

@@ -10,7 +10,7 @@ export { baseFirstOrder } from "../study/config.ts";
 import type { ScoreHeadline } from "../study/steps.ts";
 
 /** The rows of the headline table: label, unit note, and how to read one headline. */
-export const HEADLINE_ROWS: readonly { label: string; get: (h: ScoreHeadline) => number | null }[] = [
+const HEADLINE_ROWS: readonly { label: string; get: (h: ScoreHeadline) => number | null }[] = [
   { label: "documents", get: (h) => h.documents },
   { label: "tokens scored", get: (h) => h.tokens },
   { label: "perplexity", get: (h) => h.perplexity },
