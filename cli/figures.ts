@@ -31,7 +31,7 @@ const USAGE =
   --no-pdf-ok     write PNG + SVG when PDFs cannot be made (Chromium missing) instead of failing`;
 
 /** The study of `--study`: a study file, or a results folder with the study.json a run wrote there. */
-export function studyOfArgument(study: string | undefined, size: string): StudyConfig {
+function studyOfArgument(study: string | undefined, size: string): StudyConfig {
   if (study !== undefined && existsSync(study) && statSync(study).isDirectory()) {
     for (const f of ["study.resolved.json", "study.json"]) {
       if (existsSync(join(study, f))) return studyFromParams(join(study, f));

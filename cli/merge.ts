@@ -61,7 +61,7 @@ export interface MergeVariant {
 }
 
 /** The `merge` spelling: shards of any step. */
-export const MERGE: MergeVariant = {
+const MERGE: MergeVariant = {
   name: "merge",
   summary: "merge the shards of a score, generate or diversity run (--shard I/N) into a single run's file",
   usage: USAGE,

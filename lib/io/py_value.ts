@@ -204,8 +204,6 @@ export class NdArray<D extends NumericData | PyValue[] = NumericData | PyValue[]
 
 /** An object-dtype array. */
 export type ObjectArray = NdArray<PyValue[]>;
-/** A numeric array. */
-export type NumericArray = NdArray<NumericData>;
 
 /** True for an object-dtype array (elements are Python values). */
 export function isObjectArray(a: NdArray): a is ObjectArray {
