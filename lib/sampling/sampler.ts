@@ -18,7 +18,7 @@
  * @module
  */
 
-import { expNonPositive } from "../scoring/position_stats.ts";
+import { expNonPositive } from "../scoring/exp_non_positive.ts";
 import type { UniformSource } from "./rng.ts";
 
 /** Sampling settings, recorded with every result. */

@@ -13,7 +13,8 @@
  * −Infinity gives KL = +Infinity. Rows with NaN or +Infinity logits, or all −Infinity, throw a RangeError.
  * @module
  */
-import { checkRowBlock, expNonPositive } from "./position_stats.ts";
+import { expNonPositive } from "./exp_non_positive.ts";
+import { checkRowBlock } from "./position_stats.ts";
 
 /** Divergence of one position. */
 export interface RowDivergence {

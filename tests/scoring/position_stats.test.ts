@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { RandomState } from "../../lib/numeric/mt19937.ts";
-import { createPositionStats, expNonPositive, scoreRows } from "../../lib/scoring/position_stats.ts";
+import { expNonPositive } from "../../lib/scoring/exp_non_positive.ts";
+import { createPositionStats, scoreRows } from "../../lib/scoring/position_stats.ts";
 
 interface Ref {
   logp: number[];
