@@ -7,19 +7,25 @@
 
 import type { Command } from "./command.ts";
 import { UsageError } from "./options.ts";
+import { importLater } from "./import_later.ts";
+
+/** A command's module, loaded only when it runs (and, through importLater, not prepared at start-up either). */
+function commandModule(file: string): () => Promise<{ command: Command }> {
+  return () => importLater(new URL(file, import.meta.url));
+}
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
-  diversity: () => import("./diversity.ts"),
-  "paper-check": () => import("./paper_check.ts"),
-  score: () => import("./score.ts"),
-  generate: () => import("./generate.ts"),
-  "inspect-model": () => import("./inspect_model.ts"),
-  reproduce: () => import("./reproduce.ts"),
-  "merge-scores": () => import("./merge_scores.ts"),
-  merge: () => import("./merge.ts"),
-  setup: () => import("./setup.ts"),
-  figures: () => import("./figures.ts"),
-  "study-step": () => import("./study_step.ts"),
+  diversity: commandModule("./diversity.ts"),
+  "paper-check": commandModule("./paper_check.ts"),
+  score: commandModule("./score.ts"),
+  generate: commandModule("./generate.ts"),
+  "inspect-model": commandModule("./inspect_model.ts"),
+  reproduce: commandModule("./reproduce.ts"),
+  "merge-scores": commandModule("./merge_scores.ts"),
+  merge: commandModule("./merge.ts"),
+  setup: commandModule("./setup.ts"),
+  figures: commandModule("./figures.ts"),
+  "study-step": commandModule("./study_step.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,21 +2,23 @@
  * `deno task analyse diversity`: output-diversity metrics of completions files (the paper's `.npy` or this
  * project's `completions/1` or `/2` JSON) at one or more word limits, each written as a `diversity/1` JSON file.
  * Several files (`--completions` repeated) go through one process: one start-up, one worker pool, one embedder.
- * Start-up: only what `--help` needs is imported up front; the worker threads start loading their code before
- * this thread imports the metrics and loads the files, and an embedder is opened only for the cosine metrics.
+ * Start-up: this module imports only what reading the command line needs; the worker threads start loading their
+ * code before this thread loads ./diversity_run.ts (metrics, loaders, writers), and the embedders load only for
+ * `--help` and the cosine metrics.
  * @module
  */
-import { basename, dirname, join } from "node:path";
 import type { Command } from "./command.ts";
-import { parseCommandLine, shellQuote } from "./options.ts";
-import { onInterrupt } from "./interrupt.ts";
-import { type DiversityJob, planDiversityJobs } from "./diversity_jobs.ts";
+import { parseCommandLine } from "./options.ts";
+import { importLater } from "./import_later.ts";
+import { planDiversityJobs } from "./diversity_jobs.ts";
 import { defaultWorkerCount, DiversityWorkerPool } from "../lib/diversity/pool.ts";
 import type { WordLimit } from "../lib/diversity/cell.ts";
-import type { LoadedCompletions } from "../lib/data/load_completions.ts";
-import type { SentenceEmbedder } from "../lib/embeddings/embedder.ts";
-import type { MetricDefinition } from "../lib/metrics/definition.ts";
 import type { ShardSpec } from "../lib/io/shards.ts";
+
+type EmbedderRegistry = typeof import("../lib/embeddings/registry.ts");
+type DiversityRun = typeof import("./diversity_run.ts");
+
+const EMBEDDER_REGISTRY = new URL("../lib/embeddings/registry.ts", import.meta.url);
 
 function usage(defaultEmbedder: string): string {
   return `usage: deno task analyse diversity --completions <file.npy|file.json> --out <file.json> [options]
@@ -55,60 +57,6 @@ export function parseWordLimits(spec: string): WordLimit[] {
   return out;
 }
 
-/** `<out>.partial.json`: what a stopped run computed. */
-export function partialDiversityPath(out: string): string {
-  return out.replace(/\.json$/i, "") + ".partial.json";
-}
-
-/**
- * Refuses a completions JSON file whose cells disagree with its `sampling.samples_per_prompt`: a `completions/2`
- * file (what `generate` writes) holds exactly that many samples in every cell; a `completions/1` file (converted
- * from the paper's ragged files) holds at most that many, and at least one cell holds that many. Diversity over
- * cells of another size than the file declares would be compared as if equal.
- */
-export async function checkSampleCounts(path: string): Promise<void> {
-  if (!path.toLowerCase().endsWith(".json")) return;
-  let doc: { format?: unknown; sampling?: { samples_per_prompt?: unknown }; cells?: unknown };
-  try {
-    doc = JSON.parse(await Deno.readTextFile(path));
-  } catch {
-    return; // the loader names what is wrong with the file
-  }
-  const declared = doc?.sampling?.samples_per_prompt;
-  if (!Array.isArray(doc?.cells) || typeof declared !== "number") return;
-  const counts = (doc.cells as { samples?: unknown[] }[]).map((c) =>
-    Array.isArray(c?.samples) ? c.samples.length : 0
-  );
-  if (counts.length === 0) return;
-  if (doc.format === "completions/2") {
-    const bad = counts.findIndex((n) => n !== declared);
-    if (bad >= 0) {
-      throw new Error(
-        `${path}: cells[${bad}] holds ${
-          counts[bad]
-        } samples, but sampling.samples_per_prompt is ${declared} ` +
-          `(${
-            counts.filter((n) => n !== declared).length
-          } of ${counts.length} cells disagree); a completions/2 ` +
-          "file holds that many samples in every cell",
-      );
-    }
-  } else if (Math.max(...counts) !== declared) {
-    throw new Error(
-      `${path}: sampling.samples_per_prompt is ${declared}, but no cell holds that many samples (the largest ` +
-        `holds ${Math.max(...counts)})`,
-    );
-  }
-}
-
-/** A file to measure, loaded and checked. */
-interface LoadedJob extends DiversityJob {
-  loaded: LoadedCompletions;
-  promptSet: string;
-  cells: number;
-  partial: string;
-}
-
 /** The `diversity` command. */
 export const command: Command = {
   summary: "output-diversity metrics of completions files (.npy or .json) → diversity/1 JSON",
@@ -132,7 +80,7 @@ export const command: Command = {
       },
     });
     if (values.help) {
-      const { DEFAULT_EMBEDDER, listEmbedders } = await import("../lib/embeddings/registry.ts");
+      const { DEFAULT_EMBEDDER, listEmbedders } = await importLater<EmbedderRegistry>(EMBEDDER_REGISTRY);
       const embedders = listEmbedders().map((e) =>
         `  ${e.name}${e.isDefault ? " (default)" : ""}: ${e.description}`
       );
@@ -140,7 +88,7 @@ export const command: Command = {
       return 0;
     }
     if (!values.completions?.length || (!values.out?.length && values["out-dir"] === undefined)) {
-      const { DEFAULT_EMBEDDER } = await import("../lib/embeddings/registry.ts");
+      const { DEFAULT_EMBEDDER } = await importLater<EmbedderRegistry>(EMBEDDER_REGISTRY);
       console.error(usage(DEFAULT_EMBEDDER));
       return 2;
     }
@@ -155,7 +103,10 @@ export const command: Command = {
       throw new Error(`--workers must be a non-negative integer`);
     }
     let shard: ShardSpec | undefined;
-    if (values.shard !== undefined) shard = (await import("../lib/io/shards.ts")).parseShard(values.shard);
+    if (values.shard !== undefined) {
+      const shards = new URL("../lib/io/shards.ts", import.meta.url);
+      shard = (await importLater<typeof import("../lib/io/shards.ts")>(shards)).parseShard(values.shard);
+    }
     const jobs = planDiversityJobs({
       completions: values.completions,
       out: values.out,
@@ -168,213 +119,25 @@ export const command: Command = {
 
     // The workers load their code (and open zlib) while this thread loads its own and the files; the pool is cut
     // to what the cells need once they are known (or closed: a small job runs on this thread).
-    let pool = workers === undefined || workers > 1
+    const pool = workers === undefined || workers > 1
       ? new DiversityWorkerPool(workers ?? defaultWorkerCount()).start(gzip)
       : undefined;
     try {
-      const [
-        { selectMetrics },
-        { loadCompletions },
-        { resolvePromptSet },
-        { runCellCount, workerCountFor },
-        paths,
-      ] = await Promise.all([
-        import("../lib/metrics/registry.ts"),
-        import("../lib/data/load_completions.ts"),
-        import("../lib/diversity/analyse.ts"),
-        import("../lib/diversity/run.ts"),
-        import("../lib/io/output_paths.ts"),
-      ]);
-      const metrics = selectMetrics(values.metrics!);
-      const needsEmbedder = metrics.some((m) => m.needsEmbeddings);
-      const embedderName = needsEmbedder
-        ? values.embedder ?? (await import("../lib/embeddings/registry.ts")).DEFAULT_EMBEDDER
-        : undefined;
-      const partials = jobs.map((j) => partialDiversityPath(j.out));
-      paths.checkOutputPaths(
-        jobs.flatMap((j, i) => [
-          { what: "--out", path: j.out },
-          { what: "the partial results", path: partials[i] },
-        ]),
-        [
-          ...jobs.map((j) => ({ what: "--completions", path: j.input })),
-          ...(embedderName !== undefined ? [{ what: "--embedder", path: embedderName }] : []),
-        ],
+      const { runDiversityJobs } = await importLater<DiversityRun>(
+        new URL("./diversity_run.ts", import.meta.url),
       );
-
-      const loadedJobs: LoadedJob[] = [];
-      for (const [i, job] of jobs.entries()) {
-        const loaded = await loadCompletions(job.input);
-        await checkSampleCounts(job.input);
-        const cells = loaded.cells.length * (loaded.cells[0]?.length ?? 0);
-        if (cells === 0) throw new Error(`${job.input} holds no completion cell: nothing to measure`);
-        const promptSet = resolvePromptSet(job.input, job.promptSet, loaded.promptSet);
-        loadedJobs.push({ ...job, loaded, promptSet, cells, partial: partials[i] });
-      }
-      for (const job of loadedJobs) {
-        await paths.ensureWritableDir(dirname(paths.realPathOf(job.out)));
-        console.error(`diversity: writes ${paths.realPathOf(job.out)} (${job.partial} if it stops part-way)`);
-      }
-      if (pool !== undefined) {
-        const needed = Math.max(
-          ...loadedJobs.map((j) => workerCountFor(runCellCount(j.cells, words.length, shard), workers)),
-        );
-        if (needed <= 1 || !metrics.some((m) => !m.needsEmbeddings)) {
-          pool.close();
-          pool = undefined;
-        } else pool.shrink(needed);
-      }
-
-      let embedder: SentenceEmbedder | undefined;
-      if (embedderName !== undefined) {
-        console.error(`diversity: opening embedder ${embedderName}`);
-        embedder = await (await import("../lib/embeddings/registry.ts")).openEmbedder(embedderName);
-      }
-      const controller = new AbortController();
-      const stopListening = onInterrupt("diversity", controller, "stopping at the next finished cell");
-      try {
-        let status = 0;
-        for (const [i, job] of loadedJobs.entries()) {
-          const outcome = await measureFile(job, {
-            words,
-            wordsText: values.words!,
-            metrics,
-            seed,
-            embedder,
-            workers,
-            pool,
-            gzip,
-            shard,
-            controller,
-          });
-          if (outcome.stop) {
-            const rest = loadedJobs.slice(i + 1).map((j) => j.input);
-            if (rest.length > 0) console.error(`diversity: not measured: ${rest.join(", ")}`);
-            return outcome.code;
-          }
-          status = Math.max(status, outcome.code);
-        }
-        return status;
-      } finally {
-        stopListening();
-        await embedder?.dispose();
-      }
+      return await runDiversityJobs(jobs, {
+        words,
+        wordsText: values.words!,
+        metrics: values.metrics!,
+        seed,
+        embedder: values.embedder,
+        workers,
+        gzip,
+        shard,
+      }, pool);
     } finally {
       pool?.close();
     }
   },
 };
-
-/** What one file's run shares with the others. */
-interface RunSettings {
-  words: WordLimit[];
-  wordsText: string;
-  metrics: readonly MetricDefinition[];
-  seed: number;
-  embedder?: SentenceEmbedder;
-  workers?: number;
-  pool?: DiversityWorkerPool;
-  gzip: "auto" | "libz" | "pako";
-  shard?: ShardSpec;
-  controller: AbortController;
-}
-
-/**
- * Measures one file and writes its results (or its partial results). `code`: the exit status it calls for;
- * `stop`: the files after it are not to be measured (an interrupt or a failed run; a results file that could not
- * be written is kept elsewhere and the next file goes on).
- */
-async function measureFile(job: LoadedJob, s: RunSettings): Promise<{ code: number; stop: boolean }> {
-  const [analyse, { writeDiversityShardFile }, { DiversityRunError }, format, { writeFileAtomic }, paths] =
-    await Promise.all([
-      import("../lib/diversity/analyse.ts"),
-      import("../lib/diversity/merge.ts"),
-      import("../lib/diversity/run.ts"),
-      import("../lib/io/diversity_format.ts"),
-      import("../lib/io/atomic.ts"),
-      import("../lib/io/output_paths.ts"),
-    ]);
-  const { loaded, out, partial: partialPath } = job;
-  const progress = (await import("../lib/progress/terminal_sink.ts")).terminalProgress();
-  const options = {
-    promptSet: job.promptSet,
-    words: s.words,
-    metrics: s.metrics,
-    seed: s.seed,
-    embedder: s.embedder,
-    workers: s.workers,
-    pool: s.pool,
-    gzip: s.gzip,
-    model: job.model ?? loaded.model,
-    onProgress: (p: { phase: string; done: number; total: number }) => {
-      // The metrics take no signal: a Ctrl-C ends the run at the next finished cell (or embedding batch).
-      s.controller.signal.throwIfAborted();
-      progress.count(p.phase, p.done, p.total, p.phase === "embedding" ? "sentences" : "cells");
-    },
-  };
-  console.error(
-    `diversity: ${job.input} (${job.promptSet}, ${loaded.cells.length} temperatures × ` +
-      `${loaded.cells[0]?.length ?? 0} prompts = ${job.cells} cells), ${s.metrics.length} metrics, ` +
-      `words ${s.wordsText}`,
-  );
-  const started = performance.now();
-  try {
-    if (s.shard !== undefined) {
-      const file = await analyse.analyseCompletionsShard(loaded, options, s.shard);
-      await paths.writingTo(out, () => writeDiversityShardFile(out, file));
-      await Deno.remove(partialPath).catch(() => {});
-      const { shardLabel } = await import("../lib/io/shards.ts");
-      console.error(
-        `diversity: wrote shard ${shardLabel(s.shard)} → ${out} (analyse merge joins the shards)`,
-      );
-      return { code: 0, stop: false };
-    }
-    const file = await analyse.analyseCompletions(loaded, options);
-    try {
-      await paths.writingTo(out, () => format.writeDiversityFile(out, file));
-    } catch (e) {
-      // Computed, but not written: keep the results where a file can be written, and say how to finish.
-      const { tmpdir } = await import("node:os");
-      const kept = join(tmpdir(), "mode-collapse-results", `${Deno.pid}.${basename(out)}`);
-      await format.writeDiversityFile(kept, file);
-      console.error(
-        `diversity: stopped: ${
-          (e as Error).message
-        }\ndiversity: the complete results are saved in ${kept}; ` +
-          `to finish, fix the problem above, then run:\n  cp ${shellQuote(kept)} ${shellQuote(out)}`,
-      );
-      return { code: 1, stop: false };
-    }
-    await Deno.remove(partialPath).catch(() => {});
-    const nans = Object.values(file.nan_counts).flatMap((m) => Object.values(m)).reduce((a, b) => a + b, 0);
-    console.error(`diversity: wrote ${out} (${nans} undefined values, reasons in nan_reasons)`);
-    return { code: 0, stop: false };
-  } catch (e) {
-    const interrupted = s.controller.signal.aborted;
-    if (e instanceof DiversityRunError) {
-      // Keep what was computed: a partial file with the missing cells marked "pending".
-      const file = analyse.buildDiversityFile(
-        loaded,
-        options,
-        e.partial,
-        (performance.now() - started) / 1000,
-        false,
-      );
-      await paths.writingTo(
-        partialPath,
-        () => writeFileAtomic(partialPath, format.stringifyDiversityFile(file)),
-      );
-      console.error(
-        `diversity: ${
-          interrupted ? "interrupted" : e.message
-        }\ndiversity: results so far saved to ${partialPath}`,
-      );
-      return { code: interrupted ? 130 : 1, stop: true };
-    }
-    if (interrupted) {
-      console.error("diversity: interrupted before any cell was finished; nothing to keep");
-      return { code: 130, stop: true };
-    }
-    throw e;
-  }
-}
