@@ -58,11 +58,12 @@ export class DiversityWorkerPool {
 
   /**
    * Evaluates `tasks` (each a chunk of cells) on the workers, a task at a time per worker, in the given order;
-   * `onDone(taskIndex, outcomes)` is called as each finishes. Rejects on the first failure.
+   * `onDone(taskIndex, outcomes, gzipBackend)` is called as each finishes (`gzipBackend`: the name of the gzip
+   * implementation the worker used). Rejects on the first failure.
    */
   async run(
     tasks: readonly WorkerTask[],
-    onDone: (taskIndex: number, outcomes: CellOutcome[]) => void,
+    onDone: (taskIndex: number, outcomes: CellOutcome[], gzipBackend: string) => void,
   ): Promise<void> {
     if (this.#busy) throw new Error("DiversityWorkerPool.run is already running");
     this.#busy = true;
@@ -81,7 +82,7 @@ export class DiversityWorkerPool {
             const reply = ev.data;
             if ("error" in reply) return reject(new Error(reply.error));
             try {
-              onDone(current, reply.outcomes);
+              onDone(current, reply.outcomes, reply.gzip);
             } catch (e) {
               return reject(e);
             }

@@ -127,7 +127,13 @@ export async function computeDiversity(
 ): Promise<DiversityTables> {
   const seed = options.seed ?? 0;
   const gzipPreference = options.gzip ?? "auto";
-  const gzip = gzipPreference === "auto" ? defaultGzipBackend() : openGzipLength(gzipPreference);
+  // A named backend is opened now (an error when it is missing); "auto" (never an error: pako is the fallback)
+  // only when this thread computes with it: with a worker pool, the workers say which one they used, and this
+  // thread is spared the exactness probe at start-up.
+  let gzip = gzipPreference === "auto" ? undefined : openGzipLength(gzipPreference);
+  const localGzip = () => gzip ??= defaultGzipBackend();
+  let workerGzip: string | undefined;
+  const gzipName = () => gzip?.name ?? workerGzip ?? localGzip().name;
   const textKeys = options.metrics.filter((m) => !m.needsEmbeddings).map((m) => m.key);
   const embeddingKeys = options.metrics.filter((m) => m.needsEmbeddings).map((m) => m.key);
   if (embeddingKeys.length > 0 && options.embedder === undefined) {
@@ -142,7 +148,7 @@ export async function computeDiversity(
   const tables: DiversityTables = {
     results: {},
     nanReasons: {},
-    gzipBackend: gzip.name,
+    gzipBackend: "",
     sentencesEmbedded: 0,
   };
   const pending = new Set<string>();
@@ -188,6 +194,7 @@ export async function computeDiversity(
       const wk = wordLimitKey(options.words[w]);
       for (const m of options.metrics) (tables.nanReasons[wk][m.key].pending ??= []).push([t, p]);
     }
+    tables.gzipBackend = gzipName();
     throw new DiversityRunError(message, tables, cause);
   };
 
@@ -233,7 +240,8 @@ export async function computeDiversity(
     : undefined;
   try {
     if (pool !== undefined) {
-      await runInWorkers(pool, cellRefs, truncated, textKeys, seed, gzipPreference, (c, out) => {
+      await runInWorkers(pool, cellRefs, truncated, textKeys, seed, gzipPreference, (c, out, backend) => {
+        workerGzip ??= backend;
         store(c, textKeys, out);
         if (embeddingKeys.length === 0) pending.delete(`${c.w}/${c.t}/${c.p}`);
         report("metrics", ++done, totalCells);
@@ -251,11 +259,11 @@ export async function computeDiversity(
       const samples = truncated(c);
       const pos = { temperatureIndex: c.t, promptIndex: c.p };
       if (textKeys.length > 0 && pool === undefined) {
-        store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip }));
+        store(c, textKeys, evaluateCell(samples, textKeys, pos, { seed, gzip: localGzip() }));
       }
       if (embeddingKeys.length > 0) {
         const emb = samples.map((s) => vectors!.get(s)!);
-        store(c, embeddingKeys, evaluateCell(samples, embeddingKeys, pos, { seed, gzip }, emb));
+        store(c, embeddingKeys, evaluateCell(samples, embeddingKeys, pos, { seed, gzip: localGzip() }, emb));
       }
       pending.delete(`${c.w}/${c.t}/${c.p}`);
       if (pool === undefined) report("metrics", ++done, totalCells);
@@ -264,12 +272,13 @@ export async function computeDiversity(
     if (e instanceof DiversityRunError) throw e;
     return fail((e as Error).message, e);
   } finally {
-    if (gzipPreference !== "auto") gzip.close();
+    if (gzipPreference !== "auto") gzip!.close();
     if (pool !== undefined && pool !== options.pool) pool.close();
   }
   for (const byKey of Object.values(tables.nanReasons)) {
     for (const key of Object.keys(byKey)) byKey[key] = normaliseNanReasons(byKey[key]);
   }
+  tables.gzipBackend = gzipName();
   return tables;
 }
 
@@ -280,7 +289,7 @@ async function runInWorkers(
   keys: string[],
   seed: number,
   gzip: "auto" | "libz" | "pako",
-  onCell: (c: CellRef, out: CellOutcome) => void,
+  onCell: (c: CellRef, out: CellOutcome, gzipBackend: string) => void,
 ): Promise<void> {
   // Small chunks, the costliest (longest texts) first, keep the cores busy until the end.
   const chunkSize = Math.max(1, Math.min(16, Math.ceil(cells.length / (pool.size * 8))));
@@ -296,5 +305,8 @@ async function runInWorkers(
     gzip,
     cells: chunk.map((c) => ({ t: c.ref.t, p: c.ref.p, samples: c.samples })),
   }));
-  await pool.run(tasks, (i, outcomes) => outcomes.forEach((out, k) => onCell(chunks[i][k].ref, out)));
+  await pool.run(
+    tasks,
+    (i, outcomes, backend) => outcomes.forEach((out, k) => onCell(chunks[i][k].ref, out, backend)),
+  );
 }

@@ -19,8 +19,8 @@ export interface WorkerTask {
 /** A task, or `{ warm }`: open that gzip backend ahead of the first task (no reply). */
 export type WorkerMessage = WorkerTask | { warm: GzipPreference };
 
-/** The outcomes of a chunk, in order, or the message of an unexpected failure. */
-export type WorkerReply = { outcomes: CellOutcome[] } | { error: string };
+/** The outcomes of a chunk, in order, and the gzip backend's name; or the message of an unexpected failure. */
+export type WorkerReply = { outcomes: CellOutcome[]; gzip: string } | { error: string };
 
 // One backend per preference, opened once (the probe of "auto" costs tens of ms).
 const backends = new Map<GzipPreference, GzipLengthBackend>();
@@ -50,7 +50,7 @@ scope.onmessage = (ev: MessageEvent<WorkerMessage>) => {
         gzip,
       })
     );
-    scope.postMessage({ outcomes } satisfies WorkerReply);
+    scope.postMessage({ outcomes, gzip: gzip.name } satisfies WorkerReply);
   } catch (e) {
     scope.postMessage({ error: (e as Error).message } satisfies WorkerReply);
   }
