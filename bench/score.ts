@@ -1,20 +1,30 @@
 /**
- * Benchmark: corpus scoring throughput and memory with models of the Pythia-70M and Pythia-160M architectures
- * (random weights, made by tools/make_bench_models.py: they cost what the real ones do), against Hugging Face
- * transformers (PyTorch, CPU) scoring the same windows in the same run (tools/reference_score.py), and peak memory
- * of this toolkit's scoring from 10 to 1,000 documents.
+ * Benchmark: corpus scoring throughput and memory with random-weight models of the Pythia-70M, -160M and -1.4B
+ * architectures (tools/make_bench_models.py: they cost what the real ones do), against Hugging Face transformers
+ * (PyTorch, CPU) scoring the same windows (tools/reference_score.py), and peak memory from 10 to 1,000 documents.
  *
- * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--python python3] [--memory-docs 10,100,1000]
- *                              [--out results/bench/score.json]
+ * References, each run in its own process and interleaved with the toolkit's runs (toolkit, PyTorch fp32, PyTorch
+ * fp64, then again): `fp32` — what the paper computed (float32 forward, float32 log-softmax, entropy, max, argmax
+ * and summed distribution), the headline ratio; `fp64` — the same with float64 statistics (the toolkit's
+ * precision). Every run scores all windows after one untimed warm-up window; medians are reported with the load
+ * average at each run. A breakdown pass then times one window's parts: the forward call (onnxruntime, logits
+ * copied out), the statistics with the WebAssembly and the JavaScript row kernels (checked bit-identical), the
+ * accumulator and a garbage collection.
+ *
+ * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
+ *                              [--reference fp32,fp64] [--no-breakdown] [--memory-size 70m]
+ *                              [--memory-docs 10,100,1000] [--out results/bench/score.json]
  *
  * @module
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
-import { loadTokenizer, prefixTokenId } from "../lib/models/tokenizer.ts";
+import type { CausalLM } from "../lib/models/causal_lm.ts";
+import { loadTokenizer, prefixTokenId, type Tokenizer } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
+import { createPositionStats, type RowKernel, scoreRows } from "../lib/scoring/position_stats.ts";
 import { scoreCorpus } from "../lib/scoring/score_corpus.ts";
 import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
@@ -26,7 +36,12 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "70m,160m" },
     docs: { type: "string", default: "4" },
+    runs: { type: "string", default: "3" },
     python: { type: "string" },
+    threads: { type: "string", default: "2" },
+    reference: { type: "string", default: "fp32,fp64" },
+    "no-breakdown": { type: "boolean", default: false },
+    "memory-size": { type: "string", default: "70m" },
     "memory-docs": { type: "string", default: "10,100,1000" },
     "memory-only": { type: "string" },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
@@ -58,42 +73,22 @@ async function* stream(docs: CorpusDocument[]): AsyncIterable<CorpusDocument> {
   yield* docs;
 }
 
-const peakRssMiB = () => Deno.memoryUsage().rss / 2 ** 20;
+const MiB = 2 ** 20;
+const rssMiB = () => Deno.memoryUsage().rss / MiB;
 
-async function scoreOnce(dir: string, docs: CorpusDocument[], maxSeqLen: number) {
-  const model = await loadCausalLM(dir);
-  const tokenizer = await loadTokenizer(dir);
+/** The process's peak resident size so far (Linux VmHWM, loading included), else the current one. */
+function peakRssMiB(): number {
   try {
-    const acc = new CorpusAccumulator({ vocab: model.info.vocabSize });
-    let peak = peakRssMiB();
-    const start = performance.now();
-    const r = await scoreCorpus(stream(docs), {
-      model,
-      tokenizer,
-      maxSeqLen,
-      contextLen: 1,
-      prefixToken: prefixTokenId(tokenizer),
-      accumulator: acc,
-      onDocument: () => void (peak = Math.max(peak, peakRssMiB())),
-    });
-    const seconds = (performance.now() - start) / 1000;
-    return {
-      seconds,
-      tokens: r.tokensScored,
-      tokensPerSecond: r.tokensScored / seconds,
-      peakRssMiB: peak,
-      acc,
-    };
-  } finally {
-    await model.dispose();
-  }
+    const m = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB/m);
+    if (m) return Number(m[1]) / 1024;
+  } catch { /* not Linux */ }
+  return rssMiB();
 }
 
-const report: Record<string, unknown> = {
-  machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
-};
-// In a --memory-only child process, skip the throughput part.
-for (const size of values["memory-only"] === undefined ? values.sizes!.split(",") : []) {
+const load1 = () => Deno.loadavg()[0];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+function modelDir(size: string): string {
   const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${size}-random`);
   try {
     Deno.statSync(join(dir, "onnx", "model.onnx"));
@@ -101,73 +96,262 @@ for (const size of values["memory-only"] === undefined ? values.sizes!.split(","
     console.error(`bench: ${dir} missing; run: python3 tools/make_bench_models.py --sizes ${size}`);
     Deno.exit(2);
   }
-  // Documents of ~1,600 words (~2 full 1,024-token windows and a partial one each).
-  const docs = syntheticDocuments(Number(values.docs), 1600);
-  const ours = await scoreOnce(dir, docs, 1024);
-  console.error(
-    `bench ${size}: toolkit ${ours.tokens} tokens in ${ours.seconds.toFixed(1)} s = ` +
-      `${ours.tokensPerSecond.toFixed(0)} tokens/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`,
-  );
-  const entry: Record<string, unknown> = { toolkit: { ...ours, acc: undefined } };
-  const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
-  if (python) {
-    const tokenizer = await loadTokenizer(dir);
-    const windows = docs.flatMap((d) =>
-      [...rollingWindows(tokenizer.encode(d.text, { addSpecialTokens: false }), {
-        prefixToken: prefixTokenId(tokenizer),
-        maxSeqLen: 1024,
-        contextLen: 1,
-      })].map((w) => ({ input: [...w.input], predict: [...w.predict] }))
-    );
-    const windowsPath = await Deno.makeTempFile({ suffix: ".json" });
-    await Deno.writeTextFile(windowsPath, JSON.stringify(windows));
-    const out = await new Deno.Command(python, {
-      args: [join(PROJECT_ROOT, "tools", "reference_score.py"), dir, windowsPath],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    await Deno.remove(windowsPath);
-    if (!out.success) throw new Error("reference run failed");
-    const ref = JSON.parse(new TextDecoder().decode(out.stdout));
-    const ratio = ours.tokensPerSecond / ref.tokens_per_second;
-    const summary = ours.acc.summary();
-    entry.reference = ref;
-    entry.ratio = ratio;
-    console.error(
-      `bench ${size}: PyTorch ${ref.tokens} tokens in ${ref.seconds.toFixed(1)} s = ` +
-        `${ref.tokens_per_second.toFixed(0)} tokens/s (${ref.threads} threads), peak RSS ${
-          ref.peak_rss_mib.toFixed(0)
-        } ` +
-        `MiB → toolkit ${ratio.toFixed(2)}× PyTorch; Σ log p ${
-          summary.tokens === ref.tokens ? "over the same tokens" : "MISMATCH"
-        }`,
-    );
-  }
-  report[size] = entry;
+  return dir;
 }
 
-// Memory: peak RSS while scoring 10 … 1,000 short documents with the 70M architecture, each count in a process of
-// its own (RSS is a process-wide high-water mark).
-const memDir = join(PROJECT_ROOT, "data", "models", "bench", "pythia-70m-random");
-if (values["memory-only"] !== undefined) {
-  const r = await scoreOnce(memDir, syntheticDocuments(Number(values["memory-only"]), 60), 1024);
-  console.log(
-    JSON.stringify({
-      tokens: r.tokens,
-      peakRssMiB: r.peakRssMiB,
-      heapMiB: Deno.memoryUsage().heapUsed / 2 ** 20,
+/** Bytes of the ONNX graph and its external data. */
+function weightBytes(dir: string): number {
+  let n = 0;
+  for (const e of Deno.readDirSync(join(dir, "onnx"))) {
+    if (e.name.startsWith("model.onnx")) n += Deno.statSync(join(dir, "onnx", e.name)).size;
+  }
+  return n;
+}
+
+interface Window {
+  input: Int32Array;
+  predict: Int32Array;
+}
+
+function windowsOf(docs: CorpusDocument[], tokenizer: Tokenizer): Window[] {
+  return docs.flatMap((d) => [
+    ...rollingWindows(tokenizer.encode(d.text, { addSpecialTokens: false }), {
+      prefixToken: prefixTokenId(tokenizer),
+      maxSeqLen: 1024,
+      contextLen: 1,
     }),
-  );
+  ]);
+}
+
+/** One timed scoring run of `docs` (the model loaded and warmed up by the caller). */
+async function scoreRun(model: CausalLM, tokenizer: Tokenizer, docs: CorpusDocument[]) {
+  const acc = new CorpusAccumulator({ vocab: model.info.vocabSize });
+  let peak = rssMiB();
+  const start = performance.now();
+  const r = await scoreCorpus(stream(docs), {
+    model,
+    tokenizer,
+    maxSeqLen: 1024,
+    contextLen: 1,
+    prefixToken: prefixTokenId(tokenizer),
+    accumulator: acc,
+    onDocument: () => void (peak = Math.max(peak, rssMiB())),
+  });
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    seconds,
+    tokens: r.tokensScored,
+    tokensPerSecond: r.tokensScored / seconds,
+    sampledRssMiB: peak,
+    acc,
+  };
+}
+
+/** One PyTorch reference run (its own process) on the same windows. */
+async function referenceRun(python: string, dir: string, windowsPath: string, precision: string) {
+  const out = await new Deno.Command(python, {
+    args: [
+      join(PROJECT_ROOT, "tools", "reference_score.py"),
+      dir,
+      windowsPath,
+      "--threads",
+      values.threads!,
+      "--precision",
+      precision,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`reference run (${precision}) failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/**
+ * Where one window's time goes: mean ms per window of the forward call (onnxruntime; it includes copying the
+ * logits out), a copy of that many logits into fresh memory (what the copy-out costs, for comparison), the
+ * statistics of every row (scored and context) with each row kernel, the accumulator, and a full garbage
+ * collection (what the scorer runs per window of 32 MiB of logits or more).
+ */
+async function breakdown(model: CausalLM, windows: Window[]) {
+  const vocab = model.info.vocabSize;
+  const t = { forwardMs: 0, copyMs: 0, statsWasmMs: 0, statsJsMs: 0, accumulatorMs: 0, gcMs: 0 };
+  const acc = new CorpusAccumulator({ vocab });
+  const kernels = ["js", "wasm"] as const satisfies readonly RowKernel[];
+  const scored = { wasm: createPositionStats(1024), js: createPositionStats(1024) };
+  const context = { wasm: createPositionStats(1024), js: createPositionStats(1024) };
+  const sinks = {
+    wasm: { scored: new Float64Array(vocab), context: new Float64Array(vocab) },
+    js: { scored: new Float64Array(vocab), context: new Float64Array(vocab) },
+  };
+  // deno-lint-ignore no-explicit-any
+  const gc = (globalThis as any).gc as (() => void) | undefined;
+  acc.beginDocument(0, 1);
+  for (const w of windows) {
+    const nScored = w.predict.length, nContext = w.input.length - nScored;
+    let at = performance.now();
+    const { logits } = await model.forward([w.input]);
+    t.forwardMs += performance.now() - at;
+    at = performance.now();
+    new Float32Array(logits.length).set(logits);
+    t.copyMs += performance.now() - at;
+    for (const kernel of kernels) {
+      const sink = sinks[kernel];
+      sink.scored.fill(0);
+      sink.context.fill(0);
+      at = performance.now();
+      scoreRows(logits, vocab, 0, nContext, null, context[kernel], {
+        distributionSink: sink.context,
+        kernel,
+      });
+      scoreRows(logits, vocab, nContext, nScored, w.predict, scored[kernel], {
+        distributionSink: sink.scored,
+        kernel,
+      });
+      t[kernel === "wasm" ? "statsWasmMs" : "statsJsMs"] += performance.now() - at;
+    }
+    for (let i = 0; i < vocab; i++) {
+      if (!Object.is(sinks.wasm.scored[i], sinks.js.scored[i])) throw new Error("row kernels differ (sink)");
+    }
+    for (let r = 0; r < nScored; r++) {
+      if (!Object.is(scored.wasm.entropyNats[r], scored.js.entropyNats[r])) {
+        throw new Error("row kernels differ");
+      }
+    }
+    at = performance.now();
+    acc.windowSinks.scored.set(sinks.wasm.scored);
+    acc.windowSinks.context.set(sinks.wasm.context);
+    if (nContext > 0) acc.addContextRows(context.wasm, 0, nContext);
+    acc.addScoredRows(scored.wasm, 0, nScored);
+    acc.endWindow();
+    t.accumulatorMs += performance.now() - at;
+    at = performance.now();
+    gc?.();
+    t.gcMs += performance.now() - at;
+  }
+  acc.endDocument();
+  const n = windows.length;
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / n])) as typeof t;
+}
+
+const report: Record<string, unknown> = {
+  machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
+  date: new Date().toISOString(),
+};
+
+if (values["memory-only"] !== undefined) {
+  // Child process: score N short documents (~65 tokens, one window each) and print the peaks.
+  const dir = modelDir(values["memory-size"]!);
+  const model = await loadCausalLM(dir);
+  const tokenizer = await loadTokenizer(dir);
+  const r = await scoreRun(model, tokenizer, syntheticDocuments(Number(values["memory-only"]), 60));
+  console.log(JSON.stringify({
+    tokens: r.tokens,
+    tokensPerSecond: r.tokensPerSecond,
+    peakRssMiB: peakRssMiB(),
+    sampledRssMiB: r.sampledRssMiB,
+    heapMiB: Deno.memoryUsage().heapUsed / MiB,
+  }));
+  await model.dispose();
   Deno.exit(0);
 }
-const memory: Record<string, { tokens: number; peakRssMiB: number }> = {};
-for (const n of values["memory-docs"]!.split(",").map(Number)) {
+
+const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
+const precisions = values.reference!.split(",").filter((p) => p !== "");
+const runs = Number(values.runs);
+for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
+  const dir = modelDir(size);
+  // Documents of ~1,600 words (~2 full 1,024-token windows and a partial one each).
+  const docs = syntheticDocuments(Number(values.docs), 1600);
+  const model = await loadCausalLM(dir);
+  const tokenizer = await loadTokenizer(dir);
+  const windows = windowsOf(docs, tokenizer);
+  await model.forward([windows[0].input]); // warm-up, as the reference's
+  const windowsPath = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(
+    windowsPath,
+    JSON.stringify(windows.map((w) => ({ input: [...w.input], predict: [...w.predict] }))),
+  );
+  const toolkit: Record<string, number>[] = [];
+  const refs: Record<string, Record<string, number>[]> = Object.fromEntries(precisions.map((p) => [p, []]));
+  let sumLogprob = NaN;
+  for (let run = 0; run < runs; run++) {
+    const load = load1();
+    const ours = await scoreRun(model, tokenizer, docs);
+    sumLogprob = ours.acc.summary().sumLogprobNats;
+    toolkit.push({ ...ours, acc: undefined, load } as unknown as Record<string, number>);
+    console.error(
+      `bench ${size} run ${run + 1}: toolkit ${ours.tokens} tokens in ${ours.seconds.toFixed(1)} s = ` +
+        `${ours.tokensPerSecond.toFixed(0)} tokens/s (load ${load.toFixed(1)})`,
+    );
+    for (const p of python ? precisions : []) {
+      const refLoad = load1();
+      const ref = await referenceRun(python!, dir, windowsPath, p);
+      refs[p].push({ ...ref, load: refLoad });
+      const same = ref.tokens === ours.tokens &&
+        Math.abs(ref.sum_logprob - sumLogprob) <= 1e-4 * Math.abs(sumLogprob);
+      console.error(
+        `bench ${size} run ${run + 1}: PyTorch ${p} ${ref.tokens_per_second.toFixed(0)} tokens/s ` +
+          `(${ref.threads} threads, forward ${
+            (ref.forward_seconds / windows.length * 1000).toFixed(0)
+          } ms/window, ` +
+          `load ${refLoad.toFixed(1)}); Σ log p ${same ? "agrees" : "DIFFERS"}`,
+      );
+    }
+  }
+  await Deno.remove(windowsPath);
+  const entry: Record<string, unknown> = {
+    windows: windows.length,
+    weightBytes: weightBytes(dir),
+    toolkit: {
+      runs: toolkit,
+      medianTokensPerSecond: median(toolkit.map((r) => r.tokensPerSecond)),
+      peakRssMiB: peakRssMiB(),
+    },
+  };
+  const ourMedian = median(toolkit.map((r) => r.tokensPerSecond));
+  for (const p of python ? precisions : []) {
+    const refMedian = median(refs[p].map((r) => r.tokens_per_second));
+    entry[`pytorch_${p}`] = {
+      runs: refs[p],
+      medianTokensPerSecond: refMedian,
+      ratio: ourMedian / refMedian,
+      peakRssMiB: Math.max(...refs[p].map((r) => r.peak_rss_mib)),
+    };
+    console.error(
+      `bench ${size}: toolkit ${ourMedian.toFixed(0)} tokens/s vs PyTorch ${p} ${
+        refMedian.toFixed(0)
+      } tokens/s ` +
+        `(medians of ${runs}) → ${(ourMedian / refMedian).toFixed(2)}×`,
+    );
+  }
+  if (!values["no-breakdown"]) {
+    const b = await breakdown(model, windows);
+    entry.breakdownMsPerWindow = b;
+    console.error(
+      `bench ${size} per window: forward ${b.forwardMs.toFixed(0)} ms, statistics ${
+        b.statsWasmMs.toFixed(0)
+      } ms ` +
+        `(JavaScript kernel ${b.statsJsMs.toFixed(0)} ms), accumulator ${b.accumulatorMs.toFixed(0)} ms, ` +
+        `gc ${b.gcMs.toFixed(0)} ms (load ${load1().toFixed(1)})`,
+    );
+  }
+  console.error(`bench ${size}: toolkit peak RSS ${peakRssMiB().toFixed(0)} MiB (process high-water mark)`);
+  report[size] = entry;
+  await model.dispose();
+}
+
+// Memory: peak RSS while scoring 10 … 1,000 short documents, each count in a process of its own (RSS is a
+// process-wide high-water mark).
+const memory: Record<string, unknown> = {};
+for (const n of values["memory-docs"]!.split(",").filter((s) => s !== "").map(Number)) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       "--v8-flags=--expose-gc",
       join(PROJECT_ROOT, "bench", "score.ts"),
+      "--memory-size",
+      values["memory-size"]!,
       "--memory-only",
       String(n),
     ],
@@ -176,7 +360,12 @@ for (const n of values["memory-docs"]!.split(",").map(Number)) {
   }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
   memory[String(n)] = r;
-  console.error(`bench memory: ${n} documents (${r.tokens} tokens): peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+  const weights = weightBytes(modelDir(values["memory-size"]!)) / MiB;
+  console.error(
+    `bench memory ${values["memory-size"]}: ${n} documents (${r.tokens} tokens): peak RSS ` +
+      `${r.peakRssMiB.toFixed(0)} MiB = ${(r.peakRssMiB / weights).toFixed(2)} × the weights ` +
+      `(${weights.toFixed(0)} MiB); after documents ≤ ${r.sampledRssMiB.toFixed(0)} MiB`,
+  );
 }
-report.memory_peak_rss_mib = memory;
+report.memory = { size: values["memory-size"], documents: memory };
 await writeJsonAtomic(values.out!, report);

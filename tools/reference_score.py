@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """Dev-time reference for bench/score.ts: Hugging Face transformers (PyTorch, CPU) scoring the same windows.
 
-Reads a JSON list of windows ({"input": [...], "predict": [...]}: the last len(predict) positions are scored) and a model folder written by
-tools/make_bench_models.py; for each window runs the model (float32 forward, as the paper did), takes a float64
-log-softmax of the scored rows and computes what the toolkit computes per position (target log-prob, entropy,
-max probability, argmax) plus the token-weighted mean next-token distribution. Prints one JSON line: seconds,
-tokens, tokens/s, peak RSS, threads, and the sum of log-probs (to check both sides scored the same thing).
+Reads a JSON list of windows ({"input": [...], "predict": [...]}: the last len(predict) positions are scored) and a
+model folder written by tools/make_bench_models.py; for each window runs the model (float32 forward, as the paper
+did) and computes per scored position the target log-prob, entropy, max probability and argmax, plus the summed
+next-token distribution, in one of two precisions:
 
-usage: python3 tools/reference_score.py MODEL_DIR WINDOWS.json [--threads N]
+  fp32 (default): what the paper's own pipeline computed — float32 log-softmax, entropy, max, argmax and the
+                  distribution summed in float32. The headline reference of bench/score.ts.
+  fp64:           the same statistics from a float64 log-softmax (the toolkit's precision; its float64
+                  intermediates of 400 MB per window make it about twice as slow).
+
+Prints one JSON line: seconds (the windows only, after one untimed warm-up window), tokens, tokens/s, seconds of
+the forward passes alone, peak RSS, threads, precision, and the sum of log-probs (to check both sides scored the
+same thing).
+
+usage: python3 tools/reference_score.py MODEL_DIR WINDOWS.json [--threads N] [--precision fp32|fp64]
 """
 import argparse
 import json
@@ -23,35 +31,51 @@ def main() -> int:
     ap.add_argument("model")
     ap.add_argument("windows")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--precision", choices=["fp32", "fp64"], default="fp32")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     from transformers import GPTNeoXForCausalLM
 
-    model = GPTNeoXForCausalLM.from_pretrained(f"{args.model}/pytorch", torch_dtype=torch.float32).eval()
+    model = GPTNeoXForCausalLM.from_pretrained(f"{args.model}/pytorch", dtype=torch.float32).eval()
     windows = json.load(open(args.windows))
     vocab = model.config.vocab_size
-    mean_dist = torch.zeros(vocab, dtype=torch.float64)
+    stat_dtype = torch.float32 if args.precision == "fp32" else torch.float64
+    dist = torch.zeros(vocab, dtype=stat_dtype)
     sum_logprob = 0.0
     tokens = 0
-    start = time.perf_counter()
+    forward_seconds = 0.0
+
+    def score(w: dict) -> tuple[float, int, float]:
+        nonlocal dist
+        ids = torch.tensor([w["input"]], dtype=torch.int64)
+        n = len(w["predict"])
+        t0 = time.perf_counter()
+        logits = model(input_ids=ids).logits[0, -n:]
+        t1 = time.perf_counter()
+        lp = torch.log_softmax(logits.to(stat_dtype), dim=-1)
+        p = lp.exp()
+        target = torch.tensor(w["predict"], dtype=torch.int64)
+        logprob = lp[torch.arange(n), target].sum().item()
+        _entropy = -(p * lp).sum(-1)
+        _confidence, _argmax = p.max(-1)
+        dist += p.sum(0)
+        return logprob, n, t1 - t0
+
     with torch.no_grad():
+        score(windows[0])  # warm-up (first-call allocations), not timed
+        dist.zero_()
+        start = time.perf_counter()
         for w in windows:
-            ids = torch.tensor([w["input"]], dtype=torch.int64)
-            n = len(w["predict"])
-            logits = model(input_ids=ids).logits[0, -n:].to(torch.float64)
-            lp = torch.log_softmax(logits, dim=-1)
-            p = lp.exp()
-            target = torch.tensor(w["predict"], dtype=torch.int64)
-            sum_logprob += lp[torch.arange(n), target].sum().item()
-            _entropy = -(p * lp).sum(-1)
-            _confidence, _argmax = p.max(-1)
-            mean_dist += p.sum(0)
+            logprob, n, fwd = score(w)
+            sum_logprob += logprob
             tokens += n
-    seconds = time.perf_counter() - start
+            forward_seconds += fwd
+        seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     json.dump({"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds,
-               "peak_rss_mib": peak_kib / 1024, "threads": torch.get_num_threads(), "sum_logprob": sum_logprob,
+               "forward_seconds": forward_seconds, "peak_rss_mib": peak_kib / 1024,
+               "threads": torch.get_num_threads(), "precision": args.precision, "sum_logprob": sum_logprob,
                "torch": torch.__version__}, sys.stdout)
     return 0
 
