@@ -41,8 +41,8 @@ function usage(defaultEmbedder: string): string {
   [--shard I/N]            only shard I of N of the cells: t·P+p when (t·P+p) mod N = I−1; <out> is then a
                            diversity-shard/1 file; analyse merge joins the N shards into the diversity/1 file
 writes each <out>; when a run stops part-way (an error, Ctrl-C), what was computed goes to <out>.partial.json with
-the missing cells marked "pending" (removed again by the next complete run); with several files, those before it
-are written and the ones after it are named as not measured.`;
+the missing cells marked "pending" (removed again by the next complete run); with several files, the files
+finished before the stop are written and the ones not started are named.`;
 }
 
 /** Parses `"5,20"` / `"all"` into word limits. */
