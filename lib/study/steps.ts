@@ -236,6 +236,7 @@ export const studyPaths = {
 /** Loads each study model once and hands out the same instance; {@link StudyModels.dispose} releases them. */
 export class StudyModels {
   #models = new Map<string, Promise<{ model: CausalLM; tokenizer: Tokenizer }>>();
+  #settled = new WeakSet<Promise<unknown>>();
   constructor(readonly study: StudyConfig) {}
 
   /** The study model named `name`. */
@@ -250,20 +251,48 @@ export class StudyModels {
     let p = this.#models.get(name);
     if (p === undefined) {
       const spec = this.spec(name);
-      p = (async () => {
+      const load = (async () => {
         const model = await loadCausalLM(spec.source);
         return { model, tokenizer: await loadTokenizer(model.info.source) };
       })();
-      this.#models.set(name, p);
+      load.then(() => this.#settled.add(load), () => this.#settled.add(load));
+      this.#models.set(name, load);
+      p = load;
     }
     return p;
   }
 
-  /** Releases every loaded model. */
+  /**
+   * Releases every loaded model. A model still loading (a stopped run) is not waited for: it is released when
+   * its load ends. A load that failed holds nothing (its error went to whoever asked for the model).
+   */
   async dispose(): Promise<void> {
-    for (const p of this.#models.values()) await (await p).model.dispose();
+    const loads = [...this.#models.values()];
     this.#models.clear();
+    for (const p of loads) {
+      if (this.#settled.has(p)) {
+        const loaded = await p.catch(() => undefined);
+        await loaded?.model.dispose();
+      } else {
+        p.then((m) => m.model.dispose(), () => {});
+      }
+    }
   }
+}
+
+/**
+ * `promise`, or a rejection as soon as `signal` aborts: loading a model (an ONNX session: seconds on a busy
+ * machine) cannot itself be stopped, so a stop request does not wait for it. The load goes on unobserved and its
+ * model is released with the others ({@link StudyModels.dispose}).
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** The files that identify a model source: its folder when local, else the source string alone. */
@@ -338,9 +367,11 @@ export async function ensureScore(
   const outPath = studyPaths.score(study, modelName);
   return await cachedArtefact(study, key, async () => {
     opts.log?.(`scoring ${modelName}${base ? ` against ${base.name}` : ""} on ${corpus}`);
-    const loaded = opts.models ? (await opts.models.get(modelName)).model : spec.source;
+    const loaded = opts.models
+      ? (await untilAborted(opts.models.get(modelName), opts.signal)).model
+      : spec.source;
     const loadedBase = base
-      ? (opts.models ? (await opts.models.get(base.name)).model : base.source)
+      ? (opts.models ? (await untilAborted(opts.models.get(base.name), opts.signal)).model : base.source)
       : undefined;
     const r = await runScoreJob({
       model: loaded,
@@ -454,7 +485,7 @@ export async function ensureSweep(
   const outPath = studyPaths.completions(study, modelName, pack);
   try {
     return await cachedArtefact(study, key, async () => {
-      const { model, tokenizer } = await models.get(modelName);
+      const { model, tokenizer } = await untilAborted(models.get(modelName), opts.signal);
       opts.log?.(`sampling ${modelName} on ${pack}`);
       await runSweep(model, tokenizer, runnableSweepSpec(model, tokenizer, sweepSpec), {
         outPath,
