@@ -14,6 +14,8 @@
  * Start-up: when the CLI prints the line that starts the metrics (spawn → modules, files read, workers started),
  * and `diversity --help` through `deno task` and through the task's `deno run` line.
  * The CLI's output files and the in-process tables are both checked against the reference's float32 values.
+ * CPU seconds (all threads; read from /proc, Linux) come only with `deno run -A bench/diversity.ts …`: Deno lets
+ * only --allow-all read /proc, and `deno task bench` runs with narrower permissions.
  *
  * usage: deno task bench [--creative F.npy] [--factual F.npy] [--runs 3] [--workers N] [--gzip auto|libz|pako]
  *                        [--python python3] [--python-runs N] [--launcher task|run] [--help-runs 7]
@@ -109,7 +111,7 @@ interface Sample {
   startSeconds?: number;
   /** CPU seconds (all threads) the CLI had used when its first file's metrics started (Linux). */
   startCpu?: number;
-  /** CPU seconds the CLI had used at its last line (Linux). */
+  /** CPU seconds of the whole process, all threads (Linux; sampled every 0.1 s, so up to 0.1 s short). */
   cpu?: number;
 }
 const rows: Record<"oneCall" | "perFile" | "python" | "inProcess", Sample[]> = {
@@ -144,7 +146,7 @@ for (let r = 0; r < Math.max(runs, pythonRuns); r++) {
       load: one.load,
       startSeconds: oneStart?.at,
       startCpu: oneStart?.cpu,
-      cpu: one.lines.at(-1)?.cpu,
+      cpu: one.cpu,
     });
 
     let perFileSeconds = 0, perFileStart = 0, perFileStartCpu = 0, perFileCpu = 0;
@@ -162,7 +164,7 @@ for (let r = 0; r < Math.max(runs, pythonRuns); r++) {
       perFileSeconds += call.seconds;
       perFileStart += callStart?.at ?? NaN;
       perFileStartCpu += callStart?.cpu ?? NaN;
-      perFileCpu += call.lines.at(-1)?.cpu ?? NaN;
+      perFileCpu += call.cpu ?? NaN;
     }
     rows.perFile.push({
       seconds: perFileSeconds,
@@ -182,7 +184,12 @@ for (let r = 0; r < Math.max(runs, pythonRuns); r++) {
     const ref = JSON.parse(run.stdout);
     reference ??= { python: ref.python, values: ref.values };
     pythonMetricSeconds.push(ref.seconds);
-    rows.python.push({ seconds: run.seconds, load: run.load, startSeconds: run.seconds - ref.seconds });
+    rows.python.push({
+      seconds: run.seconds,
+      load: run.load,
+      startSeconds: run.seconds - ref.seconds,
+      cpu: run.cpu,
+    });
   }
   if (r < runs) {
     const load = Deno.loadavg()[0];
@@ -298,7 +305,8 @@ await writeJsonAtomic(values.out!, summary);
 const line = (label: string, s: ReturnType<typeof summarise>, extra = "") =>
   s && console.log(
     `  ${label.padEnd(44)} median ${s.median_seconds.toFixed(2)} s over ${s.seconds.length} runs ` +
-      `(load ${Math.min(...s.load_1min).toFixed(1)}–${Math.max(...s.load_1min).toFixed(1)})${extra}`,
+      `(load ${Math.min(...s.load_1min).toFixed(1)}–${Math.max(...s.load_1min).toFixed(1)})` +
+      (s.median_cpu_seconds === undefined ? "" : `, CPU ${s.median_cpu_seconds.toFixed(2)} s`) + extra,
   );
 console.log(
   `diversity bench: ${cells} cells × ${metrics.length} keys, ${workers} workers, ${summary.gzip_backend}, ` +

@@ -9,7 +9,10 @@
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build in use). */
 const USER_HZ = 100;
 
-/** CPU seconds (user + system) used so far by process `pid` and its living descendants; undefined off Linux. */
+/**
+ * CPU seconds (user + system) used so far by process `pid` and its living descendants; undefined off Linux or
+ * without --allow-all (Deno's condition for reading /proc).
+ */
 export function treeCpuSeconds(pid: number): number | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -17,7 +20,12 @@ export function treeCpuSeconds(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     let ticks = Number(fields[11]) + Number(fields[12]);
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const children = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      let children = "";
+      try {
+        children = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      } catch {
+        continue; // a thread that ended meanwhile
+      }
       for (const child of children === "" ? [] : children.split(" ")) {
         ticks += (treeCpuSeconds(Number(child)) ?? 0) * USER_HZ;
       }
@@ -36,6 +44,8 @@ export interface TimedProcess {
   lines: { at: number; cpu?: number; text: string }[];
   /** Everything written to stdout. */
   stdout: string;
+  /** CPU seconds of the process and its children at the last look before it ended (sampled every 0.1 s; Linux). */
+  cpu?: number;
   /** The 1-minute load average at spawn. */
   load: number;
 }
@@ -58,18 +68,22 @@ export async function timedProcess(command: string, args: string[], cwd?: string
     }
     if (rest !== "") lines.push({ at: (performance.now() - started) / 1000, text: rest });
   };
+  // The CPU used so far, looked at every 0.1 s: once the process is gone, /proc no longer says.
+  let cpu: number | undefined;
+  const sampler = setInterval(() => cpu = treeCpuSeconds(child.pid) ?? cpu, 100);
   const [stdout, , status] = await Promise.all([
     new Response(child.stdout).text(),
     readLines(),
     child.status,
   ]);
+  clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   if (!status.success) {
     throw new Error(
       `${command} ${args.join(" ")} exited ${status.code}:\n${lines.map((l) => l.text).join("\n")}`,
     );
   }
-  return { seconds, lines, stdout, load };
+  return { seconds, lines, stdout, load, cpu };
 }
 
 /** The time of the first stderr line matching `pattern` (`at`) and the CPU used by then, or undefined. */
