@@ -8,9 +8,13 @@
  * process's CPU including threads): the main thread's modules for a real call (cli/diversity_run.ts and what it
  * imports), one worker thread up to its first result (its modules and the zlib probe), reading both paper files,
  * and, for scale, pako's CommonJS deep imports that lib/metrics/gzip_length.ts makes (they bring in Node's
- * CommonJS loader, in every thread).
+ * CommonJS loader, in every thread). And a real call on both paper files (the 8 deterministic keys, 5 and 20
+ * words) up to the line that starts the metrics, stopped there: one call on both files; with `--baseline <dir>`
+ * (another checkout of the project, e.g. `git worktree add <dir> <commit>` with node_modules linked in), that
+ * version run the same way beside it, one call per file when it takes only one.
  *
  * usage: deno run -A bench/diversity_startup.ts [--runs 7] [--creative F.npy] [--factual F.npy]
+ *                                               [--baseline <dir> [--baseline-files-per-call 1]]
  *                                               [--out results/bench/diversity_startup.json]
  * @module
  */
@@ -20,6 +24,7 @@ import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
+import { treeCpuSeconds } from "./timed_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,6 +32,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "7" },
     creative: { type: "string" },
     factual: { type: "string" },
+    baseline: { type: "string" },
+    "baseline-files-per-call": { type: "string", default: "1" },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity_startup.json") },
   },
 });
@@ -103,11 +110,11 @@ console.log(JSON.stringify({ wall: (performance.now() - t0) / 1000, cpu: (c.user
 }
 
 /** Wall and CPU seconds of a whole process, by bash's `time` (children included). */
-async function timeProcess(args: string[]): Promise<{ wall: number; cpu: number }> {
+async function timeProcess(args: string[], cwd = PROJECT_ROOT): Promise<{ wall: number; cpu: number }> {
   const quoted = args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
   const out = await new Deno.Command("bash", {
     args: ["-c", `TIMEFORMAT='%R %U %S'; time (${quoted} >/dev/null 2>&1)`],
-    cwd: PROJECT_ROOT,
+    cwd,
     stderr: "piped",
   }).output();
   const [wall, user, sys] = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)!.split(" ").map(
@@ -120,7 +127,22 @@ const empty = join(scratch, "empty.ts");
 await Deno.writeTextFile(empty, "");
 const taskLine = (await import("../deno.json", { with: { type: "json" } })).default.tasks.analyse.command
   .split(/\s+/).slice(1);
-const processes: { label: string; args: string[] }[] = [
+/** The analyse task's `deno run …` line, run from project `root`. */
+const analyseLine = (root: string) =>
+  taskLine.map((a) => a === "cli/analyse.ts" ? join(root, "cli", "analyse.ts") : a);
+const processes: { label: string; args: string[]; cwd?: string }[] = [
+  ...(values.baseline === undefined ? [] : [
+    {
+      label: "the baseline's dispatcher alone (analyse nope)",
+      args: [Deno.execPath(), ...analyseLine(values.baseline), "nope"],
+      cwd: values.baseline,
+    },
+    {
+      label: "the baseline's diversity --help (deno run)",
+      args: [Deno.execPath(), ...analyseLine(values.baseline), "diversity", "--help"],
+      cwd: values.baseline,
+    },
+  ]),
   { label: "the runtime alone (deno run of an empty module)", args: [Deno.execPath(), "run", empty] },
   { label: "the dispatcher alone (analyse nope)", args: [Deno.execPath(), ...taskLine, "nope"] },
   {
@@ -133,15 +155,83 @@ const processes: { label: string; args: string[] }[] = [
   },
 ];
 
+/** The log line the CLI prints just before a file's metrics start. */
+const METRICS_START = /^diversity: .* cells\), \d+ metrics, words /;
+
+/**
+ * Spawn → the first METRICS_START line of `analyse diversity` in project `root` on `inputs` (one call), wall and
+ * CPU seconds (process and children, from /proc); the call is then killed.
+ */
+async function timeToMetrics(root: string, inputs: string[]): Promise<{ wall: number; cpu: number }> {
+  const out = join(scratch, "to-metrics");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...analyseLine(root),
+      "diversity",
+      ...inputs.flatMap((f) => ["--completions", f]),
+      ...(inputs.length === 1 ? ["--out", join(out, "one.json")] : ["--out-dir", out]),
+      "--metrics",
+      "deterministic",
+      "--words",
+      "5,20",
+    ],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const started = performance.now();
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of child.stderr) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.split("\n").some((l) => METRICS_START.test(l))) {
+      const measured = { wall: (performance.now() - started) / 1000, cpu: treeCpuSeconds(child.pid) ?? NaN };
+      child.kill("SIGKILL");
+      await child.status;
+      return measured;
+    }
+  }
+  await child.status;
+  throw new Error(`${root}: analyse diversity ended before its metrics started:\n${text}`);
+}
+
+/** `files` in calls of `perCall`, one after another: summed wall and CPU to each call's metrics. */
+async function callsToMetrics(root: string, perCall: number): Promise<{ wall: number; cpu: number }> {
+  let wall = 0, cpu = 0;
+  for (let i = 0; i < files.length; i += perCall) {
+    const t = await timeToMetrics(root, files.slice(i, i + perCall) as string[]);
+    wall += t.wall;
+    cpu += t.cpu;
+  }
+  return { wall, cpu };
+}
+const realCalls: { label: string; measure: () => Promise<{ wall: number; cpu: number }> }[] =
+  files.every((f) => f !== undefined)
+    ? [
+      {
+        label: "a real call on both paper files, to its metrics",
+        measure: () => callsToMetrics(PROJECT_ROOT, files.length),
+      },
+      ...(values.baseline === undefined ? [] : [{
+        label: `the baseline, ${values["baseline-files-per-call"]} file(s) a call, to its metrics`,
+        measure: () => callsToMetrics(values.baseline!, Number(values["baseline-files-per-call"])),
+      }]),
+    ]
+    : [];
+
 const samples = new Map<string, { wall: number; cpu: number; load: number }[]>();
 for (let r = 0; r < Number(values.runs); r++) {
   for (const p of processes) {
     const load = Deno.loadavg()[0];
-    samples.set(p.label, [...samples.get(p.label) ?? [], { ...await timeProcess(p.args), load }]);
+    samples.set(p.label, [...samples.get(p.label) ?? [], { ...await timeProcess(p.args, p.cwd), load }]);
   }
   for (const p of parts) {
     const load = Deno.loadavg()[0];
     samples.set(p.label, [...samples.get(p.label) ?? [], { ...await timeModule(p), load }]);
+  }
+  for (const c of realCalls) {
+    const load = Deno.loadavg()[0];
+    samples.set(c.label, [...samples.get(c.label) ?? [], { ...await c.measure(), load }]);
   }
 }
 await Deno.remove(scratch, { recursive: true });
