@@ -1,8 +1,8 @@
 /**
  * The F1 diversity grid against the paper's stored results (paper/creative_factual of the shared folder): the
  * plotted means and standard errors equal an independent recomputation from the .npy values read by
- * lib/data/paper.ts, the correct labels reproduce the paper's published summary numbers, paperLabels swaps the two columns exactly, and the
- * SVGs have the expected panels, lines and labels.
+ * lib/data/paper.ts, the correct labels reproduce the paper's published summary numbers, paperLabels swaps the
+ * two columns exactly, and the SVGs have the expected panels, lines and labels.
  */
 import assert from "node:assert/strict";
 import { readPaperResults } from "../../lib/data/paper.ts";
@@ -43,7 +43,8 @@ sharedTest("F1 grid data = independent means and SEs over the 20 prompts (correc
   assert.equal(data.panels.length, 16);
   let checked = 0;
   for (const model of PAPER_F1_MODELS) {
-    // stored "creative" = factual completions; stored "factual" = creative completions (docs/PAPER_QUIRKS.md, creative/factual swap)
+    // stored "creative" = factual completions; stored "factual" = creative completions
+    // (docs/PAPER_QUIRKS.md, creative/factual swap)
     const raw = await readPaperResults(`${dir()}/${model}_results_20_words.npy`, { paperLabels: true });
     assert.deepEqual(raw.shape, [15, 20, 1]);
     for (const panel of data.panels) {
