@@ -7,6 +7,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { PROJECT_ROOT } from "../project_root.ts";
+import { suggestion } from "../io/schema.ts";
 import { findPreset, listPresets, type ModelPreset } from "./presets.ts";
 
 /** Where preset names and hub ids are looked up (`data/models/<preset>`, `data/models/<owner>/<name>`). */
@@ -72,9 +73,7 @@ export function resolveModelSource(
   }
   const names = listPresets().map((p) => p.name);
   throw new Error(
-    `model folder not found: ${direct}; "${source}" is neither a folder, a preset (${
-      names.join(", ")
-    }) nor a ` +
-      "hub id",
+    `model folder not found: ${direct}; "${source}" is neither a folder, a preset nor a hub id` +
+      `${suggestion(source, names)} (presets: ${names.join(", ")})`,
   );
 }

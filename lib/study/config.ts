@@ -4,7 +4,7 @@
  * read; {@link embeddedStudy} is the offline default that runs on any fresh machine.
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { existsSync, statSync } from "node:fs";
 import { JsonFormatError, type JsonProblem } from "../io/json_file.ts";
 import {
@@ -33,7 +33,7 @@ import {
   validateTemplates,
 } from "../data/prompts.ts";
 import { PAPER_PACKS } from "../data/packs.ts";
-import { findPreset, listPresets } from "../models/presets.ts";
+import { resolveModelSource } from "../models/model_source.ts";
 import { MODEL_ROLES, type ModelRole } from "../models/roles.ts";
 import { METRIC_SELECTIONS, METRICS, selectMetrics } from "../metrics/registry.ts";
 import { listEmbedders, MINILM_FOLDER, MINILM_MODEL_ID, MINILM_ONNX_ID } from "../embeddings/registry.ts";
@@ -268,10 +268,6 @@ const STUDY_FILE_SCHEMA = strict({
   paperDir: v.optional(v.nullable(nonEmpty())),
 });
 
-/** Where presets and hub ids are looked up (as `lib/models/model_source.ts`'s MODELS_DIR). */
-const MODELS_DIR = join(PROJECT_ROOT, "data", "models");
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
 function isDir(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -297,29 +293,15 @@ function resolveIfPath(value: string, baseDir: string): string {
 
 /**
  * Why a model source cannot be loaded from disk (a study never downloads), or undefined when it can: a folder,
- * a preset whose folder is in data/models, or a hub id found there.
+ * a preset whose folder is in data/models, or a hub id found there (the loader's own resolution and message).
  */
 function sourceProblem(source: string): string | undefined {
-  if (isDir(resolve(source))) return undefined;
-  const preset = findPreset(source);
-  if (preset !== undefined) {
-    const folder = join(MODELS_DIR, preset.name);
-    return isDir(folder)
-      ? undefined
-      : `preset "${source}" has no local folder ${folder} (see docs/MODELS.md)`;
+  try {
+    resolveModelSource(source); // remote loading off: a folder on disk, or an error saying where it looked
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
-  if (!isAbsolute(source) && !source.startsWith(".") && HUB_ID.test(source)) {
-    const folder = join(MODELS_DIR, source);
-    return isDir(folder)
-      ? undefined
-      : `"${source}" is not a local folder (also looked for ${folder}); a study ` +
-        "loads models from disk only";
-  }
-  const names = listPresets().map((p) => p.name);
-  return `model folder not found: ${
-    resolve(source)
-  }; "${source}" is neither a folder, a preset nor a hub id` +
-    suggestion(source, names);
 }
 
 /** The template names of the bundled template file (undefined when it cannot be read: reported elsewhere). */
