@@ -19,6 +19,7 @@
  */
 
 import { expNonPositive } from "../scoring/exp_non_positive.ts";
+import { rowStatsWasm } from "../scoring/row_stats_wasm.ts";
 import type { UniformSource } from "./rng.ts";
 
 /** Sampling settings, recorded with every result. */
@@ -74,7 +75,6 @@ let fullRow = false; // no filter active: the kept set is the row itself in id o
 let rowMax = 0; // max logit of the row
 let keptZ = 0; // Σ weights over the kept set
 let keptS = 0; // Σ weight · d over the kept set (d = (x − max) / T), for the entropy
-let rowZ1 = NaN; // Σ exp(x − max) over the whole row, when computed on the way (T = 1); else NaN
 
 function rowMaxOf(row: Float32Array): number {
   let max = -Infinity;
@@ -100,20 +100,37 @@ function argmaxOf(row: Float32Array): number {
   return best;
 }
 
-/** The k-th largest logit, by a size-k min-heap: one pass, and almost no heap work once it holds the top. */
-function kthLargest(row: Float32Array, k: number): number {
+/**
+ * Top-k's kept set, in id order, into ids[0, returned count): every id whose logit is ≥ the k-th largest. One
+ * pass with a size-k min-heap of logits, which also records each id that reached the heap's minimum when read
+ * (a superset of the kept set: the minimum only rises, so an id below it then is below the final k-th largest);
+ * the few recorded ids (≈ k·ln(n/k) on unordered logits) are then filtered by the final threshold.
+ */
+function topKCandidates(row: Float32Array, k: number): number {
+  const n = row.length;
   if (heap.length < k) heap = new Float64Array(k);
+  ensureCandidates(n);
   const h = heap;
-  for (let i = 0; i < k; i++) h[i] = row[i];
+  for (let i = 0; i < k; i++) {
+    h[i] = row[i];
+    ids[i] = i;
+  }
+  let recorded = k;
   for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(h, k, i);
-  for (let i = k; i < row.length; i++) {
+  for (let i = k; i < n; i++) {
     const x = row[i];
-    if (x > h[0]) {
-      h[0] = x;
-      siftDown(h, k, 0);
+    if (x >= h[0]) {
+      ids[recorded++] = i;
+      if (x > h[0]) {
+        h[0] = x;
+        siftDown(h, k, 0);
+      }
     }
   }
-  return h[0];
+  const threshold = h[0];
+  let m = 0;
+  for (let j = 0; j < recorded; j++) if (row[ids[j]] >= threshold) ids[m++] = ids[j];
+  return m;
 }
 
 function siftDown(h: Float64Array, n: number, i: number): void {
@@ -161,22 +178,20 @@ function sortCandidates(row: Float32Array, m: number): void {
   for (let j = 0; j < m; j++) ids[j] = keys[j] % ID_BITS;
 }
 
-/** Fills the module's result variables with the kept set of `row` under `s` (T > 0). */
-function prepare(row: Float32Array, s: SamplingSettings): void {
+/**
+ * Fills the module's result variables with the kept set of `row` under `s` (T > 0); `max` is the row's maximum
+ * ({@link rowMaxOf}, or the model log-normaliser's, which is the same number).
+ */
+function prepare(row: Float32Array, s: SamplingSettings, max: number): void {
   const n = row.length;
-  const max = rowMaxOf(row);
   const invT = 1 / s.temperature;
   rowMax = max;
-  rowZ1 = NaN;
   const topKOn = s.topK > 0 && s.topK < n;
   const topPOn = s.topP < 1;
   let m: number;
   let z = 0; // the mass top-p is measured against: over top-k's set, or the whole row
   if (topKOn) {
-    const threshold = kthLargest(row, s.topK);
-    ensureCandidates(n);
-    m = 0;
-    for (let i = 0; i < n; i++) if (row[i] >= threshold) ids[m++] = i;
+    m = topKCandidates(row, s.topK);
     sortCandidates(row, m);
     for (let j = 0; j < m; j++) {
       const w = expNonPositive((row[ids[j]] - max) * invT);
@@ -193,7 +208,6 @@ function prepare(row: Float32Array, s: SamplingSettings): void {
       z += w;
       if (w > 0) sd += w * d;
     }
-    if (invT === 1) rowZ1 = z;
     if (!topPOn) {
       fullRow = true;
       keptCount = n;
@@ -252,7 +266,7 @@ export function nextTokenDistribution(
     rowMaxOf(logitsRow);
     return { ids: Int32Array.of(argmaxOf(logitsRow)), probs: Float64Array.of(1) };
   }
-  prepare(logitsRow, settings);
+  prepare(logitsRow, settings, rowMaxOf(logitsRow));
   if (fullRow) {
     const n = logitsRow.length;
     ensureCandidates(n);
@@ -268,12 +282,28 @@ export function nextTokenDistribution(
   return { ids: ids.slice(0, keptCount), probs };
 }
 
-/** log Σ exp(x − max) over the row at temperature 1. */
-function logZ1(row: Float32Array, max: number): number {
-  if (!Number.isNaN(rowZ1)) return Math.log(rowZ1);
+// The model distribution's normaliser of the row in hand: its max and log Σ exp(x − max) at temperature 1.
+let modelMax = 0;
+let modelLogZ = 0;
+
+/**
+ * Sets {@link modelMax} and {@link modelLogZ} for `row`: by the scoring path's WebAssembly SIMD kernel
+ * (log Z = log1p of the sum over every entry but the argmax, whose exp is exactly 1; the same number scoring
+ * gives, to its rounding) — the full-vocabulary exp pass is most of a sampling step's CPU time otherwise —
+ * else, and for a row without a distribution (which then throws), in JavaScript.
+ */
+function modelNormaliser(row: Float32Array): void {
+  const kernel = rowStatsWasm(row.length);
+  if (kernel !== null && kernel.row(row, 0, row.length, false)) {
+    modelMax = kernel.max;
+    modelLogZ = Math.log1p(kernel.rest);
+    return;
+  }
+  const max = rowMaxOf(row);
   let z = 0;
   for (let i = 0; i < row.length; i++) z += expNonPositive(row[i] - max);
-  return Math.log(z);
+  modelMax = max;
+  modelLogZ = Math.log(z);
 }
 
 /**
@@ -287,17 +317,17 @@ export function sampleToken(
   rng: UniformSource,
 ): SampledToken {
   validateSamplingSettings(settings);
+  modelNormaliser(logitsRow);
   if (settings.temperature === 0) {
-    const max = rowMaxOf(logitsRow);
     const tokenId = argmaxOf(logitsRow);
     return {
       tokenId,
       logprobSampledNats: 0,
-      logprobModelNats: (logitsRow[tokenId] - max) - logZ1(logitsRow, max),
+      logprobModelNats: (logitsRow[tokenId] - modelMax) - modelLogZ,
       entropyNats: 0,
     };
   }
-  prepare(logitsRow, settings);
+  prepare(logitsRow, settings, modelMax);
   const u = rng.nextFloat64() * keptZ;
   let tokenId = -1;
   let cum = 0;
@@ -325,7 +355,7 @@ export function sampleToken(
   return {
     tokenId,
     logprobSampledNats: (logitsRow[tokenId] - max) / settings.temperature - logZ,
-    logprobModelNats: (logitsRow[tokenId] - max) - logZ1(logitsRow, max),
+    logprobModelNats: (logitsRow[tokenId] - max) - modelLogZ,
     entropyNats: Math.max(0, logZ - keptS / keptZ),
   };
 }
