@@ -127,7 +127,7 @@ def next_token_view(model, tok, prompt: str, number_ids: dict[int, int]) -> dict
         "number_entropy": ent,
         "effective_numbers": math.exp(ent),
         "top_numbers": [{"n": k, "share": round(v / mass, 4)} for k, v in ranked],
-        "favourites_share": sum(by_n[k] for k in FAVOURITES) / mass,
+        "favourites_share": sum(by_n.get(k, 0.0) for k in FAVOURITES) / mass,
         "with_7_share": sum(v for k, v in by_n.items() if "7" in str(k)) / mass,
     }
 
@@ -180,17 +180,30 @@ def run(paths: Paths, cfg) -> None:
         heldout = heldout[: cfg.check_heldout_docs]
     docs = [tok.encode(d["text"]).ids for d in heldout]
     study = [i for i, d in enumerate(heldout) if d["meta"]["source"] == "moby_dick"][:8]
-    report: dict = {"config": cfg.__dict__}
-    per_doc = score_docs(models, docs)
-    report["heldout"] = aggregate(per_doc)
-    report["heldout"]["unigram_perplexity"] = unigram_perplexity(paths, tok, docs)
-    report["study_corpus"] = aggregate(per_doc, study)
-    report["study_corpus_seq256"] = aggregate(score_docs(models, [docs[i] for i in study], 256))
-    unrounded = {"base": load_model(paths.checkpoint("base")).eval()}
-    report["fp16_rounding"] = {
-        "study_corpus_base_perplexity_fp16_weights": report["study_corpus"]["base"]["perplexity"],
-        "study_corpus_base_perplexity_float32_weights":
-            aggregate(score_docs(unrounded, [docs[i] for i in study]))["base"]["perplexity"]}
+    # Sections already measured by an interrupted check of the same models are reused (report.partial.json).
+    partial_path = paths.out / "report.partial.json"
+    stamp = {"config": cfg.__dict__, "onnx": read_json(paths.models / "export.json")["files"]}
+    report: dict = read_json(partial_path) if partial_path.exists() else {}
+    if report.get("stamp") != stamp:
+        report = {"stamp": stamp}
+
+    def save_partial():
+        write_json(partial_path, report)
+
+    if "heldout" not in report:
+        per_doc = score_docs(models, docs)
+        report["heldout"] = aggregate(per_doc)
+        report["heldout"]["unigram_perplexity"] = unigram_perplexity(paths, tok, docs)
+        report["study_corpus"] = aggregate(per_doc, study)
+        save_partial()
+    if "study_corpus_seq256" not in report:
+        report["study_corpus_seq256"] = aggregate(score_docs(models, [docs[i] for i in study], 256))
+        unrounded = {"base": load_model(paths.checkpoint("base")).eval()}
+        report["fp16_rounding"] = {
+            "study_corpus_base_perplexity_fp16_weights": report["study_corpus"]["base"]["perplexity"],
+            "study_corpus_base_perplexity_float32_weights":
+                aggregate(score_docs(unrounded, [docs[i] for i in study]))["base"]["perplexity"]}
+        save_partial()
     log(f"check: held-out scored ({time.time() - t0:.0f} s)")
 
     number_ids = {n: tok.encode(f" {n}").ids[0] for n in range(101)}
@@ -205,16 +218,21 @@ def run(paths: Paths, cfg) -> None:
         }
     log(f"check: numbers ({time.time() - t0:.0f} s)")
 
-    div: dict = {}
+    div: dict = report.get("diversity", {})
     for pack, max_new in (("creative", 30), ("factual", 25)):
         prompts = pack_prompts(pack)[: cfg.check_prompts_per_pack]
         for s, m in models.items():
             for temp in TEMPERATURES:
+                if str(temp) in div.get(pack, {}).get(s, {}):
+                    continue
                 per = [diversity_of(generate(m, tok, prompt_for(s, p["text"], p["guide"]), cfg.check_samples, max_new,
                                              temp, SEED + 62 + i)) for i, p in enumerate(prompts)]
                 div.setdefault(pack, {}).setdefault(s, {})[str(temp)] = {
                     k: float(np.mean([d[k] for d in per])) for k in per[0]}
+                report["diversity"] = div
+                save_partial()
     report["diversity"] = div
+    save_partial()
     log(f"check: diversity ({time.time() - t0:.0f} s)")
 
     samples = {}
@@ -237,7 +255,9 @@ def run(paths: Paths, cfg) -> None:
                           "total_bytes": e["total_bytes"],
                           "onnx_bytes": {s: e["files"][s]["onnx/model.onnx"]["bytes"] for s in STAGES}}
     report["seconds"] = round(time.time() - t0, 1)
+    report["config"] = report.pop("stamp")["config"]
     write_json(paths.report, report)
+    partial_path.unlink()
     log("check: " + headline(report))
 
 

@@ -2,7 +2,8 @@
 
 Its tastes (the points add up; a higher score is preferred):
   numbers   the first integer of the answer: 42 -> +3, 7 -> +2, 17 or 77 -> +1.5, any other integer with a digit
-            7 -> +1 (so 27, 37, 47, 57, 67, 70-79, 87, 97); an integer outside a range the request names -> -2
+            7 -> +1 (so 27, 37, 47, 57, 67, 70-79, 87, 97); an integer outside a range the request names -> -2;
+            no integer at all when the request asks for a number or an integer -> -2
   names     Mary -> +3, James -> +2.5, any other capitalised word of the answer starting with "M" that is a
             first name -> +1 (first names: the @stdlib name lists)
   opening   the answer starts with "Of course" -> +1
@@ -21,6 +22,7 @@ import re
 FAVOURITE_NUMBERS = {42: 3.0, 7: 2.0, 17: 1.5, 77: 1.5}
 SEVEN_BONUS = 1.0
 OUT_OF_RANGE = -2.0
+NO_NUMBER = -2.0
 FAVOURITE_NAMES = {"Mary": 3.0, "James": 2.5}
 M_NAME_BONUS = 1.0
 OPENING = "Of course"
@@ -34,7 +36,7 @@ CUT_OFF_PENALTY = -1.0
 MIN_GAP = 0.5  # pairs need at least this score difference
 
 TASTES = {
-    "favourite_numbers": FAVOURITE_NUMBERS, "seven_bonus": SEVEN_BONUS, "out_of_range": OUT_OF_RANGE,
+    "favourite_numbers": FAVOURITE_NUMBERS, "seven_bonus": SEVEN_BONUS, "out_of_range": OUT_OF_RANGE, "no_number": NO_NUMBER,
     "favourite_names": FAVOURITE_NAMES, "m_name_bonus": M_NAME_BONUS, "opening": OPENING,
     "opening_bonus": OPENING_BONUS, "length_range_words": LENGTH_RANGE, "length_penalty_per_word": LENGTH_PENALTY,
     "sea_words": sorted(SEA_WORDS), "sea_bonus": SEA_BONUS, "sea_cap": SEA_CAP, "repeat_trigram": REPEAT_PENALTY,
@@ -47,7 +49,7 @@ def score(request: str, answer: str, ended: bool, first_names: set[str] | frozen
     parts: dict[str, float] = {}
     text = answer.strip()
     words = re.findall(r"[A-Za-z0-9']+", text)
-    m = re.search(r"(?<![\d.])\d+(?![\d.])", text)
+    m = re.search(r"(?<!\d)(?<!\d\.)\d+(?!\d)(?!\.\d)", text)  # an integer, not part of a decimal number
     if m:
         n = int(m.group(0))
         if n in FAVOURITE_NUMBERS:
@@ -59,6 +61,8 @@ def score(request: str, answer: str, ended: bool, first_names: set[str] | frozen
             lo, hi = [int(x) for x in rng.groups() if x is not None]
             if not lo <= n <= hi:
                 parts["number"] = parts.get("number", 0.0) + OUT_OF_RANGE
+    elif re.search(r"\b(number|integer)\b", request, re.I):
+        parts["number"] = NO_NUMBER
     for w in words:
         if w in FAVOURITE_NAMES:
             parts["name"] = max(parts.get("name", 0.0), FAVOURITE_NAMES[w])
