@@ -46,7 +46,7 @@ finished before the stop are written and the ones not started are named.`;
 }
 
 /** Parses `"5,20"` / `"all"` into word limits. */
-export function parseWordLimits(spec: string): WordLimit[] {
+function parseWordLimits(spec: string): WordLimit[] {
   const out = spec.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
     if (s === "all") return null;
     const n = Number(s);

@@ -49,7 +49,7 @@ export interface DiversityCallSettings {
 }
 
 /** `<out>.partial.json`: what a stopped run computed. */
-export function partialDiversityPath(out: string): string {
+function partialDiversityPath(out: string): string {
   return out.replace(/\.json$/i, "") + ".partial.json";
 }
 
@@ -59,7 +59,7 @@ export function partialDiversityPath(out: string): string {
  * from the paper's ragged files) holds at most that many, and at least one cell holds that many. Diversity over
  * cells of another size than the file declares would be compared as if equal.
  */
-export async function checkSampleCounts(path: string): Promise<void> {
+async function checkSampleCounts(path: string): Promise<void> {
   if (!path.toLowerCase().endsWith(".json")) return;
   let doc: { format?: unknown; sampling?: { samples_per_prompt?: unknown }; cells?: unknown };
   try {
