@@ -12,7 +12,7 @@
  * accumulator and a garbage collection.
  *
  * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
- *                              [--reference fp32,fp64] [--no-breakdown] [--memory-size 70m]
+ *                              [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
  *                              [--memory-docs 10,100,1000] [--out results/bench/score.json]
  *
  * @module
@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import type { CausalLM } from "../lib/models/causal_lm.ts";
+import type { OrtSessionSettings } from "../lib/models/onnx_session.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     "memory-size": { type: "string", default: "70m" },
     "memory-docs": { type: "string", default: "10,100,1000" },
     "memory-only": { type: "string" },
+    session: { type: "string" },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
   },
 });
@@ -233,6 +235,11 @@ async function breakdown(model: CausalLM, windows: Window[]) {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / n])) as typeof t;
 }
 
+/** `--session '{"enableCpuMemArena": false}'`: onnxruntime session settings (default: the loader's). */
+const sessionSettings: OrtSessionSettings | undefined = values.session === undefined
+  ? undefined
+  : JSON.parse(values.session);
+
 const report: Record<string, unknown> = {
   machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
   date: new Date().toISOString(),
@@ -241,7 +248,7 @@ const report: Record<string, unknown> = {
 if (values["memory-only"] !== undefined) {
   // Child process: score N short documents (~65 tokens, one window each) and print the peaks.
   const dir = modelDir(values["memory-size"]!);
-  const model = await loadCausalLM(dir);
+  const model = await loadCausalLM(dir, { session: sessionSettings });
   const tokenizer = await loadTokenizer(dir);
   const r = await scoreRun(model, tokenizer, syntheticDocuments(Number(values["memory-only"]), 60));
   console.log(JSON.stringify({
@@ -262,7 +269,7 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
   const dir = modelDir(size);
   // Documents of ~1,600 words (~2 full 1,024-token windows and a partial one each).
   const docs = syntheticDocuments(Number(values.docs), 1600);
-  const model = await loadCausalLM(dir);
+  const model = await loadCausalLM(dir, { session: sessionSettings });
   const tokenizer = await loadTokenizer(dir);
   const windows = windowsOf(docs, tokenizer);
   await model.forward([windows[0].input]); // warm-up, as the reference's
@@ -354,6 +361,7 @@ for (const n of values["memory-docs"]!.split(",").filter((s) => s !== "").map(Nu
       values["memory-size"]!,
       "--memory-only",
       String(n),
+      ...(values.session === undefined ? [] : ["--session", values.session]),
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -12,7 +12,12 @@ import { describeModelFiles, type ModelFileInfo } from "./model_files.ts";
 import { type CheckedFolder, checkModelFolder } from "./model_folder_check.ts";
 import { MODELS_DIR, type ResolvedSource, resolveModelSource } from "./model_source.ts";
 import { type CausalLMDtype, ONNX_FILES_BY_DTYPE } from "./onnx_files.ts";
-import { type CausalLMDevice, decoderSessionOf, openCausalLMModel } from "./onnx_session.ts";
+import {
+  type CausalLMDevice,
+  decoderSessionOf,
+  openCausalLMModel,
+  type OrtSessionSettings,
+} from "./onnx_session.ts";
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +31,8 @@ export interface LoadCausalLMOptions {
   allowRemote?: boolean;
   /** Where preset names and hub ids are looked up (default {@link MODELS_DIR}). */
   modelsDir?: string;
+  /** onnxruntime session settings (default: onnxruntime's own). */
+  session?: OrtSessionSettings;
 }
 
 /**
@@ -58,6 +65,7 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     allowRemote,
     modelsDir,
     externalDataChunks: checked?.externalData.length ?? 0,
+    ...(options.session !== undefined ? { session: options.session } : {}),
   });
 
   try {

@@ -37,6 +37,16 @@ export interface OrtSession {
   run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, OrtTensorLike>>;
 }
 
+/** onnxruntime session settings a caller may choose; anything unset keeps onnxruntime's default. */
+export interface OrtSessionSettings {
+  /** Threads of one operator (onnxruntime's default: one per physical core). */
+  intraOpNumThreads?: number;
+  /** The CPU memory arena, which keeps freed tensor memory for reuse (onnxruntime's default: on). */
+  enableCpuMemArena?: boolean;
+  /** Memory pattern planning per input shape (onnxruntime's default: on). */
+  enableMemPattern?: boolean;
+}
+
 /** What {@link openCausalLMModel} loads, and from where. */
 export interface OpenModelOptions {
   /** The transformers.js dtype that selects the graph file (e.g. `fp32`, `q8`, `int8`). */
@@ -49,6 +59,8 @@ export interface OpenModelOptions {
   modelsDir: string;
   /** External-data chunks of the graph (0: the weights are inside the graph). */
   externalDataChunks: number;
+  /** Session settings (default: onnxruntime's). */
+  session?: OrtSessionSettings;
 }
 
 /**
@@ -59,7 +71,7 @@ export async function openCausalLMModel(
   where: ResolvedSource,
   options: OpenModelOptions,
 ): Promise<PreTrainedModel> {
-  const { hfDtype, device, allowRemote, modelsDir, externalDataChunks } = options;
+  const { hfDtype, device, allowRemote, modelsDir, externalDataChunks, session } = options;
   env.allowLocalModels = true;
   env.allowRemoteModels = allowRemote;
   env.localModelPath = modelsDir + "/";
@@ -77,6 +89,7 @@ export async function openCausalLMModel(
           device,
           ...(where.revision ? { revision: where.revision } : {}),
           ...(externalDataChunks > 0 ? { use_external_data_format: externalDataChunks } : {}),
+          ...(session !== undefined ? { session_options: { ...session } } : {}),
         }),
     );
   } catch (e) {
