@@ -6,12 +6,16 @@ Config.base_long_from of the steps, then 2 x 1024 (so positions up to 1024, the 
 trained). AdamW (betas 0.9/0.95, weight decay 0.1 on matrices), cosine schedule with warm-up, gradient clipping 1.0,
 no dropout, float32, 2 threads, deterministic algorithms.
 
+Resumable: every CHECKPOINT_EVERY steps the model, optimizer and sampler state go to <out>/work/base_resume.pt; a
+later run with the same settings continues from there and ends with the same weights as an uninterrupted run.
+
 Writes <out>/work/base/ (safetensors + config.json) and <out>/work/base_log.json.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -29,6 +33,9 @@ def token_stream(paths: Paths) -> np.ndarray:
         ids.extend(enc.ids)
         ids.append(EOS_ID)
     return np.array(ids, dtype=np.int64)
+
+
+CHECKPOINT_EVERY = 100
 
 
 def make_optimizer(model, lr: float, weight_decay: float = 0.1):
@@ -51,10 +58,21 @@ def run(paths: Paths, cfg) -> None:
     opt = make_optimizer(model, cfg.base_lr)
     rng = np.random.default_rng(SEED + 22)
     long_from = int(cfg.base_steps * cfg.base_long_from)
-    history, t0, tokens_seen, window = [], time.time(), 0, []
+    history, t0, tokens_seen, window, first = [], time.time(), 0, [], 0
+    resume = paths.work / "base_resume.pt"
+    if resume.exists():
+        state = torch.load(resume, weights_only=False)
+        if state["config"] == cfg.__dict__ and state["stream_tokens"] == len(stream):
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            rng.bit_generator.state = state["rng"]
+            first, history, tokens_seen = state["step"], state["history"], state["tokens_seen"]
+            t0 -= state["elapsed_s"]
+            log(f"base: resuming at step {first}")
+    stop_after = int(os.environ.get("MICRO_FAMILY_STOP_AFTER", "0"))  # tests of the resume path
     log(f"base: {n_params / 1e6:.2f} M parameters, stream {len(stream)} tokens, {cfg.base_steps} steps x "
         f"{cfg.base_tokens_per_step} tokens ({cfg.base_steps * cfg.base_tokens_per_step / len(stream):.2f} epochs)")
-    for step in range(cfg.base_steps):
+    for step in range(first, cfg.base_steps):
         seq = 256 if step < long_from else 1024
         batch = cfg.base_tokens_per_step // seq
         starts = rng.integers(0, len(stream) - seq - 1, size=batch)
@@ -79,8 +97,18 @@ def run(paths: Paths, cfg) -> None:
             window = []
             log(f"base step {step + 1}/{cfg.base_steps} seq {seq} loss {rec['loss']:.3f} "
                 f"(ppl {math.exp(rec['loss']):.1f}) lr {lr:.2e} {rec['tokens_per_s']} tok/s")
+        if (step + 1) % CHECKPOINT_EVERY == 0 or step + 1 == stop_after:
+            paths.work.mkdir(parents=True, exist_ok=True)
+            torch.save({"config": cfg.__dict__, "stream_tokens": len(stream), "step": step + 1,
+                        "model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
+                        "history": history, "tokens_seen": tokens_seen, "elapsed_s": time.time() - t0},
+                       str(resume) + ".tmp")
+            os.replace(str(resume) + ".tmp", resume)
+            if step + 1 == stop_after:
+                raise SystemExit(f"stopped after step {stop_after} (MICRO_FAMILY_STOP_AFTER)")
     model.eval()
     save_model(model, paths.checkpoint("base"), cfg)
+    resume.unlink(missing_ok=True)
     write_json(paths.work / "base_log.json", {"parameters": n_params, "stream_tokens": int(len(stream)),
                                                "steps": cfg.base_steps, "seconds": round(time.time() - t0, 1),
                                                "history": history})
