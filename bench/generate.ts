@@ -43,12 +43,25 @@ const PROMPT_IDS = [510, 3158, 8516, 30013, 27287, 689, 253, 22658, 4370, 15, 38
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const model = await loadCausalLM(dir);
+const loaded = await loadCausalLM(dir);
+// Where the time goes: the model's decoding steps (onnxruntime, feeds and outputs) vs the rest (sampling, the loop).
+let stepSeconds = 0;
+const model = {
+  ...loaded,
+  step: async (...args: Parameters<typeof loaded.step>) => {
+    const t0 = performance.now();
+    const out = await loaded.step(...args);
+    stepSeconds += (performance.now() - t0) / 1000;
+    return out;
+  },
+};
 const seeds = Array.from({ length: samples }, (_, i) => i);
 const settings = { temperature: 1, topK: 50, topP: 1 };
 const oursSeconds: number[] = [];
+const oursStepSeconds: number[] = [];
 await generate(model, PROMPT_IDS, seeds.slice(0, 2), { settings, maxNewTokens: 4, stopTokenIds: [] }); // warm-up
 for (let r = 0; r < runs; r++) {
+  stepSeconds = 0;
   const t0 = performance.now();
   const out = await generate(model, PROMPT_IDS, seeds, {
     settings,
@@ -59,8 +72,10 @@ for (let r = 0; r < runs; r++) {
   const made = out.reduce((n, s) => n + s.tokenIds.length, 0);
   if (made !== samples * newTokens) throw new Error(`made ${made} tokens, expected ${samples * newTokens}`);
   oursSeconds.push(seconds);
+  oursStepSeconds.push(stepSeconds);
   console.error(
-    `bench: ours run ${r + 1}: ${seconds.toFixed(2)} s (${(made / seconds).toFixed(0)} tokens/s)`,
+    `bench: ours run ${r + 1}: ${seconds.toFixed(2)} s (${(made / seconds).toFixed(0)} tokens/s; ` +
+      `model steps ${stepSeconds.toFixed(2)} s; load ${Deno.loadavg()[0].toFixed(1)})`,
   );
 }
 await model.dispose();
@@ -69,6 +84,8 @@ const ours = {
   seconds_median: median(oursSeconds),
   tokens_per_s: total / median(oursSeconds),
   runs: oursSeconds,
+  // Seconds inside model.step per run; the rest of a run is sampling and the loop.
+  step_seconds: oursStepSeconds,
 };
 
 let reference: Record<string, unknown> | undefined;
@@ -110,6 +127,7 @@ const result = {
     top_p: 1,
     prompt_tokens: PROMPT_IDS.length,
   },
+  load_average: Deno.loadavg(),
   ours,
   ...(reference ? { pytorch: reference, ratio: ours.tokens_per_s / (reference.tokens_per_s as number) } : {}),
 };
