@@ -45,7 +45,7 @@ export interface ScoreRowsOptions {
   /** Index in `out` where row `firstRow` is written (default 0). */
   outOffset?: number;
   /**
-   * `wasm` (default): the WebAssembly SIMD kernel (row_stats_wasm.ts), about 3× faster; `js`: the JavaScript
+   * `wasm` (default): the WebAssembly SIMD kernel (row_stats_wasm.ts), 2–2.5× faster; `js`: the JavaScript
    * one. Both give bit-identical results (tested).
    */
   kernel?: RowKernel;
