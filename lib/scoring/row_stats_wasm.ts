@@ -2,8 +2,8 @@
  * The WebAssembly SIMD row kernel of `scoreRows` (position_stats.ts; source: wasm/row_stats.c): per row of
  * float32 logits the max, its first index, Σ e and Σ e·d over the other entries, and the row's probabilities
  * added into a sink — bit-identical to the JavaScript kernel (same exp tables and constants, same operation
- * order, no fused multiply-add), 2–2.5× faster. One instance per thread, created on first use; its memory grows with the
- * largest vocabulary seen (≈ 20 bytes per entry).
+ * order, no fused multiply-add), 2–2.5× faster. One instance per thread, created on first use; its memory
+ * grows with the largest vocabulary seen (≈ 20 bytes per entry).
  * @module
  */
 import { EXP_CONSTANTS, EXP_POW2, EXP_TWO_J } from "./exp_non_positive.ts";
