@@ -335,9 +335,8 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
     const b = await breakdown(model, windows);
     entry.breakdownMsPerWindow = b;
     console.error(
-      `bench ${size} per window: forward ${b.forwardMs.toFixed(0)} ms, statistics ${
-        b.statsWasmMs.toFixed(0)
-      } ms ` +
+      `bench ${size} per window: forward ${b.forwardMs.toFixed(0)} ms (a copy of its logits alone: ` +
+        `${b.copyMs.toFixed(0)} ms), statistics ${b.statsWasmMs.toFixed(0)} ms ` +
         `(JavaScript kernel ${b.statsJsMs.toFixed(0)} ms), accumulator ${b.accumulatorMs.toFixed(0)} ms, ` +
         `gc ${b.gcMs.toFixed(0)} ms (load ${load1().toFixed(1)})`,
     );
