@@ -26,6 +26,17 @@ import time
 import torch
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident size: VmHWM (ru_maxrss on Linux keeps the spawning process's peak across exec)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -72,7 +83,7 @@ def main() -> int:
             tokens += n
             forward_seconds += fwd
         seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = peak_rss_kib()
     json.dump({"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds,
                "forward_seconds": forward_seconds, "peak_rss_mib": peak_kib / 1024,
                "threads": torch.get_num_threads(), "precision": args.precision, "sum_logprob": sum_logprob,
