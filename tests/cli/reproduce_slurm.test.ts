@@ -154,6 +154,27 @@ Deno.test({
     const bad = await runCli(["reproduce", "--size", "ci", "--results", out, "--shards", "3"]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--shards needs --slurm/);
+    for (
+      const [flag, value, message] of [
+        ["--shards", "0", /--shards takes an integer ≥ 1, got "0"/],
+        ["--array-parallel", "two", /--array-parallel takes an integer ≥ 1, got "two"/],
+        ["--gpus-per-task", "1.5", /--gpus-per-task takes an integer ≥ 0, got "1.5"/],
+      ] as const
+    ) {
+      const r = await runCli([
+        "reproduce",
+        "--size",
+        "ci",
+        "--results",
+        out,
+        "--slurm",
+        "--dry-run",
+        flag,
+        value,
+      ]);
+      assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
     await Deno.remove(out, { recursive: true });
   },
 });

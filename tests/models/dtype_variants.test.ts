@@ -16,6 +16,7 @@
  *
  * Needs the set-up's tokenizer copy in the fixture folder; skipped, with the reason in the name, without it.
  */
+import type { RefCorpus } from "../helpers/score_reference.ts";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -69,19 +70,13 @@ const TOLERANCE: Record<"fp16" | "q8" | "q4", Record<Key, number>> = {
 /** Relative tolerance against onnxruntime (Python) on the same graph (kernels may differ across CPUs). */
 const SAME_GRAPH = 1e-3;
 
-interface Stats {
-  tokens: number;
-  documents_scored: number;
-  utf8_bytes: number;
-  perplexity: number;
-  bits_per_byte: number;
-  mean_entropy: number;
-  mean_confidence: number;
-  mean_confidence_doc_weighted: number;
-  accuracy: number;
-  effective_vocab?: number;
-  mean_distribution?: { effective_vocab: number };
-}
+/** Corpus statistics as the reference file stores them (the dtype rows keep only the effective vocabulary). */
+type Stats =
+  & Omit<RefCorpus, "mean_distribution" | "mean_kl_from_base" | "mean_js_with_base" | "argmax_changed_share">
+  & {
+    effective_vocab?: number;
+    mean_distribution?: { effective_vocab: number };
+  };
 interface Reference {
   corpus: { base: Stats };
   dtype_variants: Record<string, { files: Record<string, unknown>; corpus: Stats }>;
