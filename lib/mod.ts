@@ -118,7 +118,7 @@ export { readNpy } from "./io/npy.ts";
 export { writeNpy } from "./io/npy.ts";
 /** Reads and validates a study file (`study/1`). */
 export { readStudy } from "./study/config.ts";
-/** The embedded default study (the offline tiny models with an injected collapse). */
+/** The embedded default study (the micro family trained by tools/micro_family/: base, SFT, DPO). */
 export { embeddedStudy } from "./study/config.ts";
 /** A validated study: models, corpus, sweep, results folder. */
 export type { StudyConfig } from "./study/config.ts";

@@ -125,16 +125,16 @@ export interface StudyConfig {
   paperDir: string | null;
 }
 
-/** The embedded tiny model family: Pythia architecture, a base and a deliberately collapsed variant of it. */
-export const EMBEDDED_MODELS_DIR: string = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
+/** The embedded micro family (base, SFT, DPO): Pythia architecture, trained here by tools/micro_family/. */
+export const EMBEDDED_MODELS_DIR: string = join(PROJECT_ROOT, "data", "micro-family");
 
 /** Sizes of the embedded study: `default` for `deno task reproduce`, `ci` for the tests (seconds, not minutes). */
 export type StudySize = "default" | "ci";
 
 /**
- * The offline default: the tiny Pythia-architecture family (base, and `collapsed` = the same weights with the
- * output logits doubled, a few token priors raised and three embedding rows replaced — an injected, known
- * collapse the instruments must detect) on Moby-Dick chapters and the paper's three prompt packs.
+ * The offline default: the micro family (a 7.35 M-parameter Pythia-architecture base pre-trained on public-domain
+ * text, its SFT fine-tune in the HH format and a DPO tune of that on a simulated rater's preferences; see
+ * data/micro-family/README.md) on held-out Moby-Dick chapters and the paper's three prompt packs.
  */
 export function embeddedStudy(
   size: StudySize = "default",
@@ -145,19 +145,26 @@ export function embeddedStudy(
     format: STUDY_FORMAT,
     name: ci ? "embedded default (CI size)" : "embedded default",
     description:
-      "A tiny model of the Pythia architecture and a deliberately sharpened ('collapsed') copy of it: " +
-      "output logits ×2, five token priors raised, three rows replaced. Fine-tuning-like collapse is injected " +
-      "on purpose, so every instrument has a known answer: lower entropy and higher confidence on the corpus, " +
-      "KL from the base, and less diverse completions at every temperature.",
+      "The micro family, a small analogue of the paper's models trained on this kind of machine: a 7.35 M-parameter " +
+      "Pythia-architecture base pre-trained on Moby-Dick and the State of the Union addresses, its SFT fine-tune on " +
+      "instructions in the HH format, and a DPO tune of the SFT model on pairs judged by a simulated rater with " +
+      "stated tastes. Not the paper's models: those run with --study. The corpus is held-out Moby-Dick chapters.",
     resultsDir,
     models: [
-      { name: "tiny-base", role: "base", source: join(EMBEDDED_MODELS_DIR, "base"), template: "plm" },
+      { name: "micro-base", role: "base", source: join(EMBEDDED_MODELS_DIR, "base"), template: "plm" },
       {
-        name: "tiny-collapsed",
-        role: "collapsed",
-        source: join(EMBEDDED_MODELS_DIR, "tuned"),
-        base: "tiny-base",
-        template: "plm",
+        name: "micro-sft",
+        role: "sft",
+        source: join(EMBEDDED_MODELS_DIR, "sft"),
+        base: "micro-base",
+        template: "hh",
+      },
+      {
+        name: "micro-dpo",
+        role: "dpo",
+        source: join(EMBEDDED_MODELS_DIR, "dpo"),
+        base: "micro-base",
+        template: "hh",
       },
     ],
     corpus: { path: MOBY_DICK_CORPUS, maxDocs: ci ? 2 : 8, maxSeqLen: ci ? 256 : 1024, contextLen: 1 },

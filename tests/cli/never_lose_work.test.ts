@@ -403,7 +403,7 @@ Deno.test("reproduce: Ctrl-C stops the current step within seconds; the same com
     const file = join(dir, "study.json");
     await Deno.writeTextFile(file, JSON.stringify(study));
     const run = spawn(["reproduce", "--study", file, "--no-notebooks"]);
-    await waitFor("the first scoring step", () => run.stderr().includes("scoring tiny-base"));
+    await waitFor("the first scoring step", () => run.stderr().includes("scoring micro-base"));
     await new Promise((r) => setTimeout(r, 1500));
     const { code, ms } = await interrupt(run);
     assert.equal(code, 130, run.stderr());

@@ -99,7 +99,7 @@ Deno.test("reproduce: a study whose corpus has no token fails at its score step 
     await Deno.writeTextFile(file, JSON.stringify(study));
     const r = await analyse("reproduce", "--study", file, "--no-notebooks");
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /scoring tiny-base failed: no token was scored: .*blank\.jsonl/);
+    assert.match(r.stderr, /scoring micro-base failed: no token was scored: .*blank\.jsonl/);
     assert.ok(!existsSync(join(dir, "results", "summary.json")), "no summary of a study that scored nothing");
   } finally {
     await Deno.remove(dir, { recursive: true });

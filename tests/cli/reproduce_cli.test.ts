@@ -1,6 +1,6 @@
 /**
  * `deno task reproduce` on the embedded default at CI size (notebooks are executed by
- * tests/notebooks/all_notebooks.test.ts): the injected collapse is detected, the report is written, a rerun reuses
+ * tests/notebooks/all_notebooks.test.ts): the trained family's collapse is detected, the report is written, a rerun reuses
  * every step, a removed result is recomputed identically, and a bad study file is named.
  */
 import assert from "node:assert/strict";
@@ -10,34 +10,38 @@ import { analyse } from "../helpers/cli.ts";
 
 const reproduce = (...args: string[]) => analyse("reproduce", ...args);
 
-Deno.test("reproduce: the embedded default detects the injected collapse; reruns reuse; removed files are remade", async () => {
+Deno.test("reproduce: the embedded default detects the micro family's collapse; reruns reuse; removed files are remade", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const r = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /tiny-collapsed vs tiny-base: MODE COLLAPSE DETECTED/);
+    assert.match(r.stderr, /micro-sft vs micro-base: MODE COLLAPSE DETECTED/);
+    assert.match(r.stderr, /micro-dpo vs micro-base: MODE COLLAPSE DETECTED/);
     const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
-    const [v] = summary.verdicts;
-    assert.equal(v.collapsed, true);
-    assert.ok(v.lessDiverseShare > 0.5 && v.diversityPoints > 10);
-    const { "tiny-base": base, "tiny-collapsed": tuned } = summary.scores;
+    assert.equal(summary.verdicts.length, 2);
+    for (const v of summary.verdicts) {
+      assert.equal(v.collapsed, true);
+      assert.ok(v.lessDiverseShare > 0.5 && v.diversityPoints > 10);
+    }
+    const { "micro-base": base, "micro-dpo": tuned } = summary.scores;
     assert.ok(tuned.mean_entropy < base.mean_entropy && tuned.mean_confidence > base.mean_confidence);
     assert.ok(tuned.kl_from_base > 0 && base.kl_from_base === null);
     assert.equal(base.documents, 2);
     const report = await Deno.readTextFile(join(dir, "report.html"));
-    assert.match(report, /tiny-collapsed vs tiny-base: mode collapse detected/);
+    assert.match(report, /micro-dpo vs micro-base: mode collapse detected/);
+    assert.match(report, /trained on this kind of machine/);
     const study = JSON.parse(await Deno.readTextFile(join(dir, "study.json")));
     assert.equal(study.format, "study/1");
 
-    const completions = join(dir, "completions", "tiny-base", "factual.json");
+    const completions = join(dir, "completions", "micro-base", "factual.json");
     const before = JSON.parse(await Deno.readTextFile(completions));
     const again = await reproduce("--size", "ci", "--results", dir, "--no-notebooks");
     assert.equal(again.code, 0, again.stderr);
     const reusedLines = again.stderr.split("\n").filter((l) =>
       /^reproduce: (score|diversity) .*: reused cached/.test(l)
     );
-    assert.equal(reusedLines.length, 2 + 6, "2 scores and 6 diversity results reused");
-    assert.ok(reusedLines.slice(2).every((l) => l.includes("(samples: reused cached")), "and their samples");
+    assert.equal(reusedLines.length, 3 + 9, "3 scores and 9 diversity results reused");
+    assert.ok(reusedLines.slice(3).every((l) => l.includes("(samples: reused cached")), "and their samples");
 
     await Deno.remove(completions);
     const third = await reproduce(
@@ -66,7 +70,7 @@ Deno.test("reproduce: the embedded default detects the injected collapse; reruns
     assert.match(badPreset.stderr, /unknown figure preset "poster"; known: .*paper-double/);
     assert.match(
       third.stderr,
-      /diversity tiny-base factual: recomputed .*missing or changed|diversity tiny-base factual: computed/,
+      /diversity micro-base factual: recomputed .*missing or changed|diversity micro-base factual: computed/,
     );
     const after = JSON.parse(await Deno.readTextFile(completions));
     assert.deepEqual(after.cells, before.cells, "the same seeds give the same samples");

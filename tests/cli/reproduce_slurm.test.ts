@@ -111,22 +111,22 @@ Deno.test({
       "7-report.sbatch",
     ]);
     const score = readFileSync(join(dir, "1-score.sbatch"), "utf8");
-    // The CI study scores 2 documents per model: 2 shards each, never an empty one.
-    assert.match(score, /#SBATCH --array=0-3%4\n/);
+    // The CI study scores 2 documents per model: 2 shards each, never an empty one (3 models).
+    assert.match(score, /#SBATCH --array=0-5%4\n/);
     assert.match(score, /#SBATCH --partition=gpu\n/);
     assert.match(score, /#SBATCH --time=01:00:00\n/);
     assert.match(score, /#SBATCH --gpus-per-task=1\n/);
-    assert.match(score, /0\) task=\(--step score --model tiny-base --shard 1\/2\) ;;/);
+    assert.match(score, /0\) task=\(--step score --model micro-base --shard 1\/2\) ;;/);
     assert.match(score, new RegExp(`--output=${out}/slurm/logs/score-%A_%a.out`));
     const sweep = readFileSync(join(dir, "3-sweep.sbatch"), "utf8");
-    assert.match(sweep, /#SBATCH --array=0-17%4\n/); // 2 models × 3 packs × 3 shards
-    assert.match(sweep, /17\) task=\(--step sweep --model tiny-collapsed --pack seen --shard 3\/3\) ;;/);
+    assert.match(sweep, /#SBATCH --array=0-26%4\n/); // 3 models × 3 packs × 3 shards
+    assert.match(sweep, /26\) task=\(--step sweep --model micro-dpo --pack seen --shard 3\/3\) ;;/);
     const diversity = readFileSync(join(dir, "5-diversity.sbatch"), "utf8");
     assert.doesNotMatch(diversity, /gpus-per-task/, "the metrics need no GPU");
     const merge = readFileSync(join(dir, "6-diversity-merge.sbatch"), "utf8");
     assert.match(
       merge,
-      /study-step "\$\{study\[@\]\}" --step diversity --model tiny-base --pack creative --merge 3/,
+      /study-step "\$\{study\[@\]\}" --step diversity --model micro-base --pack creative --merge 3/,
     );
     const report = readFileSync(join(dir, "7-report.sbatch"), "utf8");
     assert.match(report, new RegExp(`reproduce "\\$\\{study\\[@\\]\\}" --no-notebooks`));

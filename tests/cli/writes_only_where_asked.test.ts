@@ -54,8 +54,8 @@ Deno.test("study paths: model and pack names never lead out of the results folde
     assert.throws(() => studyPaths.score(study, bad), /cannot be used in a file name/);
   }
   assert.equal(
-    studyPaths.completions(study, "tiny-base", "creative"),
-    "/tmp/results-x/completions/tiny-base/creative.json",
+    studyPaths.completions(study, "micro-base", "creative"),
+    "/tmp/results-x/completions/micro-base/creative.json",
   );
 });
 

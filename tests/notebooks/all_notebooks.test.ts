@@ -38,18 +38,22 @@ function figureOutputs(cell: NotebookCell): number {
 const NOTEBOOKS = listNotebooks(NOTEBOOKS_DIR);
 
 /**
- * What the notebooks stating a verdict must print for the embedded default's tiny-collapsed (an injected,
- * known collapse): notebook 01, which runs before any sweep, every corpus check in the collapsed direction;
- * notebook 03 the completions part (less diverse on more than half of the points).
+ * What the notebooks stating a verdict must print for the embedded micro family (collapse from SFT and DPO
+ * training): notebook 01, which runs before any sweep, every corpus check in the collapsed direction; notebook 03
+ * the completions part (less diverse on more than half of the points).
  */
-const INJECTED_COLLAPSE: Record<string, RegExp[]> = {
-  "01_next_token_diversity": [
-    /tiny-collapsed vs tiny-base: [^\n]*Corpus: mean entropy \(nats\) [^(]*\(collapsed direction\), mean confidence [^(]*\(collapsed direction\), effective vocabulary [^(]*\(collapsed direction\), KL\(base ‖ fine-tune\) \(nats\) [^(]*\(collapsed direction\)/,
-  ],
-  "03_output_diversity": [
-    /tiny-collapsed vs tiny-base: less diverse on \d+ of \d+ points [^\n]*more than half, the completions part of the rule holds/,
-  ],
-};
+const TRAINED_COLLAPSE: Record<string, RegExp[]> = Object.fromEntries(
+  [
+    ["01_next_token_diversity", (m: string) =>
+      new RegExp(
+        `${m} vs micro-base: [^\\n]*Corpus: mean entropy \\(nats\\) [^(]*\\(collapsed direction\\), mean confidence [^(]*\\(collapsed direction\\), effective vocabulary [^(]*\\(collapsed direction\\), KL\\(base ‖ fine-tune\\) \\(nats\\) [^(]*\\(collapsed direction\\)`,
+      )],
+    ["03_output_diversity", (m: string) =>
+      new RegExp(
+        `${m} vs micro-base: less diverse on \\d+ of \\d+ points [^\\n]*more than half, the completions part of the rule holds`,
+      )],
+  ].map(([nb, re]) => [nb, ["micro-sft", "micro-dpo"].map(re as (m: string) => RegExp)]),
+);
 
 /** Executed notebooks and their HTML (CI artefacts; kept apart from the full-size runs in results/notebooks). */
 const OUT_DIR = join(PROJECT_ROOT, "results", "notebooks", "ci");
@@ -141,14 +145,14 @@ for (const path of NOTEBOOKS) {
       const figures = nb.cells.reduce((a, c) => a + figureOutputs(c), 0);
       assert.ok(figures >= taggedFigures, `${figures} figures, expected at least ${taggedFigures}`);
       assert.ok(existsSync(htmlPath), `HTML export ${htmlPath} exists`);
-      // The embedded default's injected collapse, stated by the one rule (lib/study/verdict.ts) in the notebooks
+      // The micro family's trained collapse, stated by the one rule (lib/study/verdict.ts) in the notebooks
       // that state a verdict (the notebooks themselves do not assert it).
-      const expect = INJECTED_COLLAPSE[name];
+      const expect = TRAINED_COLLAPSE[name];
       if (expect !== undefined) {
         const printed = nb.cells.map((c) =>
           (c.outputs ?? []).map((o) => joinText(((o as { text?: string | string[] }).text) ?? "")).join("")
         ).join("\n");
-        for (const re of expect) assert.match(printed, re, `${name} states the injected collapse`);
+        for (const re of expect) assert.match(printed, re, `${name} states the trained collapse`);
       }
 
       if (TOOLS.chromium !== undefined) {

@@ -95,19 +95,19 @@ Deno.test("study/1: numbers are checked for range and integrality", () => {
 });
 
 Deno.test("study/1: models, templates, packs, metrics, embedder and folders are checked against the disk", () => {
-  refused(edit((d) => (d.models[1].name = "tiny-base")), "models[1].name", /duplicate name "tiny-base"/);
+  refused(edit((d) => (d.models[1].name = "micro-base")), "models[1].name", /duplicate name "micro-base"/);
   refused(edit((d) => (d.models[1].name = "a/b")), "models[1].name", /letters, digits/);
   refused(
-    edit((d) => (d.models[1].base = "tiny-bsae")),
+    edit((d) => (d.models[1].base = "micro-bsae")),
     "models[1].base",
-    /not a model of this study; did you mean "tiny-base"/,
+    /not a model of this study; did you mean "micro-base"/,
   );
   refused(
     edit((d) => {
-      d.models[0].base = "tiny-collapsed";
+      d.models[0].base = "micro-sft";
     }),
     "models[0].base",
-    /cycle \(tiny-base → tiny-collapsed → tiny-base\)/,
+    /cycle \(micro-base → micro-sft → micro-base\)/,
   );
   refused(
     edit((d) => (d.models[0].template = "hhh")),
@@ -196,7 +196,7 @@ Deno.test("reproduce --study: three separate mistakes are reported together befo
     const doc = goodStudy(results);
     doc.sweep.tempratures = doc.sweep.temperatures; // 1: a misspelt field
     doc.sweep.samples = 0; // 2: out of range
-    doc.models[1].base = "tiny-bsae"; // 3: a base that is not a study model
+    doc.models[1].base = "micro-bsae"; // 3: a base that is not a study model
     const path = join(dir, "study.json");
     await Deno.writeTextFile(path, JSON.stringify(doc));
     const started = performance.now();
@@ -207,7 +207,7 @@ Deno.test("reproduce --study: three separate mistakes are reported together befo
       const line of [
         `${path}: sweep.tempratures: unknown field; did you mean "temperatures"?`,
         `${path}: sweep.samples: expected an integer ≥ 1, got 0`,
-        `${path}: models[1].base: "tiny-bsae" is not a model of this study; did you mean "tiny-base"?`,
+        `${path}: models[1].base: "micro-bsae" is not a model of this study; did you mean "micro-base"?`,
       ]
     ) assert.ok(r.stderr.includes(line), `stderr lacks ${line}:\n${r.stderr}`);
     assert.ok(!existsSync(results), "no results folder was made");

@@ -185,15 +185,21 @@ Deno.test("figure bundle: every figure of a finished study from its result files
     const sourcesOf = (name: string) =>
       index.figures.find((f) => f.name === name)!.sources.map((s) => s.path);
     assert.deepEqual(sourcesOf("next_token_cdf"), [
-      "../../scores/tiny-base.json",
-      "../../scores/tiny-base.meandist.npy",
-      "../../scores/tiny-collapsed.json",
-      "../../scores/tiny-collapsed.meandist.npy",
+      "../../scores/micro-base.json",
+      "../../scores/micro-base.meandist.npy",
+      "../../scores/micro-sft.json",
+      "../../scores/micro-sft.meandist.npy",
+      "../../scores/micro-dpo.json",
+      "../../scores/micro-dpo.meandist.npy",
     ]);
-    assert.deepEqual(sourcesOf("next_token_kl"), ["../../scores/tiny-collapsed.json"]);
+    assert.deepEqual(sourcesOf("next_token_kl"), [
+      "../../scores/micro-sft.json",
+      "../../scores/micro-dpo.json",
+    ]);
     assert.deepEqual(sourcesOf("03_heatmap_factual"), [
-      "../../diversity/tiny-base/factual.json",
-      "../../diversity/tiny-collapsed/factual.json",
+      "../../diversity/micro-base/factual.json",
+      "../../diversity/micro-sft/factual.json",
+      "../../diversity/micro-dpo/factual.json",
     ]);
     assert.ok(
       index.skipped.some((s) => s.name.startsWith("qualitative_topk") && s.reason.includes("models")),
@@ -208,7 +214,7 @@ Deno.test("figure bundle: every figure of a finished study from its result files
     }
 
     // A missing result file: its figures are skipped, with the file named.
-    await Deno.remove(studyPaths.diversity(study, "tiny-collapsed", "seen"));
+    await Deno.remove(studyPaths.diversity(study, "micro-dpo", "seen"));
     const partial = await writeFigureBundle(study, {
       preset: "paper-double",
       pdf: "auto",
@@ -217,7 +223,7 @@ Deno.test("figure bundle: every figure of a finished study from its result files
     });
     assert.deepEqual(partial.index.figures.map((f) => f.name), ["next_token_kl"]);
     const why = partial.index.skipped.find((s) => s.name === "03_*, 04_*")!.reason;
-    assert.ok(why.includes("tiny-collapsed/seen.json"), why);
+    assert.ok(why.includes("micro-dpo/seen.json"), why);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,8 +16,8 @@ Deno.test("openStudy: the study, recompute, figures folder, roles and word limit
   const o = openStudy({ study: "", size: "ci", recompute: false });
   assert.deepEqual(o.S, ci);
   assert.equal(o.figuresDir, join(ci.resultsDir, "figures"));
-  assert.equal(o.roles["tiny-collapsed"], "collapsed");
-  assert.equal(o.roles["tiny-base"], "base");
+  assert.equal(o.roles["micro-dpo"], "dpo");
+  assert.equal(o.roles["micro-base"], "base");
   assert.equal(o.words, ci.diversity.words.map(String).includes("20") ? "20" : String(ci.diversity.words[0]));
   assert.equal(openStudy({ study: "", size: "ci", recompute: true }).force, true);
   assert.throws(() => studyFromParams("", "huge"), /size must be/);

@@ -102,6 +102,22 @@ def heldout_windows(paths: Paths, n: int = 4, width: int = 64) -> list[list[int]
     return [[EOS_ID] + ids[i * width: (i + 1) * width - 1] for i in range(n)]
 
 
+def write_unigram_counts(paths: Paths, cfg) -> None:
+    """models/unigram_counts.json: training-split token counts (the stream the base saw), for the unigram baseline."""
+    from train_base import token_stream
+
+    stream = token_stream(paths)
+    counts = np.bincount(stream, minlength=cfg.vocab_size)
+    write_json(paths.models / "unigram_counts.json", {
+        "about": "Token counts of the micro family's training split (documents joined by <|endoftext|>, as the base "
+                 "was trained), for a unigram baseline with add-one smoothing over the tokenizer's entries.",
+        "tokenizer_sha256": sha256_file(paths.tokenizer / "tokenizer.json"),
+        "tokenizer_entries": load_tokenizer(paths).get_vocab_size(),
+        "train_tokens": int(counts.sum()),
+        "counts": [int(c) for c in counts],
+    })
+
+
 def run(paths: Paths, cfg) -> None:
     import onnx
     import transformers
@@ -135,6 +151,7 @@ def run(paths: Paths, cfg) -> None:
         files[stage] = {p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
                         for p in sorted(folder.rglob("*")) if p.is_file()}
         log(f"export {stage}: {onnx_path.stat().st_size / 1e6:.2f} MB onnx ({stored}), onnx vs torch {checks[stage]}")
+    write_unigram_counts(paths, cfg)
     total = sum(f["bytes"] for st in files.values() for f in st.values())
     write_json(paths.models / "export.json", {"files": files, "total_bytes": total,
                                               "onnx_vs_pytorch_max_abs_logit_diff": checks,
