@@ -5,7 +5,7 @@
  * the same settings and prompt in the same run (bench/generate_reference.py).
  *
  * usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
- *                                 [--python python3] [--threads 2] [--out results/bench/generate.json]
+ *                                 [--python python3] [--threads 2] [--ort-threads N] [--out results/bench/generate.json]
  * @module
  */
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { generate } from "../lib/sampling/generate.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
+import { sha256Hex } from "../lib/io/sha256.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     "new-tokens": { type: "string", default: "70" },
     python: { type: "string" },
     threads: { type: "string", default: String(navigator.hardwareConcurrency) },
+    // onnxruntime's intra-op threads for the toolkit's session (default: onnxruntime's own choice).
+    "ort-threads": { type: "string" },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
   },
 });
@@ -43,7 +46,11 @@ const PROMPT_IDS = [510, 3158, 8516, 30013, 27287, 689, 253, 22658, 4370, 15, 38
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const loaded = await loadCausalLM(dir);
+const ortThreads = values["ort-threads"] === undefined ? undefined : Number(values["ort-threads"]);
+const loaded = await loadCausalLM(
+  dir,
+  ortThreads === undefined ? {} : { session: { intraOpNumThreads: ortThreads } },
+);
 // Where the time goes: the model's decoding steps (onnxruntime, feeds and outputs) vs the rest (sampling, the loop).
 let stepSeconds = 0;
 const model = {
@@ -59,6 +66,8 @@ const seeds = Array.from({ length: samples }, (_, i) => i);
 const settings = { temperature: 1, topK: 50, topP: 1 };
 const oursSeconds: number[] = [];
 const oursStepSeconds: number[] = [];
+// A digest of every run's token ids: settings that must not change the samples (threads) are compared on it.
+const tokenDigests = new Set<string>();
 await generate(model, PROMPT_IDS, seeds.slice(0, 2), { settings, maxNewTokens: 4, stopTokenIds: [] }); // warm-up
 for (let r = 0; r < runs; r++) {
   stepSeconds = 0;
@@ -71,6 +80,8 @@ for (let r = 0; r < runs; r++) {
   const seconds = (performance.now() - t0) / 1000;
   const made = out.reduce((n, s) => n + s.tokenIds.length, 0);
   if (made !== samples * newTokens) throw new Error(`made ${made} tokens, expected ${samples * newTokens}`);
+  const ids = new Int32Array(out.flatMap((x) => Array.from(x.tokenIds)));
+  tokenDigests.add(sha256Hex(new Uint8Array(ids.buffer)));
   oursSeconds.push(seconds);
   oursStepSeconds.push(stepSeconds);
   console.error(
@@ -86,6 +97,8 @@ const ours = {
   runs: oursSeconds,
   // Seconds inside model.step per run; the rest of a run is sampling and the loop.
   step_seconds: oursStepSeconds,
+  ort_intra_op_threads: ortThreads ?? "onnxruntime default",
+  tokens_sha256: [...tokenDigests],
 };
 
 let reference: Record<string, unknown> | undefined;
