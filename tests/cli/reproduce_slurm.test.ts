@@ -74,18 +74,16 @@ function assertSameResults(single: string, cluster: string): void {
   for (const rel of a) assert.equal(normalised(cluster, rel), normalised(single, rel), `${rel} differs`);
 }
 
+/** `reproduce --size ci --results <out> --slurm`: the start of every dry-run command line here. */
+const slurmCi = (out: string) => ["reproduce", "--size", "ci", "--results", out, "--slurm"];
+
 Deno.test({
   name: "reproduce --slurm --dry-run: readable scripts, one array per step, afterok merges, a report job",
   sanitizeResources: false,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "slurm-dry-" });
     const r = await runCli([
-      "reproduce",
-      "--size",
-      "ci",
-      "--results",
-      out,
-      "--slurm",
+      ...slurmCi(out),
       "--shards",
       "3",
       "--partition",
@@ -162,12 +160,7 @@ Deno.test({
       ] as const
     ) {
       const r = await runCli([
-        "reproduce",
-        "--size",
-        "ci",
-        "--results",
-        out,
-        "--slurm",
+        ...slurmCi(out),
         "--dry-run",
         flag,
         value,
