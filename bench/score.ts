@@ -13,7 +13,10 @@
  *
  * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
  *                              [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
- *                              [--memory-docs 10,100,1000] [--out results/bench/score.json]
+ *                              [--memory-docs 10,100,1000] [--full-graph] [--out results/bench/score.json]
+ *
+ * Models load as the toolkit's scoring loads them (`scoringOnly`: a model with external data without its KV
+ * outputs); `--full-graph` keeps them, for comparison.
  *
  * @module
  */
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     "memory-docs": { type: "string", default: "10,100,1000" },
     "memory-only": { type: "string" },
     session: { type: "string" },
+    "full-graph": { type: "boolean", default: false },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
   },
 });
@@ -243,12 +247,13 @@ const sessionSettings: OrtSessionSettings | undefined = values.session === undef
 const report: Record<string, unknown> = {
   machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
   date: new Date().toISOString(),
+  graph: values["full-graph"] ? "full (KV outputs kept)" : "as the toolkit scores (scoringOnly)",
 };
 
 if (values["memory-only"] !== undefined) {
   // Child process: score N short documents (~65 tokens, one window each) and print the peaks.
   const dir = modelDir(values["memory-size"]!);
-  const model = await loadCausalLM(dir, { session: sessionSettings });
+  const model = await loadCausalLM(dir, { session: sessionSettings, scoringOnly: !values["full-graph"] });
   const tokenizer = await loadTokenizer(dir);
   const r = await scoreRun(model, tokenizer, syntheticDocuments(Number(values["memory-only"]), 60));
   console.log(JSON.stringify({
@@ -269,7 +274,7 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
   const dir = modelDir(size);
   // Documents of ~1,600 words (~2 full 1,024-token windows and a partial one each).
   const docs = syntheticDocuments(Number(values.docs), 1600);
-  const model = await loadCausalLM(dir, { session: sessionSettings });
+  const model = await loadCausalLM(dir, { session: sessionSettings, scoringOnly: !values["full-graph"] });
   const tokenizer = await loadTokenizer(dir);
   const windows = windowsOf(docs, tokenizer);
   await model.forward([windows[0].input]); // warm-up, as the reference's
@@ -361,6 +366,7 @@ for (const n of values["memory-docs"]!.split(",").filter((s) => s !== "").map(Nu
       "--memory-only",
       String(n),
       ...(values.session === undefined ? [] : ["--session", values.session]),
+      ...(values["full-graph"] ? ["--full-graph"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -44,6 +44,8 @@ export interface ModelInfo {
   generation: ShippedGeneration;
   /** The ONNX files loaded (graph and external data); empty for a remote load. */
   files: ModelFileInfo[];
+  /** Loaded for scoring only: the graph's KV outputs were dropped, so `step` is unavailable. */
+  scoringOnly?: true;
 }
 
 /** Logits of one forward call. */
@@ -120,6 +122,8 @@ export interface DecoderGraph {
   onnxName: string;
   /** The graph's `past_key_values.*` inputs (none without a KV cache). */
   pastInputs: readonly string[];
+  /** The session's graph has no `present.*` outputs on purpose: forward only, `step` throws. */
+  scoringOnly?: boolean;
 }
 
 /**
@@ -172,7 +176,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
 
   const presentOf = new Map(pastInputs.map((n) => [n, n.replace(/^past_key_values\./, "present.")]));
   const missingPresent = [...presentOf.values()].filter((n) => !session.outputNames.includes(n));
-  if (missingPresent.length > 0) {
+  if (missingPresent.length > 0 && !graph.scoringOnly) {
     throw new Error(`${onnxName} has past inputs but lacks the outputs ${missingPresent.join(", ")}`);
   }
 
@@ -188,6 +192,11 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
   };
 
   const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
+    if (graph.scoringOnly && pastInputs.length > 0) {
+      throw new Error(
+        `${info.source} was loaded for scoring only (its KV outputs dropped); load it without scoringOnly to decode`,
+      );
+    }
     if (state !== undefined && state.batch !== tokens.length) {
       throw new RangeError(`step got ${tokens.length} rows but the state holds ${state.batch}`);
     }

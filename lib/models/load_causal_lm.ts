@@ -4,7 +4,7 @@
  * and what was loaded described ({@link ModelInfo}).
  * @module
  */
-import type { PreTrainedModel } from "@huggingface/transformers";
+import { join } from "node:path";
 import { type CausalLM, causalLMOver, type ModelInfo } from "./causal_lm.ts";
 import { configNumber } from "./config_number.ts";
 import type { ShippedGeneration } from "./generation_config.ts";
@@ -16,8 +16,10 @@ import {
   type CausalLMDevice,
   decoderSessionOf,
   openCausalLMModel,
+  type OrtSession,
   type OrtSessionSettings,
 } from "./onnx_session.ts";
+import { openScoringSession } from "./onnx_scoring_session.ts";
 
 type Json = Record<string, unknown>;
 
@@ -33,6 +35,13 @@ export interface LoadCausalLMOptions {
   modelsDir?: string;
   /** onnxruntime session settings (default: onnxruntime's own). */
   session?: OrtSessionSettings;
+  /**
+   * Load for scoring only (default false): for a local folder whose weights lie in external data (the large
+   * models), on cpu or cuda, the graph's `present.*` outputs are dropped before onnxruntime loads it, so a
+   * forward pass no longer holds every layer's keys and values to its end; `step` is then unavailable. Other
+   * models load as usual (their graph file holds the weights, which would be read twice to edit it).
+   */
+  scoringOnly?: boolean;
 }
 
 /**
@@ -59,6 +68,19 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     files = await describeModelFiles(where.folder, [checked.onnx.file, ...checked.externalData]);
   }
 
+  if (
+    options.scoringOnly && checked !== undefined && checked.externalData.length > 0 && device !== "webgpu"
+  ) {
+    const scoring = await openScoringSession(join(where.folder!, checked.onnx.file), device, options.session);
+    const dispose = () => scoring.release();
+    try {
+      return wrap(scoring.session, checked.config, where, checked, files, dtype, device, dispose, true);
+    } catch (e) {
+      await dispose();
+      throw e;
+    }
+  }
+
   const model = await openCausalLMModel(where, {
     hfDtype: checked?.onnx.hfDtype ?? dtype,
     device,
@@ -68,24 +90,40 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     ...(options.session !== undefined ? { session: options.session } : {}),
   });
 
-  try {
-    return wrap(model, where, checked, files, dtype, device);
-  } catch (e) {
+  const dispose = async () => {
     await model.dispose();
+  };
+  try {
+    const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
+    return wrap(
+      session,
+      model.config as unknown as Json,
+      where,
+      checked,
+      files,
+      dtype,
+      device,
+      dispose,
+      false,
+    );
+  } catch (e) {
+    await dispose();
     throw e;
   }
 }
 
 function wrap(
-  model: PreTrainedModel,
+  session: OrtSession,
+  loadedConfig: Json,
   where: ResolvedSource,
   checked: CheckedFolder | undefined,
   files: ModelFileInfo[],
   dtype: CausalLMDtype,
   device: CausalLMDevice,
+  dispose: () => Promise<void>,
+  scoringOnly: boolean,
 ): CausalLM {
-  const config = (checked?.config ?? model.config) as unknown as Json;
-  const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
+  const config = (checked?.config ?? loadedConfig) as Json;
   const vocabSize = checked?.vocabSize ?? configNumber(config, "vocab_size");
   if (vocabSize === undefined) throw new Error(`config of ${where.folder ?? where.hubId} has no vocab_size`);
   const onnxName = checked?.onnx.file ?? "the ONNX graph";
@@ -139,10 +177,13 @@ function wrap(
       : {}),
     generation,
     files,
+    ...(scoringOnly ? { scoringOnly: true as const } : {}),
   };
-  return causalLMOver({ session, config, vocabSize, maxPositions, onnxName, pastInputs }, info, async () => {
-    await model.dispose();
-  });
+  return causalLMOver(
+    { session, config, vocabSize, maxPositions, onnxName, pastInputs, scoringOnly },
+    info,
+    dispose,
+  );
 }
 
 /** A preset knows its logits width: a folder holding another model (a 2.8B under a 6.9B name) is refused. */

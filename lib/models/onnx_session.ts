@@ -93,9 +93,8 @@ export async function openCausalLMModel(
         }),
     );
   } catch (e) {
-    if (device !== "cpu" && DEVICE_FAILURE.test(String((e as Error)?.message ?? e))) {
-      throw deviceError(device, e);
-    }
+    const unavailable = deviceFailure(device, e);
+    if (unavailable !== undefined) throw unavailable;
     const place = where.folder ? `folder ${where.folder}` : `hub id ${where.hubId} (is this machine online?)`;
     throw new Error(`transformers.js could not load the ${place}: ${(e as Error).message}`, { cause: e });
   }
@@ -108,6 +107,16 @@ export function decoderSessionOf(model: PreTrainedModel, label: string): OrtSess
     throw new Error(`no decoder session in ${label} (sessions: ${Object.keys(model.sessions)})`);
   }
   return session;
+}
+
+/**
+ * The error for a failed session start on `device`: a provider that cannot start says the device is unavailable
+ * (no CPU fallback); anything else is returned as undefined for the caller to describe.
+ */
+export function deviceFailure(device: CausalLMDevice, e: unknown): Error | undefined {
+  return device !== "cpu" && DEVICE_FAILURE.test(String((e as Error)?.message ?? e))
+    ? deviceError(device, e)
+    : undefined;
 }
 
 /** Turns an execution-provider failure into an error saying the device is unavailable (no CPU fallback). */

@@ -361,7 +361,8 @@ export async function runScoreJob(o: ScoreJobOptions): Promise<ScoreJobResult> {
   const contextLen = o.contextLen ?? 1;
   const every = o.checkpointEvery ?? 50;
   const log = o.log ?? (() => {});
-  const loadOptions = { dtype: o.dtype, device: o.device, allowRemote: o.allowRemote };
+  // Scoring never decodes: large models load without their KV outputs (less memory per window).
+  const loadOptions = { dtype: o.dtype, device: o.device, allowRemote: o.allowRemote, scoringOnly: true };
   const started = performance.now();
   const checkpointPath = checkpointPathOf(o.outPath);
 

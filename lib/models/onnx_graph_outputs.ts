@@ -1,0 +1,161 @@
+/**
+ * Dropping outputs from an ONNX graph file, at the protobuf wire level: the ModelProto is copied field by field
+ * and only the graph's `output` entries whose names are not kept are left out. Used for a scoring-only session:
+ * a KV-cache decoder's `present.*` outputs are graph outputs, so onnxruntime computes and holds them to the end
+ * of every run even when nobody fetches them (384 MiB per 1,024-token window for a Pythia-1.4B); without them
+ * they are freed as soon as the attention has used them.
+ *
+ * Only the graph's output list changes; nodes, initializers (inline or external) and every other field are copied
+ * byte for byte, so the edited graph computes the same logits.
+ * @module
+ */
+
+// ModelProto.graph = 7, GraphProto.output = 12, ValueInfoProto.name = 1 (onnx.proto3).
+const MODEL_GRAPH = 7;
+const GRAPH_OUTPUT = 12;
+const VALUE_INFO_NAME = 1;
+
+/** One field of a protobuf message: its number, wire type and where its bytes (tag included) lie. */
+interface WireField {
+  field: number;
+  wireType: number;
+  /** Start of the tag. */
+  start: number;
+  /** Start of a length-delimited field's payload (after its length). */
+  payloadStart: number;
+  /** End of the field. */
+  end: number;
+}
+
+function readVarint(buf: Uint8Array, pos: number, what: string): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw new RangeError(`${what}: truncated varint at byte ${pos}`);
+    const b = buf[pos++];
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return [value, pos];
+    scale *= 128;
+  }
+  throw new RangeError(`${what}: varint longer than 10 bytes at byte ${pos}`);
+}
+
+function* wireFields(buf: Uint8Array, what: string): Generator<WireField> {
+  let pos = 0;
+  while (pos < buf.length) {
+    const start = pos;
+    const [tag, afterTag] = readVarint(buf, pos, what);
+    const field = Math.floor(tag / 8);
+    const wireType = tag % 8;
+    let payloadStart = afterTag;
+    let end: number;
+    if (wireType === 0) end = readVarint(buf, afterTag, what)[1];
+    else if (wireType === 1) end = afterTag + 8;
+    else if (wireType === 5) end = afterTag + 4;
+    else if (wireType === 2) {
+      const [len, afterLen] = readVarint(buf, afterTag, what);
+      payloadStart = afterLen;
+      end = afterLen + len;
+    } else {throw new RangeError(
+        `${what}: unsupported wire type ${wireType} (field ${field}) at byte ${start}`,
+      );}
+    if (end > buf.length) throw new RangeError(`${what}: field ${field} at byte ${start} runs past the end`);
+    yield { field, wireType, start, payloadStart, end };
+    pos = end;
+  }
+}
+
+function encodeVarint(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 128) {
+    out.push((value % 128) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function valueInfoName(buf: Uint8Array, what: string): string {
+  for (const f of wireFields(buf, what)) {
+    if (f.field === VALUE_INFO_NAME && f.wireType === 2) {
+      return new TextDecoder().decode(buf.subarray(f.payloadStart, f.end));
+    }
+  }
+  return "";
+}
+
+/** The names of a graph file's outputs, in order. `what` names the file in errors. */
+export function graphOutputNames(model: Uint8Array, what = "ONNX graph"): string[] {
+  const names: string[] = [];
+  for (const m of wireFields(model, what)) {
+    if (m.field !== MODEL_GRAPH || m.wireType !== 2) continue;
+    const graph = model.subarray(m.payloadStart, m.end);
+    for (const g of wireFields(graph, what)) {
+      if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
+        names.push(valueInfoName(graph.subarray(g.payloadStart, g.end), what));
+      }
+    }
+  }
+  return names;
+}
+
+/** An edited graph file and what was left out of it. */
+export interface EditedGraph {
+  /** The graph file with only the kept outputs. */
+  bytes: Uint8Array;
+  /** The outputs left out, in their order in the original. */
+  removed: string[];
+}
+
+/**
+ * A copy of the ONNX graph file `model` whose graph keeps only the outputs for which `keep(name)` is true. Throws
+ * when the file has no graph or no output would remain. `what` names the file in errors.
+ */
+export function keepGraphOutputs(
+  model: Uint8Array,
+  keep: (name: string) => boolean,
+  what = "ONNX graph",
+): EditedGraph {
+  const parts: Uint8Array[] = [];
+  const removed: string[] = [];
+  let graphs = 0;
+  let kept = 0;
+  for (const m of wireFields(model, what)) {
+    if (m.field !== MODEL_GRAPH || m.wireType !== 2) {
+      parts.push(model.subarray(m.start, m.end));
+      continue;
+    }
+    graphs++;
+    const graph = model.subarray(m.payloadStart, m.end);
+    const graphParts: Uint8Array[] = [];
+    for (const g of wireFields(graph, what)) {
+      if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
+        const name = valueInfoName(graph.subarray(g.payloadStart, g.end), what);
+        if (!keep(name)) {
+          removed.push(name);
+          continue;
+        }
+        kept++;
+      }
+      graphParts.push(graph.subarray(g.start, g.end));
+    }
+    const payload = concat(graphParts);
+    parts.push(
+      new Uint8Array([...encodeVarint(MODEL_GRAPH * 8 + 2), ...encodeVarint(payload.length)]),
+      payload,
+    );
+  }
+  if (graphs !== 1) throw new Error(`${what}: expected one graph, found ${graphs}`);
+  if (kept === 0) throw new Error(`${what}: no graph output would remain`);
+  return { bytes: concat(parts), removed };
+}
