@@ -10,6 +10,8 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
+
 // ModelProto.graph = 7, GraphProto.output = 12, ValueInfoProto.name = 1 (onnx.proto3).
 const MODEL_GRAPH = 7;
 const GRAPH_OUTPUT = 12;
@@ -76,13 +78,8 @@ function encodeVarint(value: number): number[] {
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const b = Buffer.concat(parts);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length); // a plain Uint8Array view, no copy
 }
 
 function valueInfoName(buf: Uint8Array, what: string): string {
