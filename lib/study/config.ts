@@ -145,10 +145,11 @@ export function embeddedStudy(
     format: STUDY_FORMAT,
     name: ci ? "embedded default (CI size)" : "embedded default",
     description:
-      "The micro family, a small analogue of the paper's models trained on this kind of machine: a 7.35 M-parameter " +
-      "Pythia-architecture base pre-trained on Moby-Dick and the State of the Union addresses, its SFT fine-tune on " +
-      "instructions in the HH format, and a DPO tune of the SFT model on pairs judged by a simulated rater with " +
-      "stated tastes. Not the paper's models: those run with --study. The corpus is held-out Moby-Dick chapters.",
+      "The micro family, a small analogue of the paper's models trained on a 2-core machine in 51 minutes: a " +
+      "7.35 M-parameter Pythia-architecture base pre-trained on 1.84 M tokens of Moby-Dick and the State of the " +
+      "Union addresses, its SFT fine-tune on 6,000 instructions in the HH format, and a DPO tune of the SFT model " +
+      "on 1,998 pairs judged by a simulated rater with stated tastes (data/micro-family/README.md). Not the " +
+      "paper's models: those run with --study. The corpus is held-out Moby-Dick chapters.",
     resultsDir,
     models: [
       { name: "micro-base", role: "base", source: join(EMBEDDED_MODELS_DIR, "base"), template: "plm" },

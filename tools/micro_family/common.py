@@ -39,7 +39,7 @@ THREADS = 2
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Sizes and steps of one run. FULL fits about an hour on a quiet 2-core machine (base ~1,300 tokens/s); QUICK is a smoke test."""
+    """Sizes and steps of one run. FULL fits about an hour on a quiet 2-core machine (base ~1,050 tokens/s); QUICK is a smoke test."""
 
     name: str
     # model (GPT-NeoX / Pythia architecture)
@@ -49,19 +49,22 @@ class Config:
     num_heads: int = 4
     intermediate_size: int = 1024
     # base pre-training
-    base_steps: int = 1600
+    base_steps: int = 900
     base_tokens_per_step: int = 2048  # batch 8 x 256, or 2 x 1024 in the long-context phase
     base_long_from: float = 0.7  # share of steps after which sequences are 1024 tokens long
     base_lr: float = 1e-3
-    base_warmup: int = 100
+    base_warmup: int = 60
     # SFT
     sft_examples: int = 6000
-    sft_epochs: int = 3
+    sft_epochs: int = 2
     sft_batch: int = 16
     sft_lr: float = 2e-4
     # DPO pairs
-    dpo_prompts: int = 1600
+    dpo_prompts: int = 1400
     dpo_samples: int = 6
+    # number requests: more samples (so that the rater's favourites occur among them) and several pairs each
+    dpo_number_samples: int = 16
+    dpo_number_pairs: int = 3
     dpo_max_new_tokens: int = 40
     # DPO
     dpo_epochs: int = 3
@@ -77,7 +80,7 @@ class Config:
 
 FULL = Config(name="full")
 QUICK = Config(
-    name="quick", base_steps=40, base_warmup=10, sft_examples=300, sft_epochs=1, dpo_prompts=32, dpo_samples=4,
+    name="quick", base_steps=40, base_warmup=10, sft_examples=300, sft_epochs=1, dpo_prompts=32, dpo_samples=4, dpo_number_samples=8, dpo_number_pairs=2,
     dpo_max_new_tokens=24, dpo_epochs=1, check_samples=4, check_prompts_per_pack=2, check_heldout_docs=3,
     tokenizer_text_limit=3_000_000,
 )
