@@ -7,6 +7,7 @@
  * (onnxruntime itself reports such a graph with a bare "failed to load" or crashes on a short file).
  * @module
  */
+import { forEachField, type ProtobufBytes, readVarint } from "./protobuf_fields.ts";
 
 /** One initializer stored outside the graph file. */
 export interface ExternalTensor {
@@ -40,7 +41,7 @@ const ELEMENT_BYTES: Readonly<Record<number, number>> = {
 };
 
 /** Positional reads over an open file, with a small read-ahead buffer. */
-class FileCursor {
+class FileCursor implements ProtobufBytes {
   #buf = new Uint8Array(0);
   #bufStart = 0;
   constructor(private readonly file: Deno.FsFile, readonly size: number) {}
@@ -63,55 +64,6 @@ class FileCursor {
     }
     return this.#buf.subarray(pos - this.#bufStart, pos - this.#bufStart + n);
   }
-
-  /** A varint at `pos`: its value (exact below 2^53) and the position after it. */
-  varint(pos: number): [number, number] {
-    let value = 0, scale = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = this.bytes(pos + i, 1)[0];
-      value += (b & 0x7f) * scale;
-      scale *= 128;
-      if ((b & 0x80) === 0) return [value, pos + i + 1];
-    }
-    throw new RangeError(`malformed varint at byte ${pos}`);
-  }
-}
-
-/** Calls `visit(field, wireType, valueStart, valueEnd)` for each field of the message in [start, end). */
-function fields(
-  cur: FileCursor,
-  start: number,
-  end: number,
-  visit: (field: number, wire: number, from: number, to: number, varint: number) => void,
-): void {
-  let pos = start;
-  while (pos < end) {
-    const [tag, afterTag] = cur.varint(pos);
-    const field = Math.floor(tag / 8), wire = tag % 8;
-    let from = afterTag, to: number, v = 0;
-    switch (wire) {
-      case 0:
-        [v, to] = cur.varint(afterTag);
-        break;
-      case 1:
-        to = afterTag + 8;
-        break;
-      case 2: {
-        const [len, afterLen] = cur.varint(afterTag);
-        from = afterLen;
-        to = afterLen + len;
-        break;
-      }
-      case 5:
-        to = afterTag + 4;
-        break;
-      default:
-        throw new RangeError(`unsupported protobuf wire type ${wire} at byte ${pos}`);
-    }
-    if (to > end) throw new RangeError(`field ${field} at byte ${pos} runs past its message (byte ${end})`);
-    visit(field, wire, from, to, v);
-    pos = to;
-  }
 }
 
 const utf8 = new TextDecoder();
@@ -128,20 +80,20 @@ function readTensor(cur: FileCursor, start: number, end: number): TensorHeader {
   let name = "", location: string | undefined, offset = 0, length: number | undefined;
   let external = false, dataType = 0;
   const dims: number[] = [];
-  fields(cur, start, end, (field, wire, from, to, v) => {
+  forEachField(cur, start, end, (field, wire, from, to, v) => {
     if (field === 8 && wire === 2) name = utf8.decode(cur.bytes(from, to - from));
     else if (field === 14 && wire === 0) external = v === 1;
     else if (field === 2 && wire === 0) dataType = v;
     else if (field === 1 && wire === 0) dims.push(v);
     else if (field === 1 && wire === 2) { // packed dims
       for (let p = from; p < to;) {
-        const [d, next] = cur.varint(p);
+        const [d, next] = readVarint(cur, p);
         dims.push(d);
         p = next;
       }
     } else if (field === 13 && wire === 2) {
       let key = "", value = "";
-      fields(cur, from, to, (f, w, a, b) => {
+      forEachField(cur, from, to, (f, w, a, b) => {
         if (w !== 2) return;
         if (f === 1) key = utf8.decode(cur.bytes(a, b - a));
         if (f === 2) value = utf8.decode(cur.bytes(a, b - a));
@@ -173,9 +125,9 @@ function tensorHeaders(graphPath: string): TensorHeader[] {
   try {
     const cur = new FileCursor(file, file.statSync().size);
     const out: TensorHeader[] = [];
-    fields(cur, 0, cur.size, (field, wire, from, to) => {
+    forEachField(cur, 0, cur.size, (field, wire, from, to) => {
       if (field !== 7 || wire !== 2) return; // ModelProto.graph
-      fields(cur, from, to, (f, w, a, b) => {
+      forEachField(cur, from, to, (f, w, a, b) => {
         if (f === 5 && w === 2) out.push(readTensor(cur, a, b)); // GraphProto.initializer
       });
     });

@@ -11,60 +11,36 @@
  */
 
 import { Buffer } from "node:buffer";
+import { bufferBytes, forEachField } from "./protobuf_fields.ts";
 
 // ModelProto.graph = 7, GraphProto.output = 12, ValueInfoProto.name = 1 (onnx.proto3).
 const MODEL_GRAPH = 7;
 const GRAPH_OUTPUT = 12;
 const VALUE_INFO_NAME = 1;
 
-/** One field of a protobuf message: its number, wire type and where its bytes (tag included) lie. */
+/** One field of a message: its number and wire type, where its bytes (tag included) lie, and its payload. */
 interface WireField {
   field: number;
   wireType: number;
   /** Start of the tag. */
   start: number;
-  /** Start of a length-delimited field's payload (after its length). */
-  payloadStart: number;
+  /** Start of the value (a length-delimited field's payload, after its length). */
+  from: number;
   /** End of the field. */
   end: number;
 }
 
-function readVarint(buf: Uint8Array, pos: number, what: string): [value: number, next: number] {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new RangeError(`${what}: truncated varint at byte ${pos}`);
-    const b = buf[pos++];
-    value += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return [value, pos];
-    scale *= 128;
+/** The fields of the message `buf`; malformed input throws a RangeError prefixed with `what`. */
+function wireFields(buf: Uint8Array, what: string): WireField[] {
+  const out: WireField[] = [];
+  try {
+    forEachField(bufferBytes(buf), 0, buf.length, (field, wireType, from, end, _v, start) => {
+      out.push({ field, wireType, start, from, end });
+    });
+  } catch (e) {
+    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
   }
-  throw new RangeError(`${what}: varint longer than 10 bytes at byte ${pos}`);
-}
-
-function* wireFields(buf: Uint8Array, what: string): Generator<WireField> {
-  let pos = 0;
-  while (pos < buf.length) {
-    const start = pos;
-    const [tag, afterTag] = readVarint(buf, pos, what);
-    const field = Math.floor(tag / 8);
-    const wireType = tag % 8;
-    let payloadStart = afterTag;
-    let end: number;
-    if (wireType === 0) end = readVarint(buf, afterTag, what)[1];
-    else if (wireType === 1) end = afterTag + 8;
-    else if (wireType === 5) end = afterTag + 4;
-    else if (wireType === 2) {
-      const [len, afterLen] = readVarint(buf, afterTag, what);
-      payloadStart = afterLen;
-      end = afterLen + len;
-    } else {throw new RangeError(
-        `${what}: unsupported wire type ${wireType} (field ${field}) at byte ${start}`,
-      );}
-    if (end > buf.length) throw new RangeError(`${what}: field ${field} at byte ${start} runs past the end`);
-    yield { field, wireType, start, payloadStart, end };
-    pos = end;
-  }
+  return out;
 }
 
 function encodeVarint(value: number): number[] {
@@ -83,12 +59,8 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 function valueInfoName(buf: Uint8Array, what: string): string {
-  for (const f of wireFields(buf, what)) {
-    if (f.field === VALUE_INFO_NAME && f.wireType === 2) {
-      return new TextDecoder().decode(buf.subarray(f.payloadStart, f.end));
-    }
-  }
-  return "";
+  const f = wireFields(buf, what).find((f) => f.field === VALUE_INFO_NAME && f.wireType === 2);
+  return f === undefined ? "" : new TextDecoder().decode(buf.subarray(f.from, f.end));
 }
 
 /** The names of a graph file's outputs, in order. `what` names the file in errors. */
@@ -96,10 +68,10 @@ export function graphOutputNames(model: Uint8Array, what = "ONNX graph"): string
   const names: string[] = [];
   for (const m of wireFields(model, what)) {
     if (m.field !== MODEL_GRAPH || m.wireType !== 2) continue;
-    const graph = model.subarray(m.payloadStart, m.end);
+    const graph = model.subarray(m.from, m.end);
     for (const g of wireFields(graph, what)) {
       if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
-        names.push(valueInfoName(graph.subarray(g.payloadStart, g.end), what));
+        names.push(valueInfoName(graph.subarray(g.from, g.end), what));
       }
     }
   }
@@ -133,11 +105,11 @@ export function keepGraphOutputs(
       continue;
     }
     graphs++;
-    const graph = model.subarray(m.payloadStart, m.end);
+    const graph = model.subarray(m.from, m.end);
     const graphParts: Uint8Array[] = [];
     for (const g of wireFields(graph, what)) {
       if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
-        const name = valueInfoName(graph.subarray(g.payloadStart, g.end), what);
+        const name = valueInfoName(graph.subarray(g.from, g.end), what);
         if (!keep(name)) {
           removed.push(name);
           continue;
