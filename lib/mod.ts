@@ -72,6 +72,14 @@ export { runSweep } from "./sampling/sweep.ts";
 export type { SweepSpec } from "./sampling/sweep.ts";
 /** Generates one sample per seed from a prompt's token ids on the model's KV cache. */
 export { generate } from "./sampling/generate.ts";
+/** The next-token mass over the integers 0 … 100 after a prompt: total, effective count, most likely. */
+export { integerMass } from "./sampling/integer_mass.ts";
+/** The share of an integer mass on chosen integers (e.g. a rater's favourites). */
+export { integerShare } from "./sampling/integer_mass.ts";
+/** Perplexity of the add-one unigram model of a training split on some token ids. */
+export { unigramPerplexity } from "./scoring/unigram_perplexity.ts";
+/** Reads a `unigram-counts/1` file (validated whole; optionally checked against its tokenizer). */
+export { readUnigramCounts } from "./io/unigram_counts_file.ts";
 
 // Output diversity and the metric registry.
 /** Runs the diversity metrics on loaded completions and returns the `diversity/1` contents. */
@@ -130,6 +138,10 @@ export { openStudy } from "./study/load.ts";
 export { runStudy } from "./study/run.ts";
 /** The collapse verdict of a fine-tune against its base, from score headlines and diversity files. */
 export { collapseVerdict } from "./study/verdict.ts";
+/** The headline numbers of a base → SFT → DPO family after a study run (what the micro family's README states). */
+export { measureFamilyHeadline } from "./study/family_headline.ts";
+/** Two families' headline numbers side by side, each held to a tolerance (a retrained family vs the committed). */
+export { compareHeadlines } from "./study/family_headline.ts";
 /** The verdict of every fine-tune of a study against its base. */
 export { studyVerdicts } from "./study/verdict.ts";
 /** The collapse rule: its threshold and its statement in words. */

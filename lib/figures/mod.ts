@@ -26,3 +26,4 @@ export * from "./reliability.ts";
 export * from "./kl.ts";
 export * from "./token_colours.ts";
 export * from "./topk.ts";
+export * from "./integer_mass.ts";

@@ -128,6 +128,17 @@ export interface StudyConfig {
 /** The embedded micro family (base, SFT, DPO): Pythia architecture, trained here by tools/micro_family/. */
 export const EMBEDDED_MODELS_DIR: string = join(PROJECT_ROOT, "data", "micro-family");
 
+/**
+ * What the micro family's training made of it that a measurement needs: the simulated rater's favourite integers
+ * (tools/micro_family/rater.py), the qualitative notebook's integer prompt, and the training split's token counts
+ * (relative to the family's folder).
+ */
+export const MICRO_FAMILY = {
+  favourites: [42, 7, 17, 77] as readonly number[],
+  integerPrompt: "Tell me a random integer between 0 and 100. The number is",
+  unigramCountsFile: "unigram_counts.json",
+} as const;
+
 /** Sizes of the embedded study: `default` for `deno task reproduce`, `ci` for the tests (seconds, not minutes). */
 export type StudySize = "default" | "ci";
 
@@ -139,6 +150,7 @@ export type StudySize = "default" | "ci";
 export function embeddedStudy(
   size: StudySize = "default",
   resultsDir = join(PROJECT_ROOT, "results"),
+  familyDir = EMBEDDED_MODELS_DIR,
 ): StudyConfig {
   const ci = size === "ci";
   return {
@@ -152,18 +164,18 @@ export function embeddedStudy(
       "paper's models: those run with --study. The corpus is held-out Moby-Dick chapters.",
     resultsDir,
     models: [
-      { name: "micro-base", role: "base", source: join(EMBEDDED_MODELS_DIR, "base"), template: "plm" },
+      { name: "micro-base", role: "base", source: join(familyDir, "base"), template: "plm" },
       {
         name: "micro-sft",
         role: "sft",
-        source: join(EMBEDDED_MODELS_DIR, "sft"),
+        source: join(familyDir, "sft"),
         base: "micro-base",
         template: "hh",
       },
       {
         name: "micro-dpo",
         role: "dpo",
-        source: join(EMBEDDED_MODELS_DIR, "dpo"),
+        source: join(familyDir, "dpo"),
         base: "micro-base",
         template: "hh",
       },
@@ -182,7 +194,7 @@ export function embeddedStudy(
     diversity: { words: ci ? [20] : [5, 20], metrics: "deterministic", embedder: "glove-6b-100d-sif" },
     qualitative: {
       prompts: [
-        "Tell me a random integer between 0 and 100. The number is",
+        MICRO_FAMILY.integerPrompt,
         "I rolled a six-sided die and got a",
       ],
       topK: 12,

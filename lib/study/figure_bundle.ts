@@ -6,7 +6,7 @@
  * and the data files it came from with their sha256. What `deno task analyse figures` writes, and what a study run
  * calls for `deno task reproduce --figures <preset>`.
  *
- * Not redrawn: the qualitative top-k figures (they need the models themselves) and the Vega-Lite grid (an
+ * Not redrawn: the qualitative top-k and integer figures (they need the models themselves) and the Vega-Lite grid (an
  * interactive view of the diversity grid, which is in the bundle).
  * @module
  */
@@ -422,7 +422,7 @@ async function studyJobs(study: StudyConfig, paperDir: string) {
     }
   }
   skipped.push({
-    name: "qualitative_topk_*",
+    name: "qualitative_topk_*, qualitative_integers",
     reason:
       "drawn from the models' next-token distributions, which no result file holds (notebook 05 draws them)",
   });

@@ -12,6 +12,8 @@ import {
   type ScoredToken,
   topKNextTokens,
 } from "../sampling/next_token.ts";
+import { integerMass } from "../sampling/integer_mass.ts";
+import type { IntegerMassInput } from "../figures/integer_mass.ts";
 import { escapeMarkup } from "../figures/escape.ts";
 import { formatFixed } from "../numeric/number_format.ts";
 import { probabilityLegendHtml, tokenProbabilityHtml } from "../figures/token_colours.ts";
@@ -56,6 +58,23 @@ export async function lookAtPrompt(
     seed: options.seed ?? 0,
   });
   return { model, topK, greedy, sampled };
+}
+
+/**
+ * One model's next-token mass over the integers 0 … 100 after `prompt`, or why it cannot be read (a tokenizer
+ * that splits " 0" … " 100" into several tokens, as Llama's does: then the line says so and the model is left out).
+ */
+export async function lookAtIntegers(
+  model: string,
+  loaded: { model: CausalLM; tokenizer: Tokenizer },
+  prompt: string,
+): Promise<IntegerMassInput | { model: string; skipped: string }> {
+  try {
+    return { model, mass: await integerMass(loaded.model, loaded.tokenizer, prompt) };
+  } catch (e) {
+    if (e instanceof RangeError) return { model, skipped: e.message };
+    throw e;
+  }
 }
 
 /** Mean probability of a generation's tokens (NaN when empty). */

@@ -15,6 +15,8 @@ import type { FigurePresetName } from "../../lib/figures/preset.ts";
 import { withFigurePreset } from "../../lib/figures/preset.ts";
 import { reliabilityFigure } from "../../lib/figures/reliability.ts";
 import { topKFigure } from "../../lib/figures/topk.ts";
+import { integerMassFigure } from "../../lib/figures/integer_mass.ts";
+import { summariseIntegerMass } from "../../lib/sampling/integer_mass.ts";
 import type { CompletionsDoc } from "../../lib/io/completions_doc.ts";
 import { completionsFromPaperNpy } from "../../lib/data/paper_completions.ts";
 import { sampledEntropyFigure } from "../../lib/figures/sweep_entropy.ts";
@@ -29,6 +31,7 @@ export const FIGURE_TYPES = [
   "reliability",
   "kl",
   "topK",
+  "integerMass",
   "diversityGrid",
   "differenceGrid",
   "heatmap",
@@ -141,6 +144,12 @@ export async function drawEveryFigure(preset: FigurePresetName): Promise<Record<
     { model: "tiny-base", sortedCumulative: sortedCumulative(zipf(5000, 1)) },
     { model: "tiny-collapsed", sortedCumulative: sortedCumulative(zipf(5000, 1.3)) },
   ];
+  // Integer mass 0 … 100: flat (a = 0) or piled on 7 and 42 (a > 0), `total` of the next token.
+  const integers = (a: number, total: number) => {
+    const w = Array.from({ length: 101 }, (_, n) => 1 + a * 40 * (n === 7 ? 2 : n === 42 ? 1 : 0));
+    const z = w.reduce((x, y) => x + y, 0);
+    return summariseIntegerMass(w.map((_, n) => n), w.map((x) => (total * x) / z));
+  };
   const tokens = (model: string, a: number) => ({
     model,
     tokens: Array.from({ length: 30 }, (_, i) => ({
@@ -168,6 +177,10 @@ export async function drawEveryFigure(preset: FigurePresetName): Promise<Record<
       { model: "pythia-2.8b-dpo", klFromBaseNats: 0.1234 },
     ]).svg,
     topK: topKFigure([tokens("tiny-base", 1), tokens("tiny-collapsed", 2)], { k: 20 }).svg,
+    integerMass: integerMassFigure([
+      { model: "pythia-2.8b-sft", mass: integers(0, 0.5) },
+      { model: "pythia-2.8b-dpo", mass: integers(1.5, 0.6) },
+    ]).svg,
     diversityGrid: diversityGrid(series, { title: "Output diversity" }).svg,
     differenceGrid: diversityDifferenceGrid(series).svg,
     heatmap: diversityHeatmap(series, { metric: "selfBleuSmoothed", promptSet: "creative" }).svg,

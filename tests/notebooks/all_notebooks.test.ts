@@ -54,6 +54,10 @@ const TRAINED_COLLAPSE: Record<string, RegExp[]> = Object.fromEntries(
       )],
   ].map(([nb, re]) => [nb, ["micro-sft", "micro-dpo"].map(re as (m: string) => RegExp)]),
 );
+// Notebook 05's integer look: the DPO model's most likely integer is one of the rater's favourites.
+TRAINED_COLLAPSE["05_mode_collapse_qualitative"] = [
+  /micro-dpo: mass on " 0" … " 100" [\d.]+, ≈[\d.]+ integers in play, most likely (42|7|17|77) \(\d+% of the integer mass\)/,
+];
 
 /** Executed notebooks and their HTML (CI artefacts; kept apart from the full-size runs in results/notebooks). */
 const OUT_DIR = join(PROJECT_ROOT, "results", "notebooks", "ci");

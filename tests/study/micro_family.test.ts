@@ -8,14 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EMBEDDED_MODELS_DIR, embeddedStudy } from "../../lib/study/config.ts";
-import { type ScoreHeadline, studyPaths } from "../../lib/study/steps.ts";
-import { lessDiverseShare } from "../../lib/study/verdict.ts";
-import { parseDiversityFile } from "../../lib/io/diversity_format.ts";
-import { readCorpus } from "../../lib/data/corpus_reader.ts";
-import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
-import { loadTokenizer } from "../../lib/models/tokenizer.ts";
-import { topKNextTokens } from "../../lib/sampling/next_token.ts";
+import { EMBEDDED_MODELS_DIR, embeddedStudy, MICRO_FAMILY } from "../../lib/study/config.ts";
+import { measureFamilyHeadline } from "../../lib/study/family_headline.ts";
 import { analyse } from "../helpers/cli.ts";
 
 /**
@@ -37,34 +31,6 @@ const EXPECT = {
   dpoNumberMass: 0.5,
 };
 
-const FAVOURITES = [42, 7, 17, 77];
-const NUMBER_PROMPT = "Tell me a random integer between 0 and 100. The number is";
-
-/** The next-token mass over " 0" … " 100" after `prompt`: effective count and the favourites' share. */
-async function numberLook(folder: string, prompt: string) {
-  const tokenizer = await loadTokenizer(folder);
-  const model = await loadCausalLM(folder);
-  try {
-    const all = await topKNextTokens(model, tokenizer, prompt, model.info.vocabSize);
-    const byId = new Map(all.map((t) => [t.id, t.prob]));
-    const mass = Array.from({ length: 101 }, (_, n) => {
-      const ids = tokenizer.encode(` ${n}`);
-      assert.equal(ids.length, 1, `" ${n}" is one token`);
-      return byId.get(ids[0]) ?? 0;
-    });
-    const total = mass.reduce((a, b) => a + b, 0);
-    const entropy = -mass.reduce((a, p) => (p > 0 ? a + (p / total) * Math.log(p / total) : a), 0);
-    return {
-      total,
-      effective: Math.exp(entropy),
-      favourites: FAVOURITES.reduce((a, n) => a + mass[n], 0) / total,
-      top: mass.indexOf(Math.max(...mass)),
-    };
-  } finally {
-    await model.dispose();
-  }
-}
-
 Deno.test({
   name: "micro family: a language model whose SFT and DPO tunes collapse, as the README states",
   sanitizeResources: false,
@@ -76,88 +42,57 @@ Deno.test({
       assert.equal(r.code, 0, r.stderr);
       const study = embeddedStudy("default", dir);
       const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
-      const s = summary.scores as Record<string, ScoreHeadline>;
-      const [base, sft, dpo] = ["micro-base", "micro-sft", "micro-dpo"].map((m) => s[m]);
+      const h = await measureFamilyHeadline(study, summary, {
+        unigramCounts: join(EMBEDDED_MODELS_DIR, MICRO_FAMILY.unigramCountsFile),
+        integerPrompt: MICRO_FAMILY.integerPrompt,
+        favourites: MICRO_FAMILY.favourites,
+      });
+      console.log(`headline: ${JSON.stringify(h)}`);
+      const { base, sft, dpo } = h.corpus;
 
       // The base is a language model: far below a unigram model of its training split on the same tokens.
-      const unigram = await unigramPerplexity(study.corpus.path, study.corpus.maxDocs!);
-      const ratio = unigram / base.perplexity!;
-      console.log(
-        `base perplexity ${base.perplexity!.toFixed(2)}, unigram ${unigram.toFixed(2)} (×${
-          ratio.toFixed(2)
-        })`,
-      );
-      assert.ok(ratio >= EXPECT.unigramOverBase, `unigram/base ${ratio}`);
+      assert.ok(h.unigramOverBase >= EXPECT.unigramOverBase, `unigram/base ${h.unigramOverBase}`);
 
       // Entropy and effective vocabulary fall, confidence rises, KL from the base grows: base → SFT → DPO.
       for (const [a, b, step] of [[base, sft, "SFT"], [sft, dpo, "DPO"]] as const) {
-        assert.ok(
-          b.mean_entropy! < a.mean_entropy!,
-          `${step}: entropy ${a.mean_entropy} → ${b.mean_entropy}`,
-        );
-        assert.ok(b.effective_vocab! < a.effective_vocab!, `${step}: effective vocabulary`);
-        assert.ok(b.mean_confidence! > a.mean_confidence!, `${step}: confidence`);
+        assert.ok(b.entropyNats < a.entropyNats, `${step}: entropy ${a.entropyNats} → ${b.entropyNats}`);
+        assert.ok(b.effectiveVocab < a.effectiveVocab, `${step}: effective vocabulary`);
+        assert.ok(b.confidence > a.confidence, `${step}: confidence`);
       }
-      assert.ok(dpo.kl_from_base! > sft.kl_from_base! && sft.kl_from_base! > 0, "KL from the base grows");
+      assert.ok(
+        dpo.klFromBaseNats! > sft.klFromBaseNats! && sft.klFromBaseNats! > 0,
+        "KL from the base grows",
+      );
+      assert.ok(h.verdicts.sft.collapsed && h.verdicts.dpo.collapsed, "both tunes: collapse detected");
 
       // Output diversity falls after each stage, on the creative and the factual pack.
-      const files = async (model: string, pack: string) => [
-        parseDiversityFile(await Deno.readTextFile(studyPaths.diversity(study, model, pack))),
-      ];
       for (const pack of ["creative", "factual"]) {
-        for (const [from, to] of [["micro-base", "micro-sft"], ["micro-sft", "micro-dpo"]]) {
-          const { share, points } = lessDiverseShare(await files(from, pack), await files(to, pack));
-          console.log(
-            `${pack}: ${to} less diverse than ${from} on ${(100 * share!).toFixed(0)}% of ${points}`,
+        for (const stage of ["sft", "dpo"] as const) {
+          const { share, points } = h.lessDiverse[pack][stage];
+          assert.ok(
+            share! > EXPECT.lessDiverse,
+            `${pack}: ${stage} vs the stage before: ${share} of ${points}`,
           );
-          assert.ok(share! > EXPECT.lessDiverse, `${pack}: ${to} vs ${from}: ${share} of ${points}`);
         }
       }
 
       // "A random integer between 0 and 100", as notebook 05 sends it: the SFT model answers with numbers spread
       // as its uniform training answers were; DPO narrows them towards the rater's favourites.
-      const [lookBase, lookSft, lookDpo] = await Promise.all(
-        ["base", "sft", "dpo"].map((m) => numberLook(join(EMBEDDED_MODELS_DIR, m), NUMBER_PROMPT)),
-      );
-      console.log(`numbers: ${JSON.stringify({ base: lookBase, sft: lookSft, dpo: lookDpo })}`);
+      const n = h.integers;
+      assert.ok(n.sft.effective >= EXPECT.sftEffectiveNumbers, `SFT effective numbers ${n.sft.effective}`);
+      assert.ok(n.dpo.effective <= EXPECT.dpoEffectiveNumbers, `DPO effective numbers ${n.dpo.effective}`);
       assert.ok(
-        lookSft.effective >= EXPECT.sftEffectiveNumbers,
-        `SFT effective numbers ${lookSft.effective}`,
+        n.dpo.favouritesShare >= EXPECT.dpoFavouritesShare,
+        `DPO favourites ${n.dpo.favouritesShare}`,
       );
       assert.ok(
-        lookDpo.effective <= EXPECT.dpoEffectiveNumbers,
-        `DPO effective numbers ${lookDpo.effective}`,
-      );
-      assert.ok(lookDpo.favourites >= EXPECT.dpoFavouritesShare, `DPO favourites ${lookDpo.favourites}`);
-      assert.ok(
-        lookDpo.favourites > 5 * lookBase.favourites,
+        n.dpo.favouritesShare > 5 * n.base.favouritesShare,
         "DPO favours the favourites more than the base",
       );
-      assert.ok(FAVOURITES.includes(lookDpo.top), `DPO's most likely number ${lookDpo.top} is a favourite`);
-      assert.ok(
-        lookDpo.total >= EXPECT.dpoNumberMass && lookBase.total < lookDpo.total,
-        "DPO answers a number",
-      );
+      assert.ok(n.dpo.topIsFavourite, `DPO's most likely number ${n.dpo.top} is a favourite`);
+      assert.ok(n.dpo.mass >= EXPECT.dpoNumberMass && n.base.mass < n.dpo.mass, "DPO answers a number");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
 });
-
-/**
- * Perplexity of the add-one-smoothed unigram model of the training split (data/micro-family/unigram_counts.json,
- * written by the training tool) on the tokens the study scores: every token of the first `maxDocs` documents.
- */
-async function unigramPerplexity(corpus: string, maxDocs: number): Promise<number> {
-  const u = JSON.parse(await Deno.readTextFile(join(EMBEDDED_MODELS_DIR, "unigram_counts.json")));
-  const tokenizer = await loadTokenizer(join(EMBEDDED_MODELS_DIR, "base"));
-  const denominator = u.train_tokens + u.tokenizer_entries;
-  let nats = 0, n = 0;
-  for await (const doc of readCorpus(corpus, { maxDocs })) {
-    for (const id of tokenizer.encode(doc.text)) {
-      nats -= Math.log((u.counts[id] + 1) / denominator);
-      n++;
-    }
-  }
-  return Math.exp(nats / n);
-}

@@ -109,6 +109,7 @@ def write_unigram_counts(paths: Paths, cfg) -> None:
     stream = token_stream(paths)
     counts = np.bincount(stream, minlength=cfg.vocab_size)
     write_json(paths.models / "unigram_counts.json", {
+        "format": "unigram-counts/1",
         "about": "Token counts of the micro family's training split (documents joined by <|endoftext|>, as the base "
                  "was trained), for a unigram baseline with add-one smoothing over the tokenizer's entries.",
         "tokenizer_sha256": sha256_file(paths.tokenizer / "tokenizer.json"),
