@@ -122,13 +122,12 @@ export interface DecoderGraph {
   onnxName: string;
   /** The graph's `past_key_values.*` inputs (none without a KV cache). */
   pastInputs: readonly string[];
-  /** The session's graph has no `present.*` outputs on purpose: forward only, `step` throws. */
-  scoringOnly?: boolean;
 }
 
 /**
  * The {@link CausalLM} over a loaded decoder session. Throws when the graph has past inputs but lacks a matching
- * `present.*` output. `dispose` releases the session.
+ * `present.*` output, unless `info.scoringOnly` says they were dropped on purpose (then `step` throws).
+ * `dispose` releases the session.
  */
 export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () => Promise<void>): CausalLM {
   const { session, vocabSize, maxPositions, onnxName, pastInputs } = graph;
@@ -176,7 +175,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
 
   const presentOf = new Map(pastInputs.map((n) => [n, n.replace(/^past_key_values\./, "present.")]));
   const missingPresent = [...presentOf.values()].filter((n) => !session.outputNames.includes(n));
-  if (missingPresent.length > 0 && !graph.scoringOnly) {
+  if (missingPresent.length > 0 && !info.scoringOnly) {
     throw new Error(`${onnxName} has past inputs but lacks the outputs ${missingPresent.join(", ")}`);
   }
 
@@ -192,7 +191,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
   };
 
   const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
-    if (graph.scoringOnly && pastInputs.length > 0) {
+    if (info.scoringOnly && pastInputs.length > 0) {
       throw new Error(
         `${info.source} was loaded for scoring only (its KV outputs dropped); load it without scoringOnly to decode`,
       );

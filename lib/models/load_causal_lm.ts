@@ -74,7 +74,16 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     const scoring = await openScoringSession(join(where.folder!, checked.onnx.file), device, options.session);
     const dispose = () => scoring.release();
     try {
-      return wrap(scoring.session, checked.config, where, checked, files, dtype, device, dispose, true);
+      return wrap(scoring.session, {
+        loadedConfig: checked.config,
+        where,
+        checked,
+        files,
+        dtype,
+        device,
+        dispose,
+        scoringOnly: true,
+      });
     } catch (e) {
       await dispose();
       throw e;
@@ -95,34 +104,40 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
   };
   try {
     const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
-    return wrap(
-      session,
-      model.config as unknown as Json,
+    return wrap(session, {
+      loadedConfig: model.config as unknown as Json,
       where,
       checked,
       files,
       dtype,
       device,
       dispose,
-      false,
-    );
+      scoringOnly: false,
+    });
   } catch (e) {
     await dispose();
     throw e;
   }
 }
 
-function wrap(
-  session: OrtSession,
-  loadedConfig: Json,
-  where: ResolvedSource,
-  checked: CheckedFolder | undefined,
-  files: ModelFileInfo[],
-  dtype: CausalLMDtype,
-  device: CausalLMDevice,
-  dispose: () => Promise<void>,
-  scoringOnly: boolean,
-): CausalLM {
+/** What {@link wrap} builds a model from, besides the session. */
+interface LoadedParts {
+  /** The config the loader read (a remote load has no checked folder). */
+  loadedConfig: Json;
+  where: ResolvedSource;
+  /** The checked folder, when the model is one. */
+  checked: CheckedFolder | undefined;
+  files: ModelFileInfo[];
+  dtype: CausalLMDtype;
+  device: CausalLMDevice;
+  /** Releases the session. */
+  dispose: () => Promise<void>;
+  /** The graph's `present.*` outputs were dropped on purpose (forward only). */
+  scoringOnly: boolean;
+}
+
+function wrap(session: OrtSession, parts: LoadedParts): CausalLM {
+  const { loadedConfig, where, checked, files, dtype, device, dispose, scoringOnly } = parts;
   const config = (checked?.config ?? loadedConfig) as Json;
   const vocabSize = checked?.vocabSize ?? configNumber(config, "vocab_size");
   if (vocabSize === undefined) throw new Error(`config of ${where.folder ?? where.hubId} has no vocab_size`);
@@ -180,7 +195,7 @@ function wrap(
     ...(scoringOnly ? { scoringOnly: true as const } : {}),
   };
   return causalLMOver(
-    { session, config, vocabSize, maxPositions, onnxName, pastInputs, scoringOnly },
+    { session, config, vocabSize, maxPositions, onnxName, pastInputs },
     info,
     dispose,
   );
