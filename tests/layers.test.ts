@@ -56,7 +56,10 @@ function tsFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** The relative specifiers a module imports or re-exports (static, dynamic and type-only). */
+/**
+ * The relative specifiers a module imports or re-exports (static, dynamic and type-only), and the modules it
+ * names by URL to load at run time (`new URL("./x.ts", import.meta.url)`: deferred imports and workers).
+ */
 export function importsOf(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const specs = new Set<string>();
@@ -65,6 +68,10 @@ export function importsOf(source: string): string[] {
   }
   for (const m of code.matchAll(/(?:^|[\s;])import\s*["']([^"']+)["']/g)) specs.add(m[1]);
   for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) specs.add(m[1]);
+  // Modules named at run time (importLater, workers): `new URL("./x.ts", import.meta.url)`.
+  for (const m of code.matchAll(/\bnew URL\(\s*["']([^"']+\.ts)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+    specs.add(m[1]);
+  }
   return [...specs].filter((s) =>
     (s.startsWith("./") || s.startsWith("../") || s.startsWith("@mode-collapse/")) && s.endsWith(".ts")
   );
@@ -91,14 +98,15 @@ function graph(): Map<string, string[]> {
   return g;
 }
 
-Deno.test("layers: the import scanner sees static, type-only, re-exported and dynamic imports", () => {
+Deno.test("layers: the import scanner sees static, type-only, re-exported, dynamic and run-time (URL) imports", () => {
   assert.deepEqual(
     importsOf(
       'import { a } from "./a.ts";\nimport type { B } from "../b.ts";\nexport { c } from "./c.ts";\n' +
         'import "./d.ts";\nconst e = await import("./e.ts");\nimport x from "npm:x";\n// import "./no.ts";\n' +
-        'import {\n  f,\n  type G,\n} from "@mode-collapse/f.ts";',
+        'import {\n  f,\n  type G,\n} from "@mode-collapse/f.ts";\n' +
+        'const later = importLater(new URL("../h.ts", import.meta.url));\nnew Worker(new URL("./w.ts", import.meta.url));',
     ).sort(),
-    ["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts", "@mode-collapse/f.ts"],
+    ["../b.ts", "../h.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts", "./w.ts", "@mode-collapse/f.ts"],
   );
 });
 
