@@ -13,7 +13,14 @@ import { shardLabel, type ShardSpec } from "../io/shards.ts";
 import { bashQuote, type BatchJob, renderBatchScript } from "../slurm/script.ts";
 import { isOver, type JobState, jobStates, submitBatch } from "../slurm/client.ts";
 import { baseFirstOrder, type StudyConfig } from "./config.ts";
-import { checkStudyCompatibility, StudyModels, studyPackNames, sweepStep } from "./steps.ts";
+import {
+  checkStudyCompatibility,
+  ensureStudyCorpus,
+  StudyModels,
+  studyPackNames,
+  sweepStep,
+} from "./steps.ts";
+import { countCorpusLines } from "../data/corpus_reader.ts";
 import {
   isDone,
   type ShardedStepKind,
@@ -54,12 +61,15 @@ function stepUnits(study: StudyConfig, kind: ShardedStepKind): StepUnit[] {
 }
 
 /**
- * How many pieces a unit's work has, so that no shard is empty: the documents a score step selects
- * (`corpus.maxDocs`; a whole corpus counts as unbounded) and the cells (temperatures × prompts) of a sweep or
- * diversity step.
+ * How many pieces a unit's work has, up to `shards`, so that no shard is empty: the documents a score step
+ * selects (`corpus.maxDocs`, and no more than the corpus has lines: only the first `shards` lines are read) and the
+ * cells (temperatures × prompts) of a sweep or diversity step.
  */
-async function unitWorkItems(study: StudyConfig, unit: StepUnit): Promise<number> {
-  if (unit.kind === "score") return study.corpus.maxDocs ?? Number.POSITIVE_INFINITY;
+async function unitWorkItems(study: StudyConfig, unit: StepUnit, shards: number): Promise<number> {
+  if (unit.kind === "score") {
+    const wanted = Math.min(shards, study.corpus.maxDocs ?? Number.POSITIVE_INFINITY);
+    return Math.min(wanted, await countCorpusLines(await ensureStudyCorpus(study), wanted));
+  }
   const models = new StudyModels(study);
   const { sweepSpec } = await sweepStep(study, models.spec(unit.model), unit.pack!);
   return sweepSpec.temperatures.length * sweepSpec.prompts.length;
@@ -86,7 +96,7 @@ async function planShardedStudy(study: StudyConfig, shards: number): Promise<Pla
       } catch (e) {
         if (!(e instanceof StepNotDoneError)) throw e; // diversity before its sweep: all to do
       }
-      const count = Math.min(shards, await unitWorkItems(study, unit));
+      const count = Math.min(shards, await unitWorkItems(study, unit, shards));
       const unitDone = key !== undefined && await isDone(study, key);
       if (!unitDone) unitsToMerge.push({ unit, shards: count });
       for (let index = 1; index <= count; index++) {

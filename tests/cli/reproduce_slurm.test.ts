@@ -15,6 +15,7 @@ import {
   startLocalSlurm,
 } from "../../lib/slurm/local_cluster.ts";
 import { jobStates } from "../../lib/slurm/client.ts";
+import { embeddedStudy } from "../../lib/study/config.ts";
 import { PROJECT_ROOT } from "../../lib/project_root.ts";
 
 const CLI = join(PROJECT_ROOT, "cli", "analyse.ts");
@@ -169,6 +170,33 @@ Deno.test({
       assert.match(r.stderr, message);
     }
     await Deno.remove(out, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "reproduce --slurm --dry-run: a whole corpus shorter than --shards gets one score shard per document",
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "slurm-whole-" });
+    try {
+      const corpus = join(out, "two.jsonl");
+      await Deno.writeTextFile(corpus, '{"text": "Call me Ishmael."}\n{"text": "Some years ago."}\n');
+      const study = {
+        ...embeddedStudy("ci", join(out, "results")),
+        corpus: { ...embeddedStudy("ci").corpus },
+      };
+      study.corpus.path = corpus;
+      study.corpus.maxDocs = null; // the whole corpus: its length is only known by reading it
+      const studyFile = join(out, "study.json");
+      await Deno.writeTextFile(studyFile, JSON.stringify(study));
+      const r = await runCli(["reproduce", "--study", studyFile, "--slurm", "--shards", "4", "--dry-run"]);
+      assert.equal(r.code, 0, r.stderr);
+      const score = readFileSync(join(out, "results", "slurm", "1-score.sbatch"), "utf8");
+      assert.match(score, /#SBATCH --array=0-5\n/, "2 shards × 3 models, none empty");
+      assert.match(score, /1\) task=\(--step score --model micro-base --shard 2\/2\) ;;/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
   },
 });
 
