@@ -68,22 +68,14 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     files = await describeModelFiles(where.folder, [checked.onnx.file, ...checked.externalData]);
   }
 
+  const found = { where, checked, files, dtype, device };
   if (
     options.scoringOnly && checked !== undefined && checked.externalData.length > 0 && device !== "webgpu"
   ) {
     const scoring = await openScoringSession(join(where.folder!, checked.onnx.file), device, options.session);
     const dispose = () => scoring.release();
     try {
-      return wrap(scoring.session, {
-        loadedConfig: checked.config,
-        where,
-        checked,
-        files,
-        dtype,
-        device,
-        dispose,
-        scoringOnly: true,
-      });
+      return wrap(scoring.session, { ...found, loadedConfig: checked.config, dispose, scoringOnly: true });
     } catch (e) {
       await dispose();
       throw e;
@@ -105,12 +97,8 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
   try {
     const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
     return wrap(session, {
+      ...found,
       loadedConfig: model.config as unknown as Json,
-      where,
-      checked,
-      files,
-      dtype,
-      device,
       dispose,
       scoringOnly: false,
     });
