@@ -84,7 +84,8 @@ for (const [label, dir] of Object.entries(families) as [keyof typeof families, s
 }
 
 const { rows, within } = compareHeadlines(headlines.reference, headlines.rerun, RERUN_TOLERANCES);
-const fmt = (x: number | null) => x === null ? "–" : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(4);
+const fmt = (x: number | null) =>
+  x === null ? "–" : Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(4);
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(
   `${"number".padEnd(width)}  ${"reference".padStart(10)}  ${"rerun".padStart(10)}  ` +
