@@ -117,11 +117,20 @@ interface MemoEntry {
   mtimeMs: number;
   ino: number | null;
   sha256: string;
+  /** Wall-clock time the hash was taken (absent in memos of older versions: such entries are not trusted). */
+  hashedAtMs?: number;
 }
 
 /**
+ * A memo entry is trusted only for a file last modified at least this long before it was hashed. A file edited
+ * within the same mtime tick as the hashing (a quick rewrite of the same size; or a filesystem with coarse
+ * timestamps) would otherwise look unchanged: the "racy clean" case git guards against the same way.
+ */
+export const RACY_MARGIN_MS = 2000;
+
+/**
  * Content hashing of files and folders with a persistent memo: a file whose size, mtime and inode are unchanged
- * since it was last hashed is not read again.
+ * since it was last hashed, and which had not been modified just before that hashing, is not read again.
  */
 export class FileHasher {
   /** Where the memo is kept (undefined: memory only). */
@@ -145,6 +154,7 @@ export class FileHasher {
         };
         for (const [k, v] of Object.entries(data.files ?? {})) {
           if (typeof v?.sha256 === "string" && typeof v.size === "number") this.#memo.set(k, v);
+          // (entries without a numeric hashedAtMs are kept but never trusted: see RACY_MARGIN_MS)
         }
       } catch { /* a damaged memo is only a lost optimisation */ }
     }
@@ -168,13 +178,15 @@ export class FileHasher {
     const mtimeMs = st.mtime?.getTime() ?? -1;
     const hit = memo.get(abs);
     if (
-      hit !== undefined && hit.size === st.size && hit.mtimeMs === mtimeMs && hit.ino === (st.ino ?? null)
+      hit !== undefined && hit.size === st.size && hit.mtimeMs === mtimeMs && hit.ino === (st.ino ?? null) &&
+      hit.hashedAtMs !== undefined && mtimeMs >= 0 && mtimeMs <= hit.hashedAtMs - RACY_MARGIN_MS
     ) {
       return hit.sha256;
     }
+    const hashedAtMs = Date.now();
     const sha256 = await sha256File(abs);
     this.hashedCount++;
-    memo.set(abs, { size: st.size, mtimeMs, ino: st.ino ?? null, sha256 });
+    memo.set(abs, { size: st.size, mtimeMs, ino: st.ino ?? null, sha256, hashedAtMs });
     this.#dirty = true;
     return sha256;
   }

@@ -223,6 +223,12 @@ const FIGURE_TAG = "figure";
 /** Tag: the cell must print something (a `stream` output). */
 const EXPECT_STREAM_TAG = "expect-stream";
 
+/**
+ * Tag: the cell must show an SVG figure or print why it cannot (a figure that some studies cannot have, e.g.
+ * the integer look for a tokenizer that splits integers into several tokens).
+ */
+export const FIGURE_OR_NOTE_TAG = "figure-or-note";
+
 /** Outputs of a cell that carry an SVG figure. */
 export function outputFigureCount(cell: NotebookCell): number {
   return (cell.outputs ?? []).filter((o) => {
@@ -235,7 +241,8 @@ export function outputFigureCount(cell: NotebookCell): number {
 
 /**
  * What an executed notebook promised but does not have: cells tagged {@link EXPECT_RESULT_TAG} without a
- * result, {@link FIGURE_TAG} without a figure, {@link EXPECT_STREAM_TAG} without printed output. Each entry
+ * result, {@link FIGURE_TAG} without a figure, {@link EXPECT_STREAM_TAG} without printed output,
+ * {@link FIGURE_OR_NOTE_TAG} with neither. Each entry
  * names the cell (index in `nb`).
  */
 export function unmetExpectations(nb: Notebook): { cell: number; problem: string }[] {
@@ -248,8 +255,15 @@ export function unmetExpectations(nb: Notebook): { cell: number; problem: string
     if (tags.includes(FIGURE_TAG) && outputFigureCount(c) === 0) {
       out.push({ cell: i, problem: `tagged "${FIGURE_TAG}" but has no SVG output` });
     }
-    if (tags.includes(EXPECT_STREAM_TAG) && !(c.outputs ?? []).some((o) => o.output_type === "stream")) {
+    const printed = (c.outputs ?? []).some((o) => o.output_type === "stream");
+    if (tags.includes(EXPECT_STREAM_TAG) && !printed) {
       out.push({ cell: i, problem: `tagged "${EXPECT_STREAM_TAG}" but printed nothing` });
+    }
+    if (tags.includes(FIGURE_OR_NOTE_TAG) && outputFigureCount(c) === 0 && !printed) {
+      out.push({
+        cell: i,
+        problem: `tagged "${FIGURE_OR_NOTE_TAG}" but has neither an SVG output nor a note`,
+      });
     }
   });
   return out;

@@ -80,6 +80,11 @@ Deno.test("FileHasher: folders hash by relative paths and contents; the (size, m
   await Deno.mkdir(join(model, "onnx"), { recursive: true });
   await Deno.writeTextFile(join(model, "config.json"), "{}");
   await Deno.writeTextFile(join(model, "onnx", "model.onnx"), "graph");
+  // Files as a model folder's are: written well before they are hashed (fresh ones: the racy test below).
+  const old = new Date(Date.now() - 60_000);
+  for (const f of [join(model, "config.json"), join(model, "onnx", "model.onnx")]) {
+    await Deno.utime(f, old, old);
+  }
   const memoPath = join(dir, "memo", "file-hashes.json");
   const h = new FileHasher(memoPath);
   const folder = await h.hashPath(model);
@@ -109,6 +114,33 @@ Deno.test("FileHasher: folders hash by relative paths and contents; the (size, m
   await Deno.utime(f, st.atime!, new Date(st.mtime!.getTime() + 5000));
   assert.equal(await h2.hashFile(f), sha256Text("[]"));
   assert.equal(h2.hashedCount, 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("FileHasher: a file rewritten within the mtime tick it was hashed in is read again (racy memo)", async () => {
+  const dir = await tmp();
+  const f = join(dir, "weights.bin");
+  await Deno.writeTextFile(f, "weights v1");
+  const h = new FileHasher(join(dir, "file-hashes.json"));
+  assert.equal(await h.hashFile(f), sha256Text("weights v1"));
+  const st = await Deno.stat(f);
+  // Same size, same inode, and (as on a fast machine or a coarse-timestamp filesystem) the same mtime.
+  await Deno.writeTextFile(f, "weights v2");
+  await Deno.utime(f, st.atime!, st.mtime!);
+  assert.equal(await h.hashFile(f), sha256Text("weights v2"), "in memory");
+  await h.save();
+  await Deno.writeTextFile(f, "weights v3");
+  await Deno.utime(f, st.atime!, st.mtime!);
+  const h2 = new FileHasher(join(dir, "file-hashes.json"));
+  assert.equal(await h2.hashFile(f), sha256Text("weights v3"), "from the saved memo");
+  assert.equal(h2.hashedCount, 1);
+  // A memo entry of an older version (no hashedAtMs) is not trusted either.
+  const memo = JSON.parse(await Deno.readTextFile(join(dir, "file-hashes.json")));
+  for (const e of Object.values(memo.files) as { hashedAtMs?: number }[]) delete e.hashedAtMs;
+  await Deno.writeTextFile(join(dir, "file-hashes.json"), JSON.stringify(memo));
+  const h3 = new FileHasher(join(dir, "file-hashes.json"));
+  await h3.hashFile(f);
+  assert.equal(h3.hashedCount, 1);
   await Deno.remove(dir, { recursive: true });
 });
 

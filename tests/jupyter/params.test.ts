@@ -198,6 +198,13 @@ Deno.test("unmetExpectations and topLevelSvgCount: what the runner and the rende
   });
   nb.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "hi\n" }];
   assert.deepEqual(unmetExpectations(nb), []);
+  // figure-or-note: a figure, or a printed note saying why there is none; nothing at all is a problem.
+  const fn = notebook(["1", ["figure-or-note"]], ["2", ["figure-or-note"]], ["3", ["figure-or-note"]]);
+  fn.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "no integer look\n" }];
+  fn.cells[2].outputs = [{ output_type: "display_data", data: { "image/svg+xml": "<svg></svg>" } }];
+  assert.deepEqual(unmetExpectations(fn), [
+    { cell: 0, problem: 'tagged "figure-or-note" but has neither an SVG output nor a note' },
+  ]);
   assert.equal(outputFigureCount(nb.cells[0]), 1);
   assert.equal(
     topLevelSvgCount('<svg a="1"><g><svg/></g><svg></svg></svg><p/><SVG viewBox="0 0 1 1"></SVG><svg/>'),

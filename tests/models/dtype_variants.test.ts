@@ -6,8 +6,8 @@
  * - fp16 (`onnx/model_fp16.onnx`: float16 weights, logits and KV tensors), q8 (`onnx/model_quantized.onnx`: dynamic
  *   8-bit) and q4 (`onnx/model_q4.onnx`: MatMulNBits 4-bit) are within tolerances a few times what
  *   tools/make_family_fixtures.py measured with onnxruntime in Python (reference.json `dtype_variants`, also in
- *   tests/fixtures/tiny-llama2/README.md), and within 1e-3 of the statistics onnxruntime (Python) computed from the
- *   same graph.
+ *   tests/fixtures/tiny-llama2/README.md), and within 1e-3 (q8: 2e-2, see SAME_GRAPH) of the statistics onnxruntime
+ *   (Python) computed from the same graph.
  *
  * Measured relative differences from the float64 reference (onnxruntime 1.30, Python; the toolkit gave the same to
  * ~1e-15): fp16 perplexity 1.3e-3, mean entropy 1.4e-4, mean confidence 2.4e-4, effective vocab 4.3e-4; q8 1.6e-2,
@@ -67,8 +67,14 @@ const TOLERANCE: Record<"fp16" | "q8" | "q4", Record<Key, number>> = {
     effective_vocab: 0.3,
   },
 };
-/** Relative tolerance against onnxruntime (Python) on the same graph (kernels may differ across CPUs). */
-const SAME_GRAPH = 1e-3;
+/**
+ * Relative tolerance against onnxruntime (Python) on the same graph, whose numbers reference.json keeps from the
+ * machine that made the fixture. Kernels may differ across CPUs: the 8-bit graph's integer GEMMs take another
+ * path on a CPU with AVX-512 VNNI than on the AVX2 one the reference came from, and moved its perplexity by 7.2e-3
+ * (2026-12-05; onnxruntime in Python and the toolkit gave the same logits to the bit on that CPU, so the
+ * difference is the kernel's, not the toolkit's).
+ */
+const SAME_GRAPH: Record<"fp16" | "q8" | "q4", number> = { fp16: 1e-3, q8: 2e-2, q4: 1e-3 };
 
 /** Corpus statistics as the reference file stores them (the dtype rows keep only the effective vocabulary). */
 type Stats =
@@ -180,7 +186,7 @@ for (const dtype of ["fp16", "q8", "q4"] as const) {
         );
         const same = relDiff(o[key], refValue(variant.corpus, key));
         assert.ok(
-          same <= SAME_GRAPH,
+          same <= SAME_GRAPH[dtype],
           `${dtype} ${key}: ${o[key]} vs onnxruntime (Python) ${refValue(variant.corpus, key)} (rel ${same})`,
         );
       }

@@ -14,6 +14,7 @@ import { embeddedStudy, readStudy } from "../../lib/study/config.ts";
 import {
   cellTags,
   errorOutputs,
+  FIGURE_OR_NOTE_TAG,
   joinText,
   type NotebookCell,
   readNotebook,
@@ -107,7 +108,9 @@ for (const path of NOTEBOOKS) {
       const { studyFile } = await ciStudy();
       const source = await readNotebook(path);
       const declared = new Set(notebookParameters(source, path).map((d) => d.name));
-      const taggedFigures = source.cells.filter((c) => cellTags(c).includes("figure")).length;
+      // On the embedded default every figure can be drawn: `figure-or-note` cells must draw theirs too.
+      const drawn = (c: NotebookCell) => cellTags(c).some((t) => t === "figure" || t === FIGURE_OR_NOTE_TAG);
+      const taggedFigures = source.cells.filter(drawn).length;
       const executedPath = join(OUT_DIR, `${name}.ipynb`);
       const htmlPath = join(OUT_DIR, `${name}.html`);
 
@@ -141,7 +144,7 @@ for (const path of NOTEBOOKS) {
       const params =
         (nb.metadata.mode_collapse as { params?: Record<string, unknown> } | undefined)?.params ?? {};
       if (declared.has("study")) assert.equal(params.study, studyFile, "ran on the CI study file");
-      const figureCells = nb.cells.filter((c) => cellTags(c).includes("figure"));
+      const figureCells = nb.cells.filter(drawn);
       assert.equal(figureCells.length, taggedFigures, "every figure cell is in the executed notebook");
       for (const c of figureCells) {
         assert.ok(figureOutputs(c) > 0, `figure cell ${c.id ?? "?"} has no SVG output`);
