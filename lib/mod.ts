@@ -142,6 +142,10 @@ export { collapseVerdict } from "./study/verdict.ts";
 export { measureFamilyHeadline } from "./study/family_headline.ts";
 /** Two families' headline numbers side by side, each held to a tolerance (a retrained family vs the committed). */
 export { compareHeadlines } from "./study/family_headline.ts";
+/** The claims a trained family must bear out (base a language model, collapse at each stage, the integer effect). */
+export { familyClaims } from "./study/family_claims.ts";
+/** The bounds of those claims, as the micro family's README states them. */
+export { FAMILY_CLAIM_BOUNDS } from "./study/family_claims.ts";
 /** The verdict of every fine-tune of a study against its base. */
 export { studyVerdicts } from "./study/verdict.ts";
 /** The collapse rule: its threshold and its statement in words. */

@@ -1,5 +1,6 @@
 /**
- * Comparing two families' headline numbers: each number against its tolerance (relative or absolute), the
+ * Comparing two families' headline numbers: each number against its stage's tolerance (relative, absolute or a
+ * factor either way), the
  * verdicts and the DPO model's top integer (a favourite in both, or in neither).
  */
 import assert from "node:assert/strict";
@@ -10,51 +11,18 @@ import {
   type FamilyTolerances,
 } from "../../lib/study/family_headline.ts";
 import { embeddedStudy } from "../../lib/study/config.ts";
+import { headline } from "../helpers/family_headline_fixture.ts";
 
-const TOL: FamilyTolerances = {
+const STAGE = {
   perplexity: { relative: 0.1 },
   entropy: { absolute: 0.1 },
   confidence: { absolute: 0.05 },
   effectiveVocab: { relative: 0.2 },
-  kl: { relative: 0.2 },
-  share: { absolute: 0.1 },
-  count: { relative: 0.3 },
+  integerShare: { absolute: 0.1 },
+  integerCount: { relative: 0.3 },
 };
-
-function headline(): FamilyHeadline {
-  const stage = (ppl: number, h: number, kl: number | null) => ({
-    perplexity: ppl,
-    entropyNats: h,
-    confidence: 1 / h,
-    effectiveVocab: 10 * ppl,
-    klFromBaseNats: kl,
-  });
-  const ints = (mass: number, effective: number, fav: number, top: number, topIsFavourite: boolean) => ({
-    mass,
-    effective,
-    favouritesShare: fav,
-    top,
-    topIsFavourite,
-  });
-  return {
-    corpus: { base: stage(200, 5.5, null), sft: stage(300, 5, 0.5), dpo: stage(4000, 2, 3) },
-    unigramPerplexity: 1200,
-    unigramOverBase: 6,
-    verdicts: {
-      sft: { collapsed: true, lessDiverseShare: 0.9, points: 170 },
-      dpo: { collapsed: true, lessDiverseShare: 0.8, points: 170 },
-    },
-    lessDiverse: {
-      creative: { sft: { share: 0.9, points: 60 }, dpo: { share: 0.7, points: 60 } },
-      factual: { sft: { share: 0.9, points: 60 }, dpo: { share: 0.55, points: 60 } },
-    },
-    integers: {
-      base: ints(0.02, 23, 0.02, 11, false),
-      sft: ints(0.5, 43, 0.05, 42, true),
-      dpo: ints(0.6, 16, 0.46, 7, true),
-    },
-  };
-}
+const TUNE = { ...STAGE, kl: { relative: 0.2 }, lessDiverse: { absolute: 0.1 } };
+const TOL: FamilyTolerances = { base: STAGE, sft: TUNE, dpo: { ...TUNE, perplexity: { factor: 2 } } };
 
 Deno.test("family headline: a rerun within every tolerance, and each way of falling outside", () => {
   const same = compareHeadlines(headline(), headline(), TOL);
@@ -68,9 +36,17 @@ Deno.test("family headline: a rerun within every tolerance, and each way of fall
     const r = compareHeadlines(headline(), h, TOL);
     return r.rows.filter((x) => !x.within).map((x) => x.name);
   };
-  // Relative: 10 % of 4000 = 400.
-  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 4390)), []);
-  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 4410)), ["dpo perplexity"]);
+  // Relative: 10 % of 300 = 30.
+  assert.deepEqual(outside((h) => (h.corpus.sft.perplexity = 329)), []);
+  assert.deepEqual(outside((h) => (h.corpus.sft.perplexity = 331)), ["sft perplexity"]);
+  // A factor either way: DPO's 4000 may be 2000 … 8000; the base's tolerance is not the DPO's.
+  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 7990)), []);
+  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 2010)), []);
+  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 8010)), ["dpo perplexity"]);
+  assert.deepEqual(outside((h) => (h.corpus.dpo.perplexity = 1990)), ["dpo perplexity"]);
+  assert.deepEqual(outside((h) => (h.corpus.base.perplexity = 300)), [
+    "base perplexity",
+  ]);
   // Absolute.
   assert.deepEqual(outside((h) => (h.corpus.sft.entropyNats = 5.09)), []);
   assert.deepEqual(outside((h) => (h.corpus.sft.entropyNats = 5.11)), ["sft entropy (nats)"]);

@@ -3,7 +3,8 @@
  * exported file: a rerun on the same kind of machine is bit-identical), then by the headline numbers: the embedded
  * study at its default size on each family, measured as the CI test measures it, side by side with the stated
  * tolerances (lib/study/family_headline.ts, RERUN_TOLERANCES; data/micro-family/README.md, "Rerunning the
- * training"). Exits 0 when every number is within its tolerance, 1 when one is not.
+ * training"), and then to the claims the README makes of the family (lib/study/family_claims.ts) on each side.
+ * Exits 0 when every number is within its tolerance and every claim holds on the rerun, 1 otherwise.
  *
  *     deno run -A tools/micro_family/compare_rerun.ts --rerun /work/micro_family_run3/models --work /tmp/rerun-check
  *       [--reference data/micro-family] [--json out.json]
@@ -22,6 +23,7 @@ import {
   measureFamilyHeadline,
   RERUN_TOLERANCES,
 } from "../../lib/study/family_headline.ts";
+import { familyClaims } from "../../lib/study/family_claims.ts";
 import { writeJsonAtomic } from "../../lib/io/atomic.ts";
 import { readJsonObjectSync } from "../../lib/io/json_file.ts";
 
@@ -98,7 +100,25 @@ for (const r of rows) {
   );
 }
 console.log(within ? "every number is within its tolerance" : "some numbers are outside their tolerance");
+
+const claims = { reference: familyClaims(headlines.reference), rerun: familyClaims(headlines.rerun) };
+console.log("\nclaim (reference | rerun)");
+claims.rerun.forEach((c, i) => {
+  const r = claims.reference[i];
+  const mark = (x: { holds: boolean }) => (x.holds ? "holds" : "FAILS");
+  console.log(`${c.claim}: ${mark(r)} (${r.detail}) | ${mark(c)} (${c.detail})`);
+});
+const claimsHold = claims.rerun.every((c) => c.holds);
+console.log(claimsHold ? "every claim holds on the rerun" : "some claims fail on the rerun");
 if (values.json !== undefined) {
-  await writeJsonAtomic(values.json, { families, differingFiles: differing, headlines, rows, within });
+  await writeJsonAtomic(values.json, {
+    families,
+    differingFiles: differing,
+    headlines,
+    rows,
+    within,
+    claims,
+    claimsHold,
+  });
 }
-Deno.exit(within ? 0 : 1);
+Deno.exit(within && claimsHold ? 0 : 1);
