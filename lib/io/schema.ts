@@ -222,6 +222,11 @@ export function isoTime() {
   );
 }
 
+/** A sha256 digest as 64 lowercase hex digits. */
+export function sha256Hex() {
+  return v.pipe(nonEmpty(), v.regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits"));
+}
+
 /** Exactly the string `tag` (a format tag). */
 export function tag<const T extends string>(value: T) {
   return v.literal(value, (issue) => `expected ${JSON.stringify(value)}, got ${JSON.stringify(issue.input)}`);

@@ -4,7 +4,7 @@
  * whole on read; the counts must add up to `train_tokens` and fit the tokenizer they name.
  * @module
  */
-import { int, nonEmpty, numbers, readJsonSync, strict, tag, v, validateWith } from "./schema.ts";
+import { int, nonEmpty, numbers, readJsonSync, sha256Hex, strict, tag, v, validateWith } from "./schema.ts";
 import { sha256File } from "./sha256.ts";
 
 /** The format tag of unigram-count files. */
@@ -29,7 +29,7 @@ export interface UnigramCounts {
 const SCHEMA: v.GenericSchema<unknown, UnigramCounts> = strict({
   format: tag(UNIGRAM_COUNTS_FORMAT),
   about: nonEmpty(),
-  tokenizer_sha256: v.pipe(nonEmpty(), v.regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits")),
+  tokenizer_sha256: sha256Hex(),
   tokenizer_entries: int({ min: 1 }),
   train_tokens: int({ min: 1 }),
   counts: numbers({ integer: true, min: 0, noun: "a count", minItems: 1 }),

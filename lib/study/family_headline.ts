@@ -310,6 +310,17 @@ const toleranceText = (t: Tolerance) =>
     ? `±${t.absolute}`
     : `×/÷${t.factor}`;
 
+/** A headline number for a table: integers as they are, 1 decimal from 100 up, else 4; "–" when undefined. */
+export function formatHeadlineNumber(x: number | null): string {
+  return x === null
+    ? "–"
+    : Number.isInteger(x)
+    ? String(x)
+    : Math.abs(x) >= 100
+    ? x.toFixed(1)
+    : x.toFixed(4);
+}
+
 /**
  * How much of tolerance `t` the move from reference `a` to `b` uses: 0 for none, 1 at the edge, above 1 outside
  * (for a factor, on the log scale: ln(max(a/b, b/a)) / ln(factor); Infinity when either is not positive).

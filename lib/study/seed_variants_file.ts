@@ -13,6 +13,7 @@ import {
   num,
   readJsonSync,
   record,
+  sha256Hex,
   strict,
   tag,
   v,
@@ -85,7 +86,7 @@ const HEADLINE = strict({
 const SCHEMA: v.GenericSchema<unknown, SeedVariants> = strict({
   format: tag(SEED_VARIANTS_FORMAT),
   about: nonEmpty(),
-  reference_export_sha256: v.pipe(nonEmpty(), v.regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits")),
+  reference_export_sha256: sha256Hex(),
   reference: HEADLINE,
   variants: arr(
     strict({ seed_offset: int({ min: 1, noun: "a seed offset" }), about: nonEmpty(), headline: HEADLINE }),

@@ -20,6 +20,7 @@ import { runStudy } from "../../lib/study/run.ts";
 import {
   compareHeadlines,
   type FamilyHeadline,
+  formatHeadlineNumber,
   measureFamilyHeadline,
   RERUN_TOLERANCES,
 } from "../../lib/study/family_headline.ts";
@@ -86,8 +87,7 @@ for (const [label, dir] of Object.entries(families) as [keyof typeof families, s
 }
 
 const { rows, within } = compareHeadlines(headlines.reference, headlines.rerun, RERUN_TOLERANCES);
-const fmt = (x: number | null) =>
-  x === null ? "–" : Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(4);
+const fmt = formatHeadlineNumber;
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(
   `${"number".padEnd(width)}  ${"reference".padStart(10)}  ${"rerun".padStart(10)}  ` +

@@ -12,11 +12,10 @@
  * reads the committed file and prints its spread.
  * @module
  */
-import { parseArgs } from "node:util";
-import { isDeepStrictEqual } from "node:util";
+import { isDeepStrictEqual, parseArgs } from "node:util";
 import { join } from "node:path";
 import { EMBEDDED_MODELS_DIR } from "../../lib/study/config.ts";
-import { RERUN_TOLERANCES } from "../../lib/study/family_headline.ts";
+import { formatHeadlineNumber, RERUN_TOLERANCES } from "../../lib/study/family_headline.ts";
 import { readJsonObjectSync } from "../../lib/io/json_file.ts";
 import { writeJsonAtomic } from "../../lib/io/atomic.ts";
 import { sha256File } from "../../lib/io/sha256.ts";
@@ -81,8 +80,7 @@ if (values.run.length === 0) {
 }
 
 const rows = seedSpread(file, RERUN_TOLERANCES);
-const fmt = (x: number | null) =>
-  x === null ? "–" : Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(4);
+const fmt = formatHeadlineNumber;
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(
   `${"number".padEnd(width)}  ${"reference".padStart(10)}  ` +
