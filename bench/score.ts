@@ -8,8 +8,8 @@
  * and summed distribution), the headline ratio; `fp64` — the same with float64 statistics (the toolkit's
  * precision). Every run scores all windows after one untimed warm-up window; medians are reported with the load
  * average at each run. A breakdown pass then times one window's parts: the forward call (onnxruntime, logits
- * copied out), the statistics with the WebAssembly and the JavaScript row kernels (checked bit-identical), the
- * accumulator and a garbage collection.
+ * copied out), the statistics on two threads (the scorer's default) and on one with the WebAssembly and the
+ * JavaScript row kernels (all checked bit-identical), the accumulator and a garbage collection.
  *
  * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
  *                              [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
@@ -28,7 +28,8 @@ import type { OrtSessionSettings } from "../lib/models/onnx_session.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
-import { createPositionStats, type RowKernel, scoreRows } from "../lib/scoring/position_stats.ts";
+import { createPositionStats, type RowKernel } from "../lib/scoring/position_stats.ts";
+import { scoreWindowStats, WindowStatsHelper } from "../lib/scoring/window_stats.ts";
 import { scoreCorpus } from "../lib/scoring/score_corpus.ts";
 import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
@@ -174,65 +175,90 @@ async function referenceRun(python: string, dir: string, windowsPath: string, pr
 
 /**
  * Where one window's time goes: mean ms per window of the forward call (onnxruntime; it includes copying the
- * logits out), a copy of that many logits into fresh memory (what the copy-out costs, for comparison), the
- * statistics of every row (scored and context) with each row kernel, the accumulator, and a full garbage
- * collection (what the scorer runs per window of 32 MiB of logits or more).
+ * logits out), a copy of that many logits (what the copy-out costs, for comparison), the statistics of every row
+ * (scored and context) on one thread with each row kernel and on two (the scorer's default: the second half of
+ * the rows on a helper thread), all checked bit-identical, the accumulator, and a full garbage collection (what
+ * the scorer runs per window of 32 MiB of logits or more).
  */
 async function breakdown(model: CausalLM, windows: Window[]) {
   const vocab = model.info.vocabSize;
-  const t = { forwardMs: 0, copyMs: 0, statsWasmMs: 0, statsJsMs: 0, accumulatorMs: 0, gcMs: 0 };
-  const acc = new CorpusAccumulator({ vocab });
-  const kernels = ["js", "wasm"] as const satisfies readonly RowKernel[];
-  const scored = { wasm: createPositionStats(1024), js: createPositionStats(1024) };
-  const context = { wasm: createPositionStats(1024), js: createPositionStats(1024) };
-  const sinks = {
-    wasm: { scored: new Float64Array(vocab), context: new Float64Array(vocab) },
-    js: { scored: new Float64Array(vocab), context: new Float64Array(vocab) },
+  const t = {
+    forwardMs: 0,
+    copyMs: 0,
+    statsJsMs: 0,
+    statsWasmMs: 0,
+    statsTwoThreadsMs: 0,
+    accumulatorMs: 0,
+    gcMs: 0,
   };
+  const acc = new CorpusAccumulator({ vocab });
+  const ways = [
+    { key: "statsJsMs", kernel: "js", helper: null },
+    { key: "statsWasmMs", kernel: "wasm", helper: null },
+    { key: "statsTwoThreadsMs", kernel: "wasm", helper: new WindowStatsHelper() },
+  ] as const satisfies readonly {
+    key: keyof typeof t;
+    kernel: RowKernel;
+    helper: WindowStatsHelper | null;
+  }[];
+  const targets = ways.map(() => ({
+    scored: createPositionStats(1024),
+    context: createPositionStats(1024),
+    scoredSink: new Float64Array(vocab),
+    contextSink: new Float64Array(vocab),
+  }));
   // deno-lint-ignore no-explicit-any
   const gc = (globalThis as any).gc as (() => void) | undefined;
   acc.beginDocument(0, 1);
-  for (const w of windows) {
-    const nScored = w.predict.length, nContext = w.input.length - nScored;
-    let at = performance.now();
-    const { logits } = await model.forward([w.input]);
-    t.forwardMs += performance.now() - at;
-    at = performance.now();
-    new Float32Array(logits.length).set(logits);
-    t.copyMs += performance.now() - at;
-    for (const kernel of kernels) {
-      const sink = sinks[kernel];
-      sink.scored.fill(0);
-      sink.context.fill(0);
+  try {
+    for (const w of windows) {
+      const nScored = w.predict.length, nContext = w.input.length - nScored;
+      let at = performance.now();
+      const { logits } = await model.forward([w.input]);
+      t.forwardMs += performance.now() - at;
       at = performance.now();
-      scoreRows(logits, vocab, 0, nContext, null, context[kernel], {
-        distributionSink: sink.context,
-        kernel,
-      });
-      scoreRows(logits, vocab, nContext, nScored, w.predict, scored[kernel], {
-        distributionSink: sink.scored,
-        kernel,
-      });
-      t[kernel === "wasm" ? "statsWasmMs" : "statsJsMs"] += performance.now() - at;
-    }
-    for (let i = 0; i < vocab; i++) {
-      if (!Object.is(sinks.wasm.scored[i], sinks.js.scored[i])) throw new Error("row kernels differ (sink)");
-    }
-    for (let r = 0; r < nScored; r++) {
-      if (!Object.is(scored.wasm.entropyNats[r], scored.js.entropyNats[r])) {
-        throw new Error("row kernels differ");
+      new Float32Array(logits.length).set(logits);
+      t.copyMs += performance.now() - at;
+      for (const [i, way] of ways.entries()) {
+        const target = targets[i];
+        target.scoredSink.fill(0);
+        target.contextSink.fill(0);
+        at = performance.now();
+        await scoreWindowStats(
+          { logits, vocab, nContext, predict: w.predict },
+          target,
+          way.helper,
+          way.kernel,
+        );
+        t[way.key] += performance.now() - at;
       }
+      const [first, ...others] = targets;
+      for (const other of others) {
+        for (let i = 0; i < vocab; i++) {
+          if (!Object.is(first.scoredSink[i], other.scoredSink[i])) {
+            throw new Error("statistics differ (sink)");
+          }
+        }
+        for (let r = 0; r < nScored; r++) {
+          if (!Object.is(first.scored.entropyNats[r], other.scored.entropyNats[r])) {
+            throw new Error("statistics differ (entropy)");
+          }
+        }
+      }
+      at = performance.now();
+      const used = targets[targets.length - 1];
+      acc.windowSinks.scored.set(used.scoredSink);
+      acc.windowSinks.context.set(used.contextSink);
+      if (nContext > 0) acc.addContextRows(used.context, 0, nContext);
+      acc.addScoredRows(used.scored, 0, nScored);
+      acc.endWindow();
+      t.accumulatorMs += performance.now() - at;
+      at = performance.now();
+      gc?.();
+      t.gcMs += performance.now() - at;
     }
-    at = performance.now();
-    acc.windowSinks.scored.set(sinks.wasm.scored);
-    acc.windowSinks.context.set(sinks.wasm.context);
-    if (nContext > 0) acc.addContextRows(context.wasm, 0, nContext);
-    acc.addScoredRows(scored.wasm, 0, nScored);
-    acc.endWindow();
-    t.accumulatorMs += performance.now() - at;
-    at = performance.now();
-    gc?.();
-    t.gcMs += performance.now() - at;
+  } finally {
+    for (const way of ways) way.helper?.close();
   }
   acc.endDocument();
   const n = windows.length;
@@ -341,8 +367,10 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
     entry.breakdownMsPerWindow = b;
     console.error(
       `bench ${size} per window: forward ${b.forwardMs.toFixed(0)} ms (a copy of its logits alone: ` +
-        `${b.copyMs.toFixed(0)} ms), statistics ${b.statsWasmMs.toFixed(0)} ms ` +
-        `(JavaScript kernel ${b.statsJsMs.toFixed(0)} ms), accumulator ${b.accumulatorMs.toFixed(0)} ms, ` +
+        `${b.copyMs.toFixed(0)} ms), statistics ${b.statsTwoThreadsMs.toFixed(0)} ms on two threads ` +
+        `(one: ${b.statsWasmMs.toFixed(0)} ms; JavaScript kernel ${b.statsJsMs.toFixed(0)} ms), accumulator ${
+          b.accumulatorMs.toFixed(0)
+        } ms, ` +
         `gc ${b.gcMs.toFixed(0)} ms (load ${load1().toFixed(1)})`,
     );
   }

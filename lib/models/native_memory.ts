@@ -6,6 +6,11 @@
  * fragment, so the resident size wanders upward although nothing leaks. `malloc_trim(0)` (glibc) gives the free
  * pages of every arena back; it takes 15–20 ms with a 500 MB process (BENCHMARKS.md, corpus scoring).
  *
+ * The opposite control matters for speed: glibc serves blocks above 32 MiB with fresh `mmap` pages and unmaps
+ * them when freed, so each 206 MB logits buffer page-faults 50,000 times when it is first written (about 60 ms
+ * of a 70M model's 430 ms window). {@link NativeMemory.keepLargeBlocks} keeps such blocks in the heap instead,
+ * where the next window's buffer reuses resident pages.
+ *
  * Everything here is a no-op, reported as unavailable, where it cannot work: not Linux, no glibc (musl, macOS,
  * Windows), Deno FFI missing or `--allow-ffi` not granted.
  * @module
@@ -29,6 +34,12 @@ export interface NativeMemory {
   trim(): boolean;
   /** `mallopt(param, value)`; true on success, false when it failed or is unavailable. */
   mallopt(param: number, value: number): boolean;
+  /**
+   * Serves every block from malloc's heap instead of fresh `mmap` pages (`M_MMAP_MAX` 0) and keeps up to
+   * `bytes` of free memory at the heap's top (`M_TRIM_THRESHOLD`), so that a buffer of the same size allocated
+   * again reuses resident pages. Process-wide; true when glibc accepted both.
+   */
+  keepLargeBlocks(bytes: number): boolean;
   /** Calls to {@link NativeMemory.trim} so far, how many released memory, and the milliseconds they took. */
   readonly stats: { trims: number; released: number; milliseconds: number };
 }
@@ -41,6 +52,9 @@ class Unavailable implements NativeMemory {
     return false;
   }
   mallopt(): boolean {
+    return false;
+  }
+  keepLargeBlocks(): boolean {
     return false;
   }
 }
@@ -61,7 +75,17 @@ class Glibc implements NativeMemory {
   mallopt(param: number, value: number): boolean {
     return this.lib.symbols.mallopt(param, value) === 1;
   }
+  keepLargeBlocks(bytes: number): boolean {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be an integer ≥ 0, got ${bytes}`);
+    const noMmap = this.mallopt(M_MMAP_MAX, 0);
+    return this.mallopt(M_TRIM_THRESHOLD, Math.min(bytes, INT32_MAX)) && noMmap;
+  }
 }
+
+/** glibc's `mallopt` parameters (malloc.h). */
+const M_TRIM_THRESHOLD = -1;
+const M_MMAP_MAX = -4;
+const INT32_MAX = 2 ** 31 - 1;
 
 let shared: NativeMemory | undefined;
 

@@ -7,12 +7,13 @@
  * @module
  */
 import type { CausalLM } from "../models/causal_lm.ts";
-import { trimNativeMemory } from "../models/native_memory.ts";
+import { nativeMemory, trimNativeMemory } from "../models/native_memory.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type { CorpusDocument } from "../data/corpus_document.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
 import { createDivergenceStats, type DivergenceStats, divergeRows } from "./divergence.ts";
-import { createPositionStats, type PositionStats, scoreRows } from "./position_stats.ts";
+import { createPositionStats, type PositionStats } from "./position_stats.ts";
+import { scoreWindowStats, WindowStatsHelper } from "./window_stats.ts";
 import { rollingWindows } from "./windows.ts";
 
 /** Window parameters (the paper's defaults: 1024, 1). */
@@ -44,10 +45,25 @@ export interface ScoreCorpusOptions extends WindowSettings {
    * {@link DEFAULT_TRIM_INTERVAL_MS}. A no-op without glibc or FFI permission; results do not depend on it.
    */
   trimIntervalMs?: number;
+  /**
+   * Keep freed logits buffers resident for the next window (glibc `keepLargeBlocks` of native_memory.ts, process-wide)
+   * rather than let each window's buffer page-fault afresh. Default true; results do not depend on it.
+   */
+  keepLogitsMemory?: boolean;
+  /**
+   * Score the second half of each window's rows on a helper thread ({@link WindowStatsHelper}) while this one
+   * scores the first. Default: on where there are two cores or more, except for models loaded for scoring only
+   * (weights in external data: their forward pass dwarfs the statistics, and the helper's shared buffer would
+   * add half a window of logits to their memory). Results do not depend on it.
+   */
+  statsHelper?: boolean;
 }
 
-/** Default of {@link ScoreCorpusOptions.trimIntervalMs}. */
-export const DEFAULT_TRIM_INTERVAL_MS = 1000;
+/**
+ * Default of {@link ScoreCorpusOptions.trimIntervalMs}. Rare: the window after a trim writes its logits into
+ * pages the trim gave back, and page-faults them afresh (~60 ms for a 1,024-token window of a 50k vocabulary).
+ */
+export const DEFAULT_TRIM_INTERVAL_MS = 10_000;
 
 /** Running totals reported after each document. */
 export interface ScoreProgress {
@@ -68,6 +84,8 @@ export interface ScoreCorpusResult {
   tokensScored: number;
   /** True when the signal stopped the loop before the stream ended. */
   aborted: boolean;
+  /** Windows whose second half of rows the statistics helper thread scored (0 without one). */
+  helperWindows: number;
 }
 
 /** Reusable per-window buffers, sized for the largest window. */
@@ -101,66 +119,85 @@ export async function scoreCorpus(
     );
   }
   const buffers = new WindowBuffers(options.maxSeqLen);
+  const helper = (options.statsHelper ?? defaultStatsHelper(model)) ? new WindowStatsHelper() : null;
+  if (options.keepLogitsMemory ?? true) {
+    // onnxruntime-node's copy of one window's logits, and the base model's beside it.
+    const windowBytes = options.maxSeqLen * vocab * Float32Array.BYTES_PER_ELEMENT;
+    nativeMemory().keepLargeBlocks(windowBytes * (base === undefined ? 2 : 3));
+  }
   const collector = new LogitsCollector();
   const trimInterval = options.trimIntervalMs ?? DEFAULT_TRIM_INTERVAL_MS;
   let lastTrim = performance.now();
-  const result: ScoreCorpusResult = { documentsRead: 0, emptyDocuments: 0, tokensScored: 0, aborted: false };
+  const result: ScoreCorpusResult = {
+    documentsRead: 0,
+    emptyDocuments: 0,
+    tokensScored: 0,
+    aborted: false,
+    helperWindows: 0,
+  };
   let lastYield = performance.now();
   if (options.signal?.aborted) return { ...result, aborted: true };
-  for await (const doc of documents) {
-    const ids = tokenizer.encode(doc.text, { addSpecialTokens: false });
-    result.documentsRead++;
-    acc.beginDocument(doc.index, doc.bytes);
-    if (ids.length === 0) {
-      // No token, nothing to predict: the accumulator counts it as empty (the original skipped it silently).
-      result.emptyDocuments++;
-      acc.endDocument();
-    } else {
-      let stopped = false;
-      try {
-        for (const w of rollingWindows(ids, options)) {
-          // Called once the window's logits are out of scope, so a collection frees them too.
-          collector.dropped(await scoreWindow(w.input, w.predict, model, base, acc, buffers, vocab));
-          if (performance.now() - lastTrim >= trimInterval) {
-            trimNativeMemory();
-            lastTrim = performance.now();
+  try {
+    for await (const doc of documents) {
+      const ids = tokenizer.encode(doc.text, { addSpecialTokens: false });
+      result.documentsRead++;
+      acc.beginDocument(doc.index, doc.bytes);
+      if (ids.length === 0) {
+        // No token, nothing to predict: the accumulator counts it as empty (the original skipped it silently).
+        result.emptyDocuments++;
+        acc.endDocument();
+      } else {
+        let stopped = false;
+        try {
+          for (const w of rollingWindows(ids, options)) {
+            // Called once the window's logits are out of scope, so a collection frees them too.
+            collector.dropped(
+              await scoreWindow(w.input, w.predict, model, base, acc, buffers, vocab, helper),
+            );
+            if (performance.now() - lastTrim >= trimInterval) {
+              trimNativeMemory();
+              lastTrim = performance.now();
+            }
+            // A long document is many windows: an abort is honoured between two of them, not at its end.
+            if (performance.now() - lastYield > 50) {
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              lastYield = performance.now();
+            }
+            if (options.signal?.aborted) {
+              stopped = true;
+              break;
+            }
           }
-          // A long document is many windows: an abort is honoured between two of them, not at its end.
-          if (performance.now() - lastYield > 50) {
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            lastYield = performance.now();
-          }
-          if (options.signal?.aborted) {
-            stopped = true;
-            break;
-          }
+        } catch (e) {
+          throw new Error(`document ${doc.index} (line ${doc.line}): ${(e as Error).message}`, { cause: e });
         }
-      } catch (e) {
-        throw new Error(`document ${doc.index} (line ${doc.line}): ${(e as Error).message}`, { cause: e });
+        if (stopped) {
+          // Nothing half-added: the unfinished document is dropped and not counted as read.
+          acc.discardDocument();
+          result.documentsRead--;
+          result.aborted = true;
+          return result;
+        }
+        acc.endDocument();
+        result.tokensScored += ids.length;
       }
-      if (stopped) {
-        // Nothing half-added: the unfinished document is dropped and not counted as read.
-        acc.discardDocument();
-        result.documentsRead--;
+      await options.onDocument?.({ ...result, document: doc });
+      // Model calls and an in-memory corpus may never leave the microtask queue: give timers and signal handlers
+      // (Ctrl-C) a turn now and then, so an abort is seen after the current document, not at the end.
+      if (performance.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+      if (options.signal?.aborted) {
         result.aborted = true;
-        return result;
+        break;
       }
-      acc.endDocument();
-      result.tokensScored += ids.length;
     }
-    await options.onDocument?.({ ...result, document: doc });
-    // Model calls and an in-memory corpus may never leave the microtask queue: give timers and signal handlers
-    // (Ctrl-C) a turn now and then, so an abort is seen after the current document, not at the end.
-    if (performance.now() - lastYield > 50) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-    if (options.signal?.aborted) {
-      result.aborted = true;
-      break;
-    }
+    return result;
+  } finally {
+    result.helperWindows = helper?.stats.parts ?? 0;
+    helper?.close();
   }
-  return result;
 }
 
 /** Runs one window through the model(s) and adds its rows to the open document; returns the logits bytes used. */
@@ -172,18 +209,19 @@ async function scoreWindow(
   acc: CorpusAccumulator,
   buf: WindowBuffers,
   vocab: number,
+  helper: WindowStatsHelper | null,
 ): Promise<number> {
   const L = input.length, nScored = predict.length, nContext = L - nScored;
   let baseBytes: number | undefined;
   const { logits } = await model.forward([input]);
   // Rows before the scored ones only re-read context (the final window of a long document); their statistics
   // feed the paper-compatible outputs alone.
-  if (nContext > 0) {
-    scoreRows(logits, vocab, 0, nContext, null, buf.context, { distributionSink: acc.windowSinks.context });
-  }
-  scoreRows(logits, vocab, nContext, nScored, predict, buf.scored, {
-    distributionSink: acc.windowSinks.scored,
-  });
+  await scoreWindowStats({ logits, vocab, nContext, predict }, {
+    context: buf.context,
+    scored: buf.scored,
+    contextSink: acc.windowSinks.context,
+    scoredSink: acc.windowSinks.scored,
+  }, helper);
   // Rows in window order: context rows first.
   if (nContext > 0) acc.addContextRows(buf.context, 0, nContext);
   if (base !== undefined) {
@@ -224,6 +262,11 @@ class LogitsCollector {
       this.collections++;
     }
   }
+}
+
+/** Whether {@link scoreCorpus} starts a statistics helper thread for `model` by default. */
+export function defaultStatsHelper(model: CausalLM): boolean {
+  return (navigator.hardwareConcurrency ?? 1) >= 2 && !model.info.scoringOnly;
 }
 
 /** Dead logits bytes allowed to wait for the garbage collector. */

@@ -1,6 +1,7 @@
 /**
  * Native-memory controls: glibc's malloc_trim through FFI runs and reports (or is a clean no-op without glibc or
- * FFI permission), and scoring the tiny GPT-NeoX fixture gives bit-identical accumulators whether freed native
+ * FFI permission), keepLargeBlocks spares a reallocated large buffer its page faults (in a child process: the
+ * setting is process-wide), and scoring the tiny GPT-NeoX fixture gives bit-identical accumulators whether freed native
  * memory is trimmed after every window or never.
  */
 import assert from "node:assert/strict";
@@ -57,6 +58,37 @@ Deno.test("nativeMemory: malloc_trim runs through FFI and is counted", () => {
   assert.equal(nativeMemory(), nativeMemory());
 });
 
+Deno.test("keepLargeBlocks: a large buffer allocated again reuses resident pages instead of faulting afresh", async () => {
+  const probe = async (mode: string) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        join(PROJECT_ROOT, "tests", "helpers", "large_block_faults.ts"),
+        mode,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    assert.ok(out.success);
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as { faults: number; kept: boolean };
+  };
+  const plain = await probe("default");
+  const kept = await probe("keep");
+  if (!expectGlibc()) {
+    assert.equal(kept.kept, false);
+    return;
+  }
+  assert.equal(kept.kept, true);
+  // Four rounds of 16,384 pages: glibc's defaults map fresh pages for each; kept blocks fault a few hundred times.
+  assert.ok(plain.faults > 4 * 16384 * 0.5, `${plain.faults} faults with the defaults`);
+  assert.ok(
+    kept.faults < plain.faults / 10,
+    `${kept.faults} faults with kept blocks, ${plain.faults} without`,
+  );
+});
+
 Deno.test({
   name: "nativeMemory: a no-op without FFI permission",
   permissions: { read: true, ffi: false },
@@ -66,6 +98,7 @@ Deno.test({
     assert.match(m.unavailable ?? "", /permission/);
     assert.equal(m.trim(), false);
     assert.equal(m.mallopt(-1, 128 * 1024), false);
+    assert.equal(m.keepLargeBlocks(2 ** 20), false);
     assert.deepEqual(m.stats, { trims: 0, released: 0, milliseconds: 0 });
   },
 });
