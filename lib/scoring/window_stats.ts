@@ -124,6 +124,7 @@ export class WindowStatsHelper {
   #worker: Worker | null = null;
   #logits = new SharedArrayBuffer(0);
   #result = new SharedArrayBuffer(0);
+  #unavailable: Error | undefined;
   #pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
   /** Parts the thread scored, and parts it failed (those were scored on the caller's thread instead). */
   readonly stats = { parts: 0, failures: 0 };
@@ -148,6 +149,8 @@ export class WindowStatsHelper {
       const pending = this.#pending;
       this.#pending = null;
       if (pending !== null) this.stats.failures++;
+      // A thread that never scored a part could not load (e.g. no permission to read its module): stop trying.
+      if (this.stats.parts === 0) this.#unavailable = new Error(e.message);
       // A thread that died is not reused: the next window starts a fresh one.
       this.#worker?.terminate();
       this.#worker = null;
@@ -175,8 +178,19 @@ export class WindowStatsHelper {
     if (this.#logits.byteLength < values * 4) this.#logits = new SharedArrayBuffer(values * 4);
     const bytes = targetBytes(to - from, vocab);
     if (this.#result.byteLength < bytes) this.#result = new SharedArrayBuffer(bytes);
+    let worker: Worker;
+    try {
+      if (this.#unavailable !== undefined) throw this.#unavailable;
+      worker = this.#spawn();
+    } catch (e) {
+      // No thread (e.g. no permission to read its module): every window is scored on the caller's thread.
+      this.#unavailable = e as Error;
+      this.stats.failures++;
+      const failed = Promise.reject(new Error(`no window statistics thread: ${(e as Error).message}`));
+      failed.catch(() => undefined);
+      return failed;
+    }
     new Float32Array(this.#logits, 0, values).set(logits.subarray(from * vocab, to * vocab));
-    const worker = this.#spawn();
     const result = this.#result;
     const done = new Promise<WindowRowsTarget>((resolve, reject) => {
       this.#pending = { resolve: () => resolve(targetOver(result, to - from, vocab)), reject };

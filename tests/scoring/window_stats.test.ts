@@ -176,6 +176,32 @@ Deno.test("scoreWindowStats: a row without a distribution in either half is name
   }
 });
 
+Deno.test({
+  name:
+    "scoreWindowStats: a helper that cannot start its thread falls back to this one, with the same results",
+  permissions: { read: false },
+  async fn() {
+    const vocab = 200, rows = 70;
+    const logits = logitsOf(rows, vocab, 4), predict = targetsOf(rows, vocab);
+    const helper = new WindowStatsHelper();
+    try {
+      const here = emptyTarget(rows, vocab);
+      await scoreWindowStats({ logits, vocab, nContext: 0, predict }, here, null);
+      // Two windows: the first finds the thread cannot load its code, the second does not try again.
+      for (let w = 0; w < 2; w++) {
+        const t = emptyTarget(rows, vocab);
+        await scoreWindowStats({ logits, vocab, nContext: 0, predict }, t, helper);
+        sameArray(t.scoredSink, here.scoredSink, `fallback sink, window ${w}`);
+        sameStats(t.scored, here.scored, rows, `fallback, window ${w}`);
+      }
+      assert.equal(helper.stats.parts, 0);
+      assert.equal(helper.stats.failures, 2);
+    } finally {
+      helper.close();
+    }
+  },
+});
+
 Deno.test("scoreCorpus: the same accumulator with and without the statistics helper thread", async () => {
   const model = await loadCausalLM(join(FIXTURE, "tuned"));
   const base = await loadCausalLM(join(FIXTURE, "base"));
