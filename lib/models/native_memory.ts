@@ -76,7 +76,9 @@ class Glibc implements NativeMemory {
     return this.lib.symbols.mallopt(param, value) === 1;
   }
   keepLargeBlocks(bytes: number): boolean {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be an integer ≥ 0, got ${bytes}`);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`bytes must be an integer ≥ 0, got ${bytes}`);
+    }
     const noMmap = this.mallopt(M_MMAP_MAX, 0);
     return this.mallopt(M_TRIM_THRESHOLD, Math.min(bytes, INT32_MAX)) && noMmap;
   }
