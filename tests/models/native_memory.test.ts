@@ -72,7 +72,7 @@ Deno.test("keepLargeBlocks: a large buffer allocated again reuses resident pages
       stderr: "inherit",
     }).output();
     assert.ok(out.success);
-    return JSON.parse(new TextDecoder().decode(out.stdout)) as { faults: number; kept: boolean };
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as { faults: number[]; kept: boolean };
   };
   const plain = await probe("default");
   const kept = await probe("keep");
@@ -81,12 +81,11 @@ Deno.test("keepLargeBlocks: a large buffer allocated again reuses resident pages
     return;
   }
   assert.equal(kept.kept, true);
-  // Four rounds of 16,384 pages: glibc's defaults map fresh pages for each; kept blocks fault a few hundred times.
-  assert.ok(plain.faults > 4 * 16384 * 0.5, `${plain.faults} faults with the defaults`);
-  assert.ok(
-    kept.faults < plain.faults / 10,
-    `${kept.faults} faults with kept blocks, ${plain.faults} without`,
-  );
+  // A round is 16,384 pages. With glibc's defaults every round maps fresh pages; with kept blocks a round reuses
+  // the last one's, unless V8 had not freed it yet (on a busy machine): the median round must not fault.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  assert.ok(plain.faults.every((f) => f > 16384 / 2), `faults with the defaults: ${plain.faults}`);
+  assert.ok(median(kept.faults) < 1024, `faults with kept blocks: ${kept.faults}`);
 });
 
 Deno.test({
