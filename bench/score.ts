@@ -13,7 +13,10 @@
  *
  * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
  *                              [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
- *                              [--memory-docs 10,100,1000] [--full-graph] [--out results/bench/score.json]
+ *                              [--memory-docs 10,100,1000] [--full-graph] [--with-base] [--out results/bench/score.json]
+ *
+ * `--with-base`: also score with the model as its own base (divergences per position, as a study scores a
+ * fine-tune), the statistics helper thread on and off, interleaved.
  *
  * Models load as the toolkit's scoring loads them (`scoringOnly`: a model with external data without its KV
  * outputs); `--full-graph` keeps them, for comparison.
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     "memory-only": { type: "string" },
     session: { type: "string" },
     "full-graph": { type: "boolean", default: false },
+    "with-base": { type: "boolean", default: false },
     out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
   },
 });
@@ -131,8 +135,13 @@ function windowsOf(docs: CorpusDocument[], tokenizer: Tokenizer): Window[] {
 }
 
 /** One timed scoring run of `docs` (the model loaded and warmed up by the caller). */
-async function scoreRun(model: CausalLM, tokenizer: Tokenizer, docs: CorpusDocument[]) {
-  const acc = new CorpusAccumulator({ vocab: model.info.vocabSize });
+async function scoreRun(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  docs: CorpusDocument[],
+  extra: { base?: CausalLM; statsHelper?: boolean } = {},
+) {
+  const acc = new CorpusAccumulator({ vocab: model.info.vocabSize, withBase: extra.base !== undefined });
   let peak = rssMiB();
   const start = performance.now();
   const r = await scoreCorpus(stream(docs), {
@@ -143,6 +152,7 @@ async function scoreRun(model: CausalLM, tokenizer: Tokenizer, docs: CorpusDocum
     prefixToken: prefixTokenId(tokenizer),
     accumulator: acc,
     onDocument: () => void (peak = Math.max(peak, rssMiB())),
+    ...extra,
   });
   const seconds = (performance.now() - start) / 1000;
   return {
@@ -372,6 +382,31 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
           b.accumulatorMs.toFixed(0)
         } ms, ` +
         `gc ${b.gcMs.toFixed(0)} ms (load ${load1().toFixed(1)})`,
+    );
+  }
+  if (values["with-base"]) {
+    // Scoring against a base model (KL, JS, argmax changes per position), as a study scores each fine-tune: the
+    // model is its own base here (the cost does not depend on the weights); the statistics helper thread on and
+    // off, interleaved. No PyTorch row: the reference script computes no divergences.
+    const base = await loadCausalLM(dir, { session: sessionSettings, scoringOnly: !values["full-graph"] });
+    const rows: Record<"on" | "off", number[]> = { on: [], off: [] };
+    for (let run = 0; run < runs; run++) {
+      for (const helper of ["on", "off"] as const) {
+        const r = await scoreRun(model, tokenizer, docs, { base, statsHelper: helper === "on" });
+        rows[helper].push(r.tokensPerSecond);
+        console.error(
+          `bench ${size} run ${run + 1}: toolkit with a base model, helper thread ${helper}: ` +
+            `${r.tokensPerSecond.toFixed(0)} tokens/s (load ${load1().toFixed(1)})`,
+        );
+      }
+    }
+    await base.dispose();
+    entry.withBase = { helperOn: rows.on, helperOff: rows.off };
+    console.error(
+      `bench ${size} with a base model: ${median(rows.on).toFixed(0)} tokens/s with the helper thread, ` +
+        `${median(rows.off).toFixed(0)} without (medians of ${runs}) → ${
+          (median(rows.on) / median(rows.off)).toFixed(2)
+        }×`,
     );
   }
   console.error(`bench ${size}: toolkit peak RSS ${peakRssMiB().toFixed(0)} MiB (process high-water mark)`);

@@ -11,9 +11,9 @@ import { nativeMemory, trimNativeMemory } from "../models/native_memory.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type { CorpusDocument } from "../data/corpus_document.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
-import { createDivergenceStats, type DivergenceStats, divergeRows } from "./divergence.ts";
+import { createDivergenceStats, type DivergenceStats } from "./divergence.ts";
 import { createPositionStats, type PositionStats } from "./position_stats.ts";
-import { scoreWindowStats, WindowStatsHelper } from "./window_stats.ts";
+import { divergeWindow, scoreWindowStats, WindowStatsHelper } from "./window_stats.ts";
 import { rollingWindows } from "./windows.ts";
 
 /** Window parameters (the paper's defaults: 1024, 1). */
@@ -84,8 +84,8 @@ export interface ScoreCorpusResult {
   tokensScored: number;
   /** True when the signal stopped the loop before the stream ended. */
   aborted: boolean;
-  /** Windows whose second half of rows the statistics helper thread scored (0 without one). */
-  helperWindows: number;
+  /** Window halves the helper thread computed: statistics, and divergences with a base model (0 without one). */
+  helperParts: number;
 }
 
 /** Reusable per-window buffers, sized for the largest window. */
@@ -133,7 +133,7 @@ export async function scoreCorpus(
     emptyDocuments: 0,
     tokensScored: 0,
     aborted: false,
-    helperWindows: 0,
+    helperParts: 0,
   };
   let lastYield = performance.now();
   if (options.signal?.aborted) return { ...result, aborted: true };
@@ -195,7 +195,7 @@ export async function scoreCorpus(
     }
     return result;
   } finally {
-    result.helperWindows = helper?.stats.parts ?? 0;
+    result.helperParts = helper?.stats.parts ?? 0;
     helper?.close();
   }
 }
@@ -227,7 +227,7 @@ async function scoreWindow(
   if (base !== undefined) {
     const { logits: baseLogits } = await base.forward([input]);
     baseBytes = baseLogits.byteLength;
-    divergeRows(baseLogits, logits, vocab, nContext, nScored, buf.divergence);
+    await divergeWindow(baseLogits, logits, vocab, nContext, nScored, buf.divergence, helper);
     acc.addScoredRows(buf.scored, 0, nScored, buf.divergence);
   } else {
     acc.addScoredRows(buf.scored, 0, nScored);

@@ -1,9 +1,11 @@
 /**
  * Scores a range of one window's rows into a target of its own: context rows (the first `nContext`, which only
  * re-read context) without targets, scored rows against theirs, each kind with its sink of probability vectors.
- * Shared by the caller's thread and the helper thread of window_stats.ts.
+ * Also the shared-buffer layouts of a part's results (statistics, or divergences from a base model). Shared by the
+ * caller's thread and the helper thread of window_stats.ts.
  * @module
  */
+import type { DivergenceStats } from "./divergence.ts";
 import { type PositionStats, type RowKernel, scoreRows } from "./position_stats.ts";
 
 /** Where a window's rows go: context rows `[0, nContext)`, scored rows `[nContext, L)` against `predict`. */
@@ -110,6 +112,7 @@ export function targetOver(buffer: ArrayBufferLike, rows: number, vocab: number)
  * {@link targetOver}(`result`, to − from, vocab), whose sinks the worker zeroes first.
  */
 export interface WindowRowsTask {
+  kind: "stats";
   logits: SharedArrayBuffer;
   result: SharedArrayBuffer;
   vocab: number;
@@ -121,5 +124,39 @@ export interface WindowRowsTask {
   kernel?: RowKernel;
 }
 
+/**
+ * Divergences of `rows` rows of a window: their base and tuned logits at the start of `base` and `tuned`, the
+ * results to be written into {@link divergenceOver}(`result`, rows).
+ */
+export interface WindowDivergenceTask {
+  kind: "divergence";
+  base: SharedArrayBuffer;
+  tuned: SharedArrayBuffer;
+  result: SharedArrayBuffer;
+  vocab: number;
+  rows: number;
+}
+
+/** A task for the helper thread. */
+export type WindowTask = WindowRowsTask | WindowDivergenceTask;
+
 /** Done (the results are in the task's `result` buffer), or why it failed. */
 export type WindowRowsReply = { done: true } | { error: string };
+
+/** Bytes of a {@link divergenceOver} buffer for `rows` rows. */
+export function divergenceBytes(rows: number): number {
+  return rows * (8 + 8 + 1);
+}
+
+/** {@link DivergenceStats} whose arrays are views of `buffer` (at least {@link divergenceBytes}). */
+export function divergenceOver(buffer: ArrayBufferLike, rows: number): DivergenceStats {
+  if (buffer.byteLength < divergenceBytes(rows)) {
+    throw new RangeError(`divergences of ${rows} rows need ${divergenceBytes(rows)} bytes`);
+  }
+  return {
+    capacity: rows,
+    klNats: new Float64Array(buffer, 0, rows),
+    jsNats: new Float64Array(buffer, rows * 8, rows),
+    argmaxChanged: new Uint8Array(buffer, rows * 16, rows),
+  };
+}

@@ -10,13 +10,16 @@
  */
 import type { PositionStats, RowKernel } from "./position_stats.ts";
 import {
+  divergenceBytes,
+  divergenceOver,
   scoreWindowRange,
   targetBytes,
   targetOver,
   type WindowRowsReply,
   type WindowRowsTarget,
-  type WindowRowsTask,
+  type WindowTask,
 } from "./window_rows.ts";
+import { type DivergenceStats, divergeRows } from "./divergence.ts";
 
 /** Windows with fewer rows are not cut: the second thread would cost more than it saves. */
 export const MIN_SPLIT_ROWS = 64;
@@ -88,6 +91,45 @@ export async function scoreWindowStats(
   }
 }
 
+/**
+ * Divergences of a window's scored rows (rows `[nContext, nContext + nScored)` of both logits) into `out` (index
+ * 0: the first scored row), the second half of them on `helper` when one is given ({@link windowSplitRow} of
+ * nScored). Each row's divergence is computed on its own, so the results are identical either way.
+ */
+export async function divergeWindow(
+  base: Float32Array,
+  tuned: Float32Array,
+  vocab: number,
+  nContext: number,
+  nScored: number,
+  out: DivergenceStats,
+  helper: WindowStatsHelper | null,
+): Promise<void> {
+  const cut = windowSplitRow(nScored);
+  if (cut === nScored || helper === null) {
+    divergeRows(base, tuned, vocab, nContext, nScored, out);
+    return;
+  }
+  const second = helper.startDivergence(base, tuned, vocab, nContext + cut, nContext + nScored);
+  try {
+    divergeRows(base, tuned, vocab, nContext, cut, out);
+  } catch (e) {
+    await second.catch(() => undefined);
+    throw e;
+  }
+  let part: DivergenceStats;
+  try {
+    part = await second;
+  } catch {
+    // As for the statistics: here, with the window's own row numbers in any error.
+    divergeRows(base, tuned, vocab, nContext + cut, nScored - cut, out, cut);
+    return;
+  }
+  out.klNats.set(part.klNats, cut);
+  out.jsNats.set(part.jsNats, cut);
+  out.argmaxChanged.set(part.argmaxChanged, cut);
+}
+
 let scratch = new ArrayBuffer(0);
 
 /** Copies the second part's statistics into `target` at the window's row positions and adds its sinks. */
@@ -116,13 +158,13 @@ function mergeSecondPart(
 }
 
 /**
- * A worker thread that scores the second part of windows ({@link scoreWindowStats}), started with the first
- * window that has one. One window at a time; `close()` stops the thread (an idle worker would keep the process
+ * A worker thread that scores the second part of windows ({@link scoreWindowStats}, {@link divergeWindow}),
+ * started with the first window that has one. One window at a time; `close()` stops the thread (an idle worker would keep the process
  * alive).
  */
 export class WindowStatsHelper {
   #worker: Worker | null = null;
-  #logits = new SharedArrayBuffer(0);
+  #inputs: [SharedArrayBuffer, SharedArrayBuffer] = [new SharedArrayBuffer(0), new SharedArrayBuffer(0)];
   #result = new SharedArrayBuffer(0);
   #unavailable: Error | undefined;
   #pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -172,12 +214,50 @@ export class WindowStatsHelper {
     predict: Int32Array,
     kernel?: RowKernel,
   ): Promise<WindowRowsTarget> {
-    if (this.#pending !== null) throw new Error("WindowStatsHelper: one window at a time");
     const values = (to - from) * vocab;
+    return this.#run(targetBytes(to - from, vocab), (result) => {
+      const shared = this.#copy(0, logits, from * vocab, values);
+      return { kind: "stats", logits: shared, result, vocab, from, to, nContext, predict, kernel };
+    }, (result) => targetOver(result, to - from, vocab));
+  }
+
+  /**
+   * Copies rows `[from, to)` of both windows' logits into shared buffers and starts their divergences; resolves
+   * with them (index 0: row `from`), a view of a buffer the next call overwrites.
+   */
+  startDivergence(
+    base: Float32Array,
+    tuned: Float32Array,
+    vocab: number,
+    from: number,
+    to: number,
+  ): Promise<DivergenceStats> {
+    const values = (to - from) * vocab, rows = to - from;
+    return this.#run(divergenceBytes(rows), (result) => ({
+      kind: "divergence",
+      base: this.#copy(1, base, from * vocab, values),
+      tuned: this.#copy(0, tuned, from * vocab, values),
+      result,
+      vocab,
+      rows,
+    }), (result) => divergenceOver(result, rows));
+  }
+
+  /** Copies `values` logits from `at` into shared input buffer `slot` (kept, and grown, across windows). */
+  #copy(slot: 0 | 1, logits: Float32Array, at: number, values: number): SharedArrayBuffer {
     // Kept across windows: fresh buffers would page-fault on every window.
-    if (this.#logits.byteLength < values * 4) this.#logits = new SharedArrayBuffer(values * 4);
-    const bytes = targetBytes(to - from, vocab);
-    if (this.#result.byteLength < bytes) this.#result = new SharedArrayBuffer(bytes);
+    if (this.#inputs[slot].byteLength < values * 4) this.#inputs[slot] = new SharedArrayBuffer(values * 4);
+    new Float32Array(this.#inputs[slot], 0, values).set(logits.subarray(at, at + values));
+    return this.#inputs[slot];
+  }
+
+  /** Starts a task on the thread (or fails at once when there is none); resolves with `read(result)`. */
+  #run<T>(
+    resultBytes: number,
+    task: (result: SharedArrayBuffer) => WindowTask,
+    read: (result: SharedArrayBuffer) => T,
+  ): Promise<T> {
+    if (this.#pending !== null) throw new Error("WindowStatsHelper: one part at a time");
     let worker: Worker;
     try {
       if (this.#unavailable !== undefined) throw this.#unavailable;
@@ -190,21 +270,12 @@ export class WindowStatsHelper {
       failed.catch(() => undefined);
       return failed;
     }
-    new Float32Array(this.#logits, 0, values).set(logits.subarray(from * vocab, to * vocab));
+    if (this.#result.byteLength < resultBytes) this.#result = new SharedArrayBuffer(resultBytes);
     const result = this.#result;
-    const done = new Promise<WindowRowsTarget>((resolve, reject) => {
-      this.#pending = { resolve: () => resolve(targetOver(result, to - from, vocab)), reject };
-      const task: WindowRowsTask = {
-        logits: this.#logits,
-        result,
-        vocab,
-        from,
-        to,
-        nContext,
-        predict,
-        kernel,
-      };
-      worker.postMessage(task);
+    const message = task(result);
+    const done = new Promise<T>((resolve, reject) => {
+      this.#pending = { resolve: () => resolve(read(result)), reject };
+      worker.postMessage(message);
     });
     // A part nobody waits for any more (its caller failed first) must not surface as an unhandled rejection.
     done.catch(() => undefined);

@@ -1,29 +1,40 @@
 /**
- * Worker thread of {@link WindowStatsHelper} (window_stats.ts): scores the second part of a window from the
- * shared buffer into the shared result buffer, and replies when done.
+ * Worker thread of {@link WindowStatsHelper} (window_stats.ts): scores the second part of a window (its
+ * statistics, or its divergences from a base model) from shared buffers into a shared result buffer, and replies
+ * when done.
  * @module
  */
-import { scoreWindowRange, targetOver, type WindowRowsReply, type WindowRowsTask } from "./window_rows.ts";
+import { divergeRows } from "./divergence.ts";
+import {
+  divergenceOver,
+  scoreWindowRange,
+  targetOver,
+  type WindowRowsReply,
+  type WindowTask,
+} from "./window_rows.ts";
 
-self.onmessage = (e: MessageEvent<WindowRowsTask>) => {
-  const { logits, result, vocab, from, to, nContext, predict, kernel } = e.data;
+self.onmessage = (e: MessageEvent<WindowTask>) => {
   let reply: WindowRowsReply;
   try {
-    const part = targetOver(result, to - from, vocab);
-    part.contextSink.fill(0);
-    part.scoredSink.fill(0);
-    scoreWindowRange(
-      new Float32Array(logits, 0, (to - from) * vocab),
-      from,
-      vocab,
-      from,
-      to,
-      nContext,
-      predict,
-      part,
-      from,
-      kernel,
-    );
+    if (e.data.kind === "divergence") {
+      const { base, tuned, result, vocab, rows } = e.data;
+      const values = rows * vocab;
+      divergeRows(
+        new Float32Array(base, 0, values),
+        new Float32Array(tuned, 0, values),
+        vocab,
+        0,
+        rows,
+        divergenceOver(result, rows),
+      );
+    } else {
+      const { logits, result, vocab, from, to, nContext, predict, kernel } = e.data;
+      const part = targetOver(result, to - from, vocab);
+      part.contextSink.fill(0);
+      part.scoredSink.fill(0);
+      const rows = new Float32Array(logits, 0, (to - from) * vocab);
+      scoreWindowRange(rows, from, vocab, from, to, nContext, predict, part, from, kernel);
+    }
     reply = { done: true };
   } catch (err) {
     reply = { error: (err as Error).message };

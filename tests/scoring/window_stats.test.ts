@@ -1,15 +1,17 @@
 /**
  * A window's statistics in two fixed halves: every row's statistics equal scoreRows' on the whole block; the sinks
  * follow the stated order (first half row by row into the caller's sink, second half into zeros, then added);
- * a helper thread gives bit-identical results; a bad row in the second half is named by its window row; and
- * scoreCorpus gives the same accumulator with and without its helper thread.
+ * a helper thread gives bit-identical results (divergences from a base model too); a bad row in the second half
+ * is named by its window row; and scoreCorpus gives the same accumulator with and without its helper thread.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RandomState } from "../../lib/numeric/mt19937.ts";
 import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import { createPositionStats, type PositionStats, scoreRows } from "../../lib/scoring/position_stats.ts";
+import { createDivergenceStats, divergeRows } from "../../lib/scoring/divergence.ts";
 import {
+  divergeWindow,
   MIN_SPLIT_ROWS,
   scoreWindowStats,
   windowSplitRow,
@@ -176,6 +178,34 @@ Deno.test("scoreWindowStats: a row without a distribution in either half is name
   }
 });
 
+Deno.test("divergeWindow: the helper thread's half equals divergeRows bit for bit; a bad row is named", async () => {
+  const vocab = 500, nContext = 7, nScored = 90, rows = nContext + nScored;
+  const base = logitsOf(rows, vocab, 11), tuned = logitsOf(rows, vocab, 12);
+  const expected = createDivergenceStats(nScored);
+  divergeRows(base, tuned, vocab, nContext, nScored, expected);
+  const helper = new WindowStatsHelper();
+  try {
+    for (const h of [null, helper]) {
+      const out = createDivergenceStats(nScored);
+      await divergeWindow(base, tuned, vocab, nContext, nScored, out, h);
+      for (let i = 0; i < nScored; i++) {
+        assert.ok(Object.is(out.klNats[i], expected.klNats[i]), `kl ${i}`);
+        assert.ok(Object.is(out.jsNats[i], expected.jsNats[i]), `js ${i}`);
+        assert.equal(out.argmaxChanged[i], expected.argmaxChanged[i]);
+      }
+    }
+    assert.equal(helper.stats.parts, 1);
+    // A NaN in the helper's half: the error names the window row, as divergeRows does.
+    tuned[80 * vocab + 3] = NaN;
+    await assert.rejects(
+      divergeWindow(base, tuned, vocab, nContext, nScored, createDivergenceStats(nScored), helper),
+      (e: Error) => e instanceof RangeError && /\brow 80\b/.test(e.message),
+    );
+  } finally {
+    helper.close();
+  }
+});
+
 Deno.test({
   name:
     "scoreWindowStats: a helper that cannot start its thread falls back to this one, with the same results",
@@ -235,9 +265,10 @@ Deno.test("scoreCorpus: the same accumulator with and without the statistics hel
     for (const withBase of [false, true]) {
       const on = await run(true, withBase), off = await run(false, withBase);
       assert.ok(on.r.tokensScored > 96 * 3, `${on.r.tokensScored} tokens`);
-      assert.equal(off.r.helperWindows, 0);
-      assert.ok(on.r.helperWindows >= 3, `${on.r.helperWindows} windows on the helper`);
-      assert.deepEqual({ ...on.r, helperWindows: 0 }, off.r);
+      assert.equal(off.r.helperParts, 0);
+      // Every window here is cut: statistics, and with a base model divergences too, on the helper.
+      assert.ok(on.r.helperParts >= 3 * (withBase ? 2 : 1), `${on.r.helperParts} parts on the helper`);
+      assert.deepEqual({ ...on.r, helperParts: 0 }, off.r);
       assert.equal(on.json, off.json);
     }
   } finally {
