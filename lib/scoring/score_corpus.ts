@@ -51,10 +51,9 @@ export interface ScoreCorpusOptions extends WindowSettings {
    */
   keepLogitsMemory?: boolean;
   /**
-   * Score the second half of each window's rows on a helper thread ({@link WindowStatsHelper}) while this one
-   * scores the first. Default: on where there are two cores or more, except for models loaded for scoring only
-   * (weights in external data: their forward pass dwarfs the statistics, and the helper's shared buffer would
-   * add half a window of logits to their memory). Results do not depend on it.
+   * Score the second half of each window's rows (statistics, and divergences from `base`) on a helper thread
+   * ({@link WindowStatsHelper}) while this one scores the first. Default: {@link defaultStatsHelper}. Results do
+   * not depend on it.
    */
   statsHelper?: boolean;
 }
@@ -264,9 +263,15 @@ class LogitsCollector {
   }
 }
 
-/** Whether {@link scoreCorpus} starts a statistics helper thread for `model` by default. */
+/**
+ * Whether {@link scoreCorpus} starts a statistics helper thread for `model` by default: with two cores or more,
+ * except for a CPU model loaded for scoring only (weights in external data, as large exports keep them: its
+ * forward pass dwarfs the statistics, and its memory is held to the weights). On a GPU the forward is fast and
+ * the weights are not in host memory, so the statistics and divergences are most of a window there: always on.
+ */
 export function defaultStatsHelper(model: CausalLM): boolean {
-  return (navigator.hardwareConcurrency ?? 1) >= 2 && !model.info.scoringOnly;
+  return (navigator.hardwareConcurrency ?? 1) >= 2 &&
+    (model.info.device !== "cpu" || !model.info.scoringOnly);
 }
 
 /** Dead logits bytes allowed to wait for the garbage collector. */

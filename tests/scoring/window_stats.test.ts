@@ -21,7 +21,7 @@ import { emptyTarget } from "../../lib/scoring/window_rows.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";
 import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
-import { scoreCorpus } from "../../lib/scoring/score_corpus.ts";
+import { defaultStatsHelper, scoreCorpus } from "../../lib/scoring/score_corpus.ts";
 import type { CorpusDocument } from "../../lib/data/corpus_document.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
@@ -274,5 +274,23 @@ Deno.test("scoreCorpus: the same accumulator with and without the statistics hel
   } finally {
     await model.dispose();
     await base.dispose();
+  }
+});
+
+Deno.test("defaultStatsHelper: on for a CPU model that holds its weights, off for one loaded for scoring only, on for a GPU", async () => {
+  const twoCores = (navigator.hardwareConcurrency ?? 1) >= 2;
+  const neox = await loadCausalLM(join(FIXTURE, "base"));
+  const llama = await loadCausalLM(join(PROJECT_ROOT, "tests", "fixtures", "tiny-llama2", "base"), {
+    scoringOnly: true,
+  });
+  try {
+    assert.equal(llama.info.scoringOnly, true, "the Llama fixture keeps its weights in external data");
+    assert.equal(defaultStatsHelper(neox), twoCores);
+    assert.equal(defaultStatsHelper(llama), false);
+    // The same model as a CUDA session would describe it (no GPU here to load one).
+    assert.equal(defaultStatsHelper({ ...llama, info: { ...llama.info, device: "cuda" } }), twoCores);
+  } finally {
+    await neox.dispose();
+    await llama.dispose();
   }
 });
