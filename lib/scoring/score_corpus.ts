@@ -120,7 +120,8 @@ export async function scoreCorpus(
   const buffers = new WindowBuffers(options.maxSeqLen);
   const helper = (options.statsHelper ?? defaultStatsHelper(model)) ? new WindowStatsHelper() : null;
   if (options.keepLogitsMemory ?? true) {
-    // onnxruntime-node's copy of one window's logits, and the base model's beside it.
+    // Up to two windows of logits are alive at once (onnxruntime's output and its copy into JavaScript), and the
+    // base model's copy beside them.
     const windowBytes = options.maxSeqLen * vocab * Float32Array.BYTES_PER_ELEMENT;
     nativeMemory().keepLargeBlocks(windowBytes * (base === undefined ? 2 : 3));
   }

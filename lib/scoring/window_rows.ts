@@ -61,11 +61,6 @@ export function scoreWindowRange(
   }
 }
 
-/** Zeroed statistics and sinks for a part of `rows` rows. */
-export function emptyTarget(rows: number, vocab: number): WindowRowsTarget {
-  return targetOver(new ArrayBuffer(targetBytes(rows, vocab)), rows, vocab);
-}
-
 /** Bytes of a {@link targetOver} buffer for `rows` rows and `vocab` entries. */
 export function targetBytes(rows: number, vocab: number): number {
   // Two sinks and three float64 columns per kind, then int32 argmax and uint8 correct per kind.

@@ -60,22 +60,11 @@ export async function scoreWindowStats(
     scoreWindowRange(logits, 0, vocab, 0, rows, nContext, predict, target, 0, kernel);
     return;
   }
-  const second = helper?.start(logits, vocab, cut, rows, nContext, predict, kernel);
-  try {
-    scoreWindowRange(logits, 0, vocab, 0, cut, nContext, predict, target, 0, kernel);
-  } catch (e) {
-    // Wait for the helper, so that it is free for the next window, then report the first half's error.
-    await second?.catch(() => undefined);
-    throw e;
-  }
-  let part: WindowRowsTarget;
-  try {
-    part = second === undefined ? secondPartHere() : await second;
-  } catch {
-    // The helper failed (a row without a distribution, or the thread itself): score the part here, which
-    // throws the same error with the window's own row numbers, or succeeds if only the thread was at fault.
-    part = secondPartHere();
-  }
+  const part = await bothParts(
+    helper?.start(logits, vocab, cut, rows, nContext, predict, kernel),
+    () => scoreWindowRange(logits, 0, vocab, 0, cut, nContext, predict, target, 0, kernel),
+    secondPartHere,
+  );
   mergeSecondPart(part, target, cut, rows, nContext, vocab);
 
   function secondPartHere(): WindowRowsTarget {
@@ -106,28 +95,48 @@ export async function divergeWindow(
   helper: WindowStatsHelper | null,
 ): Promise<void> {
   const cut = windowSplitRow(nScored);
-  if (cut === nScored || helper === null) {
+  if (cut === nScored) {
     divergeRows(base, tuned, vocab, nContext, nScored, out);
     return;
   }
-  const second = helper.startDivergence(base, tuned, vocab, nContext + cut, nContext + nScored);
+  const part = await bothParts(
+    helper?.startDivergence(base, tuned, vocab, nContext + cut, nContext + nScored),
+    () => divergeRows(base, tuned, vocab, nContext, cut, out),
+    () => {
+      divergeRows(base, tuned, vocab, nContext + cut, nScored - cut, out, cut);
+      return null;
+    },
+  );
+  if (part !== null) {
+    out.klNats.set(part.klNats, cut);
+    out.jsNats.set(part.jsNats, cut);
+    out.argmaxChanged.set(part.argmaxChanged, cut);
+  }
+}
+
+/**
+ * A window's two parts: `second` (started on the helper thread, or undefined without one) runs beside `first`
+ * here. Without a helper, or when it fails (a row it cannot score, or the thread itself), `secondHere` does the
+ * part on this thread: the same results, or the same error with the window's own row numbers. When `first`
+ * throws, the helper is waited for (so that it is free for the next window) and the error goes on.
+ */
+async function bothParts<T>(
+  second: Promise<T> | undefined,
+  first: () => void,
+  secondHere: () => T,
+): Promise<T> {
   try {
-    divergeRows(base, tuned, vocab, nContext, cut, out);
+    first();
   } catch (e) {
-    await second.catch(() => undefined);
+    await second?.catch(() => undefined);
     throw e;
   }
-  let part: DivergenceStats;
+  if (second === undefined) return secondHere();
   try {
-    part = await second;
+    return await second;
   } catch {
-    // As for the statistics: here, with the window's own row numbers in any error.
-    divergeRows(base, tuned, vocab, nContext + cut, nScored - cut, out, cut);
-    return;
+    return secondHere();
   }
-  out.klNats.set(part.klNats, cut);
-  out.jsNats.set(part.jsNats, cut);
-  out.argmaxChanged.set(part.argmaxChanged, cut);
 }
 
 let scratch = new ArrayBuffer(0);
@@ -159,8 +168,8 @@ function mergeSecondPart(
 
 /**
  * A worker thread that scores the second part of windows ({@link scoreWindowStats}, {@link divergeWindow}),
- * started with the first window that has one. One window at a time; `close()` stops the thread (an idle worker would keep the process
- * alive).
+ * started with the first window that has one. One part at a time; `close()` stops the thread (an idle worker
+ * would keep the process alive).
  */
 export class WindowStatsHelper {
   #worker: Worker | null = null;

@@ -54,6 +54,9 @@ Deno.test("nativeMemory: malloc_trim runs through FFI and is counted", () => {
   assert.ok(m.stats.milliseconds >= 0 && Number.isFinite(m.stats.milliseconds));
   // mallopt(M_TRIM_THRESHOLD) back to glibc's default (128 KiB): accepted.
   assert.equal(m.mallopt(-1, 128 * 1024), true);
+  // keepLargeBlocks refuses a size that is not a byte count, before touching malloc.
+  assert.throws(() => m.keepLargeBlocks(-1), /bytes must be an integer ≥ 0, got -1/);
+  assert.throws(() => m.keepLargeBlocks(1.5), /bytes must be an integer ≥ 0, got 1.5/);
   // The shared instance is one object.
   assert.equal(nativeMemory(), nativeMemory());
 });

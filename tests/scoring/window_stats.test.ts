@@ -17,7 +17,7 @@ import {
   windowSplitRow,
   WindowStatsHelper,
 } from "../../lib/scoring/window_stats.ts";
-import { emptyTarget } from "../../lib/scoring/window_rows.ts";
+import { targetBytes, targetOver, type WindowRowsTarget } from "../../lib/scoring/window_rows.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, prefixTokenId } from "../../lib/models/tokenizer.ts";
 import { CorpusAccumulator } from "../../lib/scoring/corpus_accumulator.ts";
@@ -26,6 +26,11 @@ import type { CorpusDocument } from "../../lib/data/corpus_document.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
 const CORPUS = join(PROJECT_ROOT, "tests", "fixtures", "tiny-corpus", "corpus.jsonl");
+
+/** Zeroed statistics and sinks for `rows` rows. */
+function emptyTarget(rows: number, vocab: number): WindowRowsTarget {
+  return targetOver(new ArrayBuffer(targetBytes(rows, vocab)), rows, vocab);
+}
 
 /** LM-like rows (scale 3), every fifth one peaked. */
 function logitsOf(rows: number, vocab: number, seed: number): Float32Array {
