@@ -61,34 +61,35 @@ Deno.test("nativeMemory: malloc_trim runs through FFI and is counted", () => {
   assert.equal(nativeMemory(), nativeMemory());
 });
 
-Deno.test("keepLargeBlocks: a large buffer allocated again reuses resident pages instead of faulting afresh", async () => {
-  const probe = async (mode: string) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--v8-flags=--expose-gc",
-        join(PROJECT_ROOT, "tests", "helpers", "large_block_faults.ts"),
-        mode,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    assert.ok(out.success);
-    return JSON.parse(new TextDecoder().decode(out.stdout)) as { faults: number[]; kept: boolean };
-  };
-  const plain = await probe("default");
-  const kept = await probe("keep");
-  if (!expectGlibc()) {
-    assert.equal(kept.kept, false);
-    return;
-  }
-  assert.equal(kept.kept, true);
-  // A round is 16,384 pages. With glibc's defaults every round maps fresh pages; with kept blocks a round reuses
-  // the last one's, unless V8 had not freed it yet (on a busy machine): the median round must not fault.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  assert.ok(plain.faults.every((f) => f > 16384 / 2), `faults with the defaults: ${plain.faults}`);
-  assert.ok(median(kept.faults) < 1024, `faults with kept blocks: ${kept.faults}`);
+Deno.test({
+  name: "keepLargeBlocks: a large buffer allocated again reuses resident pages instead of faulting afresh",
+  // Skipped (reported as ignored) where glibc cannot be reached: there is no allocator setting to measure.
+  ignore: !expectGlibc(),
+  async fn() {
+    const probe = async (mode: string) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--v8-flags=--expose-gc",
+          join(PROJECT_ROOT, "tests", "helpers", "large_block_faults.ts"),
+          mode,
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      assert.ok(out.success);
+      return JSON.parse(new TextDecoder().decode(out.stdout)) as { faults: number[]; kept: boolean };
+    };
+    const plain = await probe("default");
+    const kept = await probe("keep");
+    assert.equal(kept.kept, true);
+    // A round is 16,384 pages. With glibc's defaults every round maps fresh pages; with kept blocks a round reuses
+    // the last one's, unless V8 had not freed it yet (on a busy machine): the median round must not fault.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    assert.ok(plain.faults.every((f) => f > 16384 / 2), `faults with the defaults: ${plain.faults}`);
+    assert.ok(median(kept.faults) < 1024, `faults with kept blocks: ${kept.faults}`);
+  },
 });
 
 Deno.test({
