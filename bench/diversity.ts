@@ -17,13 +17,10 @@
  * CPU seconds (all threads; read from /proc, Linux) come only with `deno run -A bench/diversity.ts …`: Deno lets
  * only --allow-all read /proc, and `deno task bench` runs with narrower permissions.
  *
- * usage: deno task bench [--creative F.npy] [--factual F.npy] [--runs 3] [--workers N] [--gzip auto|libz|pako]
- *                        [--python python3] [--python-runs N] [--launcher task|run] [--help-runs 7]
- *                        [--out results/bench/diversity.json]
+ * Options: `--help`.
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import denoConfig from "../deno.json" with { type: "json" };
 import { diversityOutName } from "../cli/diversity_jobs.ts";
 import { loadCompletions } from "../lib/data/load_completions.ts";
@@ -40,21 +37,24 @@ import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { lineTime, type TimedProcess, timedProcess } from "./timed_process.ts";
+import { benchArgs } from "./bench_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    creative: { type: "string" },
-    factual: { type: "string" },
-    runs: { type: "string", default: "3" },
-    workers: { type: "string" },
-    gzip: { type: "string", default: "auto" },
-    python: { type: "string" },
-    "python-runs": { type: "string" },
-    launcher: { type: "string", default: "task" },
-    "help-runs": { type: "string", default: "7" },
-    out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity.json") },
-  },
+const USAGE =
+  `usage: deno task bench [--creative F.npy] [--factual F.npy] [--runs 3] [--workers N] [--gzip auto|libz|pako]
+                       [--python python3] [--python-runs N] [--launcher task|run] [--help-runs 7]
+                       [--out results/bench/diversity.json]`;
+
+const values = benchArgs(USAGE, {
+  creative: { type: "string" },
+  factual: { type: "string" },
+  runs: { type: "string", default: "3" },
+  workers: { type: "string" },
+  gzip: { type: "string", default: "auto" },
+  python: { type: "string" },
+  "python-runs": { type: "string" },
+  launcher: { type: "string", default: "task" },
+  "help-runs": { type: "string", default: "7" },
+  out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity.json") },
 });
 
 const shared = findSharedDir();

@@ -13,29 +13,28 @@
  * (another checkout of the project, e.g. `git worktree add <dir> <commit>` with node_modules linked in), that
  * version run the same way beside it, one call per file when it takes only one.
  *
- * usage: deno run -A bench/diversity_startup.ts [--runs 7] [--creative F.npy] [--factual F.npy]
- *                                               [--baseline <dir> [--baseline-files-per-call 1]]
- *                                               [--out results/bench/diversity_startup.json]
+ * Options: `--help`.
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { treeCpuSeconds } from "./timed_process.ts";
+import { benchArgs } from "./bench_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "7" },
-    creative: { type: "string" },
-    factual: { type: "string" },
-    baseline: { type: "string" },
-    "baseline-files-per-call": { type: "string", default: "1" },
-    out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity_startup.json") },
-  },
+const USAGE = `usage: deno run -A bench/diversity_startup.ts [--runs 7] [--creative F.npy] [--factual F.npy]
+                                              [--baseline <dir> [--baseline-files-per-call 1]]
+                                              [--out results/bench/diversity_startup.json]`;
+
+const values = benchArgs(USAGE, {
+  runs: { type: "string", default: "7" },
+  creative: { type: "string" },
+  factual: { type: "string" },
+  baseline: { type: "string" },
+  "baseline-files-per-call": { type: "string", default: "1" },
+  out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity_startup.json") },
 });
 const shared = findSharedDir();
 const paper = (name: string) => shared && join(shared, "paper", "completions", name);

@@ -4,12 +4,10 @@
  * (random weights, tools/make_bench_models.py), against Hugging Face transformers (PyTorch, CPU) `generate` with
  * the same settings and prompt in the same run (bench/generate_reference.py).
  *
- * usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
- *                                 [--python python3] [--threads 2] [--ort-threads N] [--out results/bench/generate.json]
+ * Options: `--help`.
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import { generate } from "../lib/sampling/generate.ts";
@@ -17,20 +15,21 @@ import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { sha256Hex } from "../lib/io/sha256.ts";
+import { benchArgs } from "./bench_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    size: { type: "string", default: "70m" },
-    runs: { type: "string", default: "3" },
-    samples: { type: "string", default: "25" },
-    "new-tokens": { type: "string", default: "70" },
-    python: { type: "string" },
-    threads: { type: "string", default: String(navigator.hardwareConcurrency) },
-    // onnxruntime's intra-op threads for the toolkit's session (default: onnxruntime's own choice).
-    "ort-threads": { type: "string" },
-    out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
-  },
+const USAGE = `usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
+                                [--python python3] [--threads 2] [--ort-threads N] [--out results/bench/generate.json]`;
+
+const values = benchArgs(USAGE, {
+  size: { type: "string", default: "70m" },
+  runs: { type: "string", default: "3" },
+  samples: { type: "string", default: "25" },
+  "new-tokens": { type: "string", default: "70" },
+  python: { type: "string" },
+  threads: { type: "string", default: String(navigator.hardwareConcurrency) },
+  // onnxruntime's intra-op threads for the toolkit's session (default: onnxruntime's own choice).
+  "ort-threads": { type: "string" },
+  out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
 });
 
 const runs = Number(values.runs);

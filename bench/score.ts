@@ -11,9 +11,7 @@
  * copied out), the statistics on two threads (the scorer's default) and on one with the WebAssembly and the
  * JavaScript row kernels (all checked bit-identical), the accumulator and a garbage collection.
  *
- * usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
- *                              [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
- *                              [--memory-docs 10,100,1000] [--full-graph] [--with-base] [--out results/bench/score.json]
+ * Options: `--help`.
  *
  * `--with-base`: also score with the model as its own base (divergences per position, as a study scores a
  * fine-tune), the statistics helper thread on and off, interleaved.
@@ -24,7 +22,6 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import type { CausalLM } from "../lib/models/causal_lm.ts";
 import type { OrtSessionSettings } from "../lib/models/onnx_session.ts";
@@ -38,25 +35,28 @@ import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
+import { benchArgs } from "./bench_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    sizes: { type: "string", default: "70m,160m" },
-    docs: { type: "string", default: "4" },
-    runs: { type: "string", default: "3" },
-    python: { type: "string" },
-    threads: { type: "string", default: "2" },
-    reference: { type: "string", default: "fp32,fp64" },
-    "no-breakdown": { type: "boolean", default: false },
-    "memory-size": { type: "string", default: "70m" },
-    "memory-docs": { type: "string", default: "10,100,1000" },
-    "memory-only": { type: "string" },
-    session: { type: "string" },
-    "full-graph": { type: "boolean", default: false },
-    "with-base": { type: "boolean", default: false },
-    out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
-  },
+const USAGE =
+  `usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
+                             [--reference fp32,fp64] [--no-breakdown] [--session JSON] [--memory-size 70m]
+                             [--memory-docs 10,100,1000] [--full-graph] [--with-base] [--out results/bench/score.json]`;
+
+const values = benchArgs(USAGE, {
+  sizes: { type: "string", default: "70m,160m" },
+  docs: { type: "string", default: "4" },
+  runs: { type: "string", default: "3" },
+  python: { type: "string" },
+  threads: { type: "string", default: "2" },
+  reference: { type: "string", default: "fp32,fp64" },
+  "no-breakdown": { type: "boolean", default: false },
+  "memory-size": { type: "string", default: "70m" },
+  "memory-docs": { type: "string", default: "10,100,1000" },
+  "memory-only": { type: "string" },
+  session: { type: "string" },
+  "full-graph": { type: "boolean", default: false },
+  "with-base": { type: "boolean", default: false },
+  out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
 });
 
 const WORDS =

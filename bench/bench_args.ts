@@ -1,0 +1,28 @@
+/**
+ * The benchmarks' command lines: node:util's `parseArgs` (strict) over `Deno.args`, plus `--help` / `-h`, which
+ * prints the script's usage and exits 0; an unknown or malformed option prints one line and the usage and exits
+ * 2 instead of a stack trace.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Option declarations as `parseArgs` takes them. */
+export type BenchOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/** The parsed option values of `options` (see the module comment for `--help` and errors). */
+export function benchArgs<const O extends BenchOptions>(
+  usage: string,
+  options: O,
+  args: string[] = Deno.args,
+) {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${usage}`);
+    Deno.exit(2);
+  }
+}

@@ -1,0 +1,31 @@
+/** Every benchmark answers `--help` with its usage (exit 0) and an unknown option with one line and the usage (exit 2). */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../lib/project_root.ts";
+
+const BENCHES = ["diversity.ts", "diversity_startup.ts", "generate.ts", "score.ts"];
+
+async function runBench(file: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "bench", file), ...args],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+for (const file of BENCHES) {
+  Deno.test(`bench/${file}: --help prints the usage, an unknown option exits 2 without a stack trace`, async () => {
+    const help = await runBench(file, ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^usage: deno (task bench|run -A bench\/)/);
+    const bad = await runBench(file, ["--no-such-option"]);
+    assert.equal(bad.code, 2);
+    const lines = bad.stderr.trim().split("\n");
+    assert.equal(lines[0], "Unknown option '--no-such-option'");
+    assert.match(lines[1], /^usage: /);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /); // no stack frames
+  });
+}
