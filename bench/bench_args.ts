@@ -26,3 +26,21 @@ export function benchArgs<const O extends BenchOptions>(
     Deno.exit(2);
   }
 }
+
+/**
+ * The integer value of a counting option (`--runs 3`), at least `min`; anything else prints one line and the
+ * usage and exits 2 (a benchmark that would run zero times, or NaN times, must not write a result).
+ */
+export function benchCount(usage: string, option: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < min) {
+    console.error(`--${option} must be an integer ≥ ${min}, got ${JSON.stringify(value)}\n${usage}`);
+    Deno.exit(2);
+  }
+  return n;
+}
+
+/** {@link benchCount} over a comma-separated list (`--memory-docs 10,100,1000`); empty items are skipped. */
+export function benchCounts(usage: string, option: string, value: string, min = 1): number[] {
+  return value.split(",").filter((s) => s !== "").map((s) => benchCount(usage, option, s, min));
+}

@@ -37,7 +37,7 @@ import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { lineTime, type TimedProcess, timedProcess } from "./timed_process.ts";
-import { benchArgs } from "./bench_args.ts";
+import { benchArgs, benchCount } from "./bench_args.ts";
 
 const USAGE =
   `usage: deno task bench [--creative F.npy] [--factual F.npy] [--runs 3] [--workers N] [--gzip auto|libz|pako]
@@ -56,6 +56,8 @@ const values = benchArgs(USAGE, {
   "help-runs": { type: "string", default: "7" },
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity.json") },
 });
+const runs = benchCount(USAGE, "runs", values.runs);
+const helpRuns = benchCount(USAGE, "help-runs", values["help-runs"]);
 
 const shared = findSharedDir();
 const paperFile = (set: string, len: number) =>
@@ -72,10 +74,11 @@ const launcher = values.launcher as "task" | "run";
 if (launcher !== "task" && launcher !== "run") throw new Error("--launcher must be task or run");
 const WORDS = [5, 20];
 const metrics = METRIC_SELECTIONS.deterministic();
-const runs = Number(values.runs);
 const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
-const pythonRuns = python ? Number(values["python-runs"] ?? runs) : 0;
-const workers = values.workers === undefined ? defaultWorkerCount() : Number(values.workers);
+const pythonRuns = python ? benchCount(USAGE, "python-runs", values["python-runs"] ?? String(runs)) : 0;
+const workers = values.workers === undefined
+  ? defaultWorkerCount()
+  : benchCount(USAGE, "workers", values.workers);
 const gzip = values.gzip as "auto" | "libz" | "pako";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -210,7 +213,7 @@ pool?.close();
 
 // Start-up alone: `diversity --help`, alternating the two launchers.
 const help: Record<"task" | "run", Sample[]> = { task: [], run: [] };
-for (let r = 0; r < Number(values["help-runs"]); r++) {
+for (let r = 0; r < helpRuns; r++) {
   for (const how of ["task", "run"] as const) {
     const run = await cli(how, ["diversity", "--help"]);
     help[how].push({ seconds: run.seconds, load: run.load });

@@ -22,7 +22,7 @@ import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { treeCpuSeconds } from "./timed_process.ts";
-import { benchArgs } from "./bench_args.ts";
+import { benchArgs, benchCount } from "./bench_args.ts";
 
 const USAGE = `usage: deno run -A bench/diversity_startup.ts [--runs 7] [--creative F.npy] [--factual F.npy]
                                               [--baseline <dir> [--baseline-files-per-call 1]]
@@ -36,6 +36,8 @@ const values = benchArgs(USAGE, {
   "baseline-files-per-call": { type: "string", default: "1" },
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "diversity_startup.json") },
 });
+const runs = benchCount(USAGE, "runs", values.runs);
+const baselineFilesPerCall = benchCount(USAGE, "baseline-files-per-call", values["baseline-files-per-call"]!);
 const shared = findSharedDir();
 const paper = (name: string) => shared && join(shared, "paper", "completions", name);
 const files = [
@@ -213,13 +215,13 @@ const realCalls: { label: string; measure: () => Promise<{ wall: number; cpu: nu
       },
       ...(values.baseline === undefined ? [] : [{
         label: `the baseline, ${values["baseline-files-per-call"]} file(s) a call, to its metrics`,
-        measure: () => callsToMetrics(values.baseline!, Number(values["baseline-files-per-call"])),
+        measure: () => callsToMetrics(values.baseline!, baselineFilesPerCall),
       }]),
     ]
     : [];
 
 const samples = new Map<string, { wall: number; cpu: number; load: number }[]>();
-for (let r = 0; r < Number(values.runs); r++) {
+for (let r = 0; r < runs; r++) {
   for (const p of processes) {
     const load = Deno.loadavg()[0];
     samples.set(p.label, [...samples.get(p.label) ?? [], { ...await timeProcess(p.args, p.cwd), load }]);
@@ -246,11 +248,11 @@ await writeJsonAtomic(values.out!, {
   benchmark: "start-up of analyse diversity, by part",
   date: new Date().toISOString(),
   machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,
-  runs: Number(values.runs),
+  runs,
   rows,
 });
 console.log(
-  `start-up of analyse diversity (${values.runs} runs each, medians; ${navigator.hardwareConcurrency} cores)`,
+  `start-up of analyse diversity (${runs} runs each, medians; ${navigator.hardwareConcurrency} cores)`,
 );
 for (const r of rows) {
   console.log(

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { sha256Hex } from "../lib/io/sha256.ts";
-import { benchArgs } from "./bench_args.ts";
+import { benchArgs, benchCount } from "./bench_args.ts";
 
 const USAGE = `usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
                                 [--python python3] [--threads 2] [--ort-threads N] [--out results/bench/generate.json]`;
@@ -32,9 +32,9 @@ const values = benchArgs(USAGE, {
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
 });
 
-const runs = Number(values.runs);
-const samples = Number(values.samples);
-const newTokens = Number(values["new-tokens"]);
+const runs = benchCount(USAGE, "runs", values.runs);
+const samples = benchCount(USAGE, "samples", values.samples);
+const newTokens = benchCount(USAGE, "new-tokens", values["new-tokens"]);
 const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${values.size}-random`);
 if (!existsSync(join(dir, "onnx", "model.onnx"))) {
   console.error(`bench: ${dir} missing; run: python3 tools/make_bench_models.py --sizes ${values.size}`);
@@ -45,7 +45,9 @@ const PROMPT_IDS = [510, 3158, 8516, 30013, 27287, 689, 253, 22658, 4370, 15, 38
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const ortThreads = values["ort-threads"] === undefined ? undefined : Number(values["ort-threads"]);
+const ortThreads = values["ort-threads"] === undefined
+  ? undefined
+  : benchCount(USAGE, "ort-threads", values["ort-threads"]);
 const loaded = await loadCausalLM(
   dir,
   ortThreads === undefined ? {} : { session: { intraOpNumThreads: ortThreads } },

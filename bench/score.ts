@@ -35,7 +35,7 @@ import { rollingWindows } from "../lib/scoring/windows.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
-import { benchArgs } from "./bench_args.ts";
+import { benchArgs, benchCount, benchCounts } from "./bench_args.ts";
 
 const USAGE =
   `usage: deno task bench:score [--sizes 70m,160m] [--docs 4] [--runs 3] [--python python3] [--threads 2]
@@ -58,6 +58,9 @@ const values = benchArgs(USAGE, {
   "with-base": { type: "boolean", default: false },
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
 });
+const runs = benchCount(USAGE, "runs", values.runs);
+const memoryDocs = benchCounts(USAGE, "memory-docs", values["memory-docs"]!);
+const docsPerRun = benchCount(USAGE, "docs", values.docs!);
 
 const WORDS =
   ("the of and to in a is that for it as was with be by on not he this are or his from at which but " +
@@ -287,11 +290,12 @@ const report: Record<string, unknown> = {
 };
 
 if (values["memory-only"] !== undefined) {
+  const memoryOnlyDocs = benchCount(USAGE, "memory-only", values["memory-only"]);
   // Child process: score N short documents (~65 tokens, one window each) and print the peaks.
   const dir = modelDir(values["memory-size"]!);
   const model = await loadCausalLM(dir, { session: sessionSettings, scoringOnly: !values["full-graph"] });
   const tokenizer = await loadTokenizer(dir);
-  const r = await scoreRun(model, tokenizer, syntheticDocuments(Number(values["memory-only"]), 60));
+  const r = await scoreRun(model, tokenizer, syntheticDocuments(memoryOnlyDocs, 60));
   console.log(JSON.stringify({
     tokens: r.tokens,
     tokensPerSecond: r.tokensPerSecond,
@@ -305,11 +309,10 @@ if (values["memory-only"] !== undefined) {
 
 const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
 const precisions = values.reference!.split(",").filter((p) => p !== "");
-const runs = Number(values.runs);
 for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
   const dir = modelDir(size);
   // Documents of ~1,600 words (~2 full 1,024-token windows and a partial one each).
-  const docs = syntheticDocuments(Number(values.docs), 1600);
+  const docs = syntheticDocuments(docsPerRun, 1600);
   const model = await loadCausalLM(dir, { session: sessionSettings, scoringOnly: !values["full-graph"] });
   const tokenizer = await loadTokenizer(dir);
   const windows = windowsOf(docs, tokenizer);
@@ -417,7 +420,7 @@ for (const size of values.sizes!.split(",").filter((s) => s !== "")) {
 // Memory: peak RSS while scoring 10 … 1,000 short documents, each count in a process of its own (RSS is a
 // process-wide high-water mark).
 const memory: Record<string, unknown> = {};
-for (const n of values["memory-docs"]!.split(",").filter((s) => s !== "").map(Number)) {
+for (const n of memoryDocs) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",

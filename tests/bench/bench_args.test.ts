@@ -27,5 +27,8 @@ for (const file of BENCHES) {
     assert.equal(lines[0], "Unknown option '--no-such-option'");
     assert.match(lines[1], /^usage: /);
     assert.doesNotMatch(bad.stderr, /\n\s+at /); // no stack frames
+    const zero = await runBench(file, ["--runs", "0"]);
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /^--runs must be an integer ≥ 1, got "0"\nusage: /);
   });
 }
