@@ -14,6 +14,7 @@ interface RowStatsExports {
   __heap_base: WebAssembly.Global;
   init(consts: number, twoJ: number, pow2: number): void;
   row_stats(x: number, vocab: number, exps: number, sink: number, out: number): void;
+  top_k(x: number, vocab: number, k: number, heap: number, ids: number): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -28,6 +29,8 @@ export class RowStatsWasm {
   #rowPtr = 0;
   #expsPtr = 0;
   #sinkPtr = 0;
+  #heapPtr = 0;
+  #idsPtr = 0;
   #f32 = new Float32Array(0);
   #f64 = new Float64Array(0);
   #i32 = new Int32Array(0);
@@ -58,7 +61,9 @@ export class RowStatsWasm {
     this.#rowPtr = this.#buffersPtr;
     this.#expsPtr = align(this.#rowPtr + 4 * vocab, 16);
     this.#sinkPtr = this.#expsPtr + 8 * vocab;
-    this.#ensureBytes(this.#sinkPtr + 8 * vocab);
+    this.#heapPtr = this.#sinkPtr + 8 * vocab;
+    this.#idsPtr = this.#heapPtr + 4 * vocab;
+    this.#ensureBytes(this.#idsPtr + 4 * vocab);
     this.#vocab = vocab;
   }
 
@@ -87,6 +92,17 @@ export class RowStatsWasm {
     this.rest = this.#f64[r / 8 + 2];
     this.s = this.#f64[r / 8 + 3];
     return true;
+  }
+
+  /**
+   * Top-k's kept set (1 ≤ k < vocab) of the row the last {@link row} call read (which must have returned true:
+   * no NaN): every index whose logit is ≥ the k-th largest, in index order, copied into `ids` (room for the
+   * vocabulary); returns how many. The same set as the sampler's JavaScript scan.
+   */
+  topK(k: number, ids: Int32Array): number {
+    const m = this.#x.top_k(this.#rowPtr, this.#vocab, k, this.#heapPtr, this.#idsPtr);
+    ids.set(this.#i32.subarray(this.#idsPtr / 4, this.#idsPtr / 4 + m));
+    return m;
   }
 
   #ensureBytes(bytes: number): void {

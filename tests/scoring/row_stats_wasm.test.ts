@@ -118,6 +118,40 @@ Deno.test("row kernels: rows without a distribution throw the same errors; earli
   }
 });
 
+/** Every index whose value is ≥ the k-th largest, in index order, by sorting a copy (the definition). */
+function keptByDefinition(row: Float32Array, k: number): number[] {
+  const kth = Float64Array.from(row).sort().reverse()[k - 1];
+  return Array.from(row.keys()).filter((i) => row[i] >= kth);
+}
+
+Deno.test("row kernel: top-k's kept set is every index at or above the k-th largest (ties and -Infinity kept)", () => {
+  const rng = new RandomState(7);
+  let checked = 0;
+  for (const vocab of [2, 3, 5, 8, 9, 13, 64, 1001, 50304, 50277]) {
+    const count = vocab > 10_000 ? 9 : 27;
+    const logits = rows(rng, count, vocab);
+    const kernel = rowStatsWasm(vocab)!;
+    const ids = new Int32Array(vocab);
+    for (let r = 0; r < count; r++) {
+      const row = logits.subarray(r * vocab, (r + 1) * vocab);
+      if (r % 9 === 7) row.fill(0.5, 0, vocab >> 1); // many ties, some at the threshold
+      assert.ok(kernel.row(row, 0, vocab, false));
+      for (
+        const k of new Set([1, 2, 3, 4, 5, 50, vocab >> 1, vocab - 1].filter((k) => k >= 1 && k < vocab))
+      ) {
+        const m = kernel.topK(k, ids);
+        assert.deepEqual(
+          Array.from(ids.subarray(0, m)),
+          keptByDefinition(row, k),
+          `V=${vocab} row ${r} k=${k}`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 500);
+});
+
 Deno.test("row kernel: the committed module was built from the committed source", async () => {
   const source = await Deno.readFile(new URL("../../lib/scoring/wasm/row_stats.c", import.meta.url));
   const hash = createHash("sha256").update(source).digest("hex");

@@ -268,3 +268,59 @@ __attribute__((export_name("row_stats"))) void row_stats(const float *x, int voc
     if (vocab & 1) sink[vocab - 1] += exps[vocab - 1] * inv_z;
   }
 }
+
+/** Restores the min-heap property of h[0, n) below position i (the sampler's siftDown, on floats). */
+static void sift_down(float *h, int n, int i) {
+  float x = h[i];
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && h[c + 1] < h[c]) c++;
+    if (h[c] >= x) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
+}
+
+/** One entry of the top-k scan: recorded when it reaches the heap's minimum, which it replaces when above it. */
+static inline int top_k_entry(const float *x, int i, float *heap, int k, int *ids, int recorded) {
+  float v = x[i];
+  if (v >= heap[0]) {
+    ids[recorded++] = i;
+    if (v > heap[0]) {
+      heap[0] = v;
+      sift_down(heap, k, 0);
+    }
+  }
+  return recorded;
+}
+
+/**
+ * Top-k's kept set of a row without NaN (1 <= k < vocab): every index whose logit is >= the k-th largest, in index
+ * order, written to `ids` (room for `vocab`); returns how many. The algorithm of the sampler's topKCandidates
+ * (lib/sampling/sampler.ts), with blocks of four entries below the heap's minimum skipped at once: the minimum
+ * only rises, so such entries are never recorded by the entry-by-entry scan either.
+ */
+__attribute__((export_name("top_k"))) int top_k(const float *x, int vocab, int k, float *heap, int *ids) {
+  for (int i = 0; i < k; i++) {
+    heap[i] = x[i];
+    ids[i] = i;
+  }
+  int recorded = k;
+  for (int i = (k >> 1) - 1; i >= 0; i--) sift_down(heap, k, i);
+  int i = k;
+  for (; i < vocab && (i & 3) != 0; i++) recorded = top_k_entry(x, i, heap, k, ids, recorded);
+  for (; i + 4 <= vocab; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    if (!wasm_v128_any_true(wasm_f32x4_ge(v, wasm_f32x4_splat(heap[0])))) continue;
+    for (int j = i; j < i + 4; j++) recorded = top_k_entry(x, j, heap, k, ids, recorded);
+  }
+  for (; i < vocab; i++) recorded = top_k_entry(x, i, heap, k, ids, recorded);
+  const float threshold = heap[0];
+  int m = 0;
+  for (int j = 0; j < recorded; j++) {
+    if (x[ids[j]] >= threshold) ids[m++] = ids[j];
+  }
+  return m;
+}
