@@ -18,7 +18,7 @@ import { sha256Hex } from "../lib/io/sha256.ts";
 import { benchArgs, benchCount } from "./bench_args.ts";
 
 const USAGE = `usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
-                                [--python python3] [--threads 2] [--ort-threads N] [--out results/bench/generate.json]`;
+                                [--python python3] [--threads 2] [--ort-threads N] [--ort-spinning] [--out results/bench/generate.json]`;
 
 const values = benchArgs(USAGE, {
   size: { type: "string", default: "70m" },
@@ -29,6 +29,8 @@ const values = benchArgs(USAGE, {
   threads: { type: "string", default: String(navigator.hardwareConcurrency) },
   // onnxruntime's intra-op threads for the toolkit's session (default: onnxruntime's own choice).
   "ort-threads": { type: "string" },
+  // onnxruntime's intra-op threads spin while they wait (default: off, the toolkit's default).
+  "ort-spinning": { type: "boolean", default: false },
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
 });
 
@@ -48,10 +50,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ortThreads = values["ort-threads"] === undefined
   ? undefined
   : benchCount(USAGE, "ort-threads", values["ort-threads"]);
-const loaded = await loadCausalLM(
-  dir,
-  ortThreads === undefined ? {} : { session: { intraOpNumThreads: ortThreads } },
-);
+const loaded = await loadCausalLM(dir, {
+  session: {
+    ...(ortThreads === undefined ? {} : { intraOpNumThreads: ortThreads }),
+    ...(values["ort-spinning"] ? { intraOpSpinning: true } : {}),
+  },
+});
 // Where the time goes: the model's decoding steps (onnxruntime, feeds and outputs) vs the rest (sampling, the loop).
 let stepSeconds = 0;
 const model = {
@@ -99,6 +103,7 @@ const ours = {
   // Seconds inside model.step per run; the rest of a run is sampling and the loop.
   step_seconds: oursStepSeconds,
   ort_intra_op_threads: ortThreads ?? "onnxruntime default",
+  ort_intra_op_spinning: values["ort-spinning"] === true,
   tokens_sha256: [...tokenDigests],
 };
 

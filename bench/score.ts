@@ -24,7 +24,7 @@
 import { join } from "node:path";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import type { CausalLM } from "../lib/models/causal_lm.ts";
-import type { OrtSessionSettings } from "../lib/models/onnx_session.ts";
+import { ORT_SESSION_SETTING_NAMES, type OrtSessionSettings } from "../lib/models/onnx_session.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
@@ -281,7 +281,27 @@ async function breakdown(model: CausalLM, windows: Window[]) {
 /** `--session '{"enableCpuMemArena": false}'`: onnxruntime session settings (default: the loader's). */
 const sessionSettings: OrtSessionSettings | undefined = values.session === undefined
   ? undefined
-  : JSON.parse(values.session);
+  : benchSessionSettings(values.session);
+
+/** The `--session` JSON: an object of known settings only (a misspelt one would silently change nothing). */
+function benchSessionSettings(json: string): OrtSessionSettings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (e) {
+    console.error(`--session is not JSON: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  const known: readonly string[] = ORT_SESSION_SETTING_NAMES;
+  const unknown = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? Object.keys(parsed).filter((k) => !known.includes(k))
+    : ["(not an object)"];
+  if (unknown.length > 0) {
+    console.error(`--session: unknown setting ${unknown.join(", ")}; known: ${known.join(", ")}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  return parsed as OrtSessionSettings;
+}
 
 const report: Record<string, unknown> = {
   machine: `${runtimeDescription()}, ${navigator.hardwareConcurrency} cores`,

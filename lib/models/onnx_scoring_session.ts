@@ -13,6 +13,7 @@ import {
   type CausalLMDevice,
   deviceFailure,
   type OrtSession,
+  ortSessionOptions,
   type OrtSessionSettings,
 } from "./onnx_session.ts";
 
@@ -46,12 +47,13 @@ export async function openScoringSession(
     session = await ort.InferenceSession.create(edited.bytes, {
       executionProviders: [device],
       logSeverityLevel: 3, // errors only, as transformers.js loads its sessions
-      // Memory patterns pre-plan one block per input shape for all intermediates; without them the 1.4B's peak
-      // for 1,024-token windows fell from 1.17x to 1.13x the weights at the same speed (BENCHMARKS.md).
-      enableMemPattern: false,
-      ...settings,
-      // A graph loaded from memory has no folder of its own: its external data is looked up here.
-      extra: { session: { model_external_initializers_file_folder_path: dirname(onnxPath) } },
+      ...ortSessionOptions(
+        // Memory patterns pre-plan one block per input shape for all intermediates; without them the 1.4B's
+        // peak for 1,024-token windows fell from 1.17x to 1.13x the weights at the same speed (BENCHMARKS.md).
+        { ...settings, enableMemPattern: settings.enableMemPattern ?? false },
+        // A graph loaded from memory has no folder of its own: its external data is looked up here.
+        { model_external_initializers_file_folder_path: dirname(onnxPath) },
+      ),
     });
   } catch (e) {
     throw deviceFailure(device, e) ??
