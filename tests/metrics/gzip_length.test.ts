@@ -32,7 +32,7 @@ Deno.test({
 }, () => {
   const native = libzBackend();
   if ("unavailable" in native) throw new Error(native.unavailable);
-  const p = pakoBackend();
+  const p = pakoBackend({ smallInputs: false });
   for (const a of texts) {
     assert.equal(native.lengthOfString(a), p.lengthOfString(a), `one-shot ${a.length}`);
     for (const b of texts) {
@@ -75,12 +75,13 @@ function shapes(n: number, seed: number): Uint8Array[] {
 }
 
 Deno.test({
-  name: "libz's small-input stream gives CPython's lengths on both sides of its size limit, one-shot and forked",
+  name:
+    "libz's small-input stream gives CPython's lengths on both sides of its size limit, one-shot and forked",
   ignore: libzMissing,
 }, () => {
   const native = libzBackend();
   if ("unavailable" in native) throw new Error(native.unavailable);
-  const p = pakoBackend(); // memLevel 8, windowBits 15: CPython's settings
+  const p = pakoBackend({ smallInputs: false }); // memLevel 8, windowBits 15: CPython's settings
   const lengths = [0, 1, 2, 3, 64, 257, 258, 262, 263, 511, 512, 700, 786, 900];
   for (let n = SMALL_INPUT_MAX_BYTES - 24; n <= SMALL_INPUT_MAX_BYTES + 24; n++) lengths.push(n);
   lengths.push(1100, 1500, 2048);
@@ -97,11 +98,29 @@ Deno.test({
       joined.set(bytes.subarray(0, cut));
       joined[cut] = 0x20;
       joined.set(tail, cut + 1);
-      assert.equal(prefixLength, p.lengthBytes(bytes.subarray(0, cut)), `fork prefix, shape ${k}, ${n} bytes`);
+      assert.equal(
+        prefixLength,
+        p.lengthBytes(bytes.subarray(0, cut)),
+        `fork prefix, shape ${k}, ${n} bytes`,
+      );
       assert.equal(wholeLength, p.lengthBytes(joined), `fork whole, shape ${k}, ${n + 1} bytes`);
       checked++;
     }
   }
   native.close();
+  assert.equal(checked, lengths.length * 6);
+});
+
+Deno.test("pako's small-input stream gives the same lengths as CPython's settings on both sides of its limit", () => {
+  const reference = pakoBackend({ smallInputs: false }), tiered = pakoBackend();
+  const lengths = [0, 1, 2, 3, 64, 257, 258, 262, 263, 511, 512, 700, 786, 900, 1100, 1500];
+  for (let n = SMALL_INPUT_MAX_BYTES - 24; n <= SMALL_INPUT_MAX_BYTES + 24; n++) lengths.push(n);
+  let checked = 0;
+  for (const n of lengths) {
+    for (const [k, bytes] of shapes(n, 7 * n + 3).entries()) {
+      assert.equal(tiered.lengthBytes(bytes), reference.lengthBytes(bytes), `shape ${k}, ${n} bytes`);
+      checked++;
+    }
+  }
   assert.equal(checked, lengths.length * 6);
 });
