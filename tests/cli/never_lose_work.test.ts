@@ -381,9 +381,11 @@ for (const workers of ["2", "1"]) {
       assert.equal(code, 130, run.stderr());
       assert.ok(ms < STOP_LIMIT_MS, `stopped ${ms.toFixed(0)} ms after SIGINT`);
       const partial = JSON.parse(await Deno.readTextFile(join(dir, "d.partial.json")));
-      const pending = Object.values(partial.nan_reasons["5"]).some((r) =>
-        (r as { pending?: unknown }).pending
-      );
+      // Any word limit: with one worker the 5-word cells come first and may all be done by the interrupt.
+      const pending = Object.values(
+        partial.nan_reasons as Record<string, Record<string, { pending?: unknown }>>,
+      )
+        .some((byKey) => Object.values(byKey).some((r) => r.pending));
       assert.ok(pending, "cells not computed are marked pending");
       assert.ok(!existsSync(out));
     } finally {

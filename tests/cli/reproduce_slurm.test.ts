@@ -259,7 +259,11 @@ Deno.test({
       assert.equal(again.code, 0, again.stderr);
       const rerun = JSON.parse(readFileSync(jobsFile, "utf8"));
       const sweepAgain = rerun.jobs.find((j: { name: string }) => j.name === "3-sweep.sbatch");
-      assert.deepEqual(sweepAgain?.tasks?.length, 1, "only the cancelled sweep shard is redone");
+      assert.deepEqual(
+        sweepAgain?.tasks?.length,
+        1,
+        `only the cancelled sweep shard is redone; the first run said:\n${firstErr}\nthe rerun said:\n${again.stderr}`,
+      );
       assert.equal(
         rerun.jobs.some((j: { name: string }) => j.name === "1-score.sbatch"),
         false,
