@@ -15,6 +15,9 @@ import { Deflate } from "pako";
 import * as zlibDeflate from "pako/lib/zlib/deflate.js";
 import ZStream from "pako/lib/zlib/zstream.js";
 
+/** CPython's `gzip.compress` deflate settings (zlib's defaults): a 32 KiB window and memLevel 8. */
+const CPYTHON_WINDOW_BITS = 15, CPYTHON_MEM_LEVEL = 8;
+
 /** Bytes that gzip adds around the raw deflate stream (10-byte header, CRC32 and ISIZE trailer). */
 const GZIP_FRAMING_BYTES = 18;
 
@@ -102,7 +105,7 @@ function pakoStream(windowBits: number, memLevel: number): InstanceType<typeof Z
 
 /** pako 2.x with deflate states reset per input (`deflateReset`), which avoids pako's per-call allocation. */
 export function pakoBackend(options: PakoBackendOptions = {}): GzipLengthBackend {
-  const main = pakoStream(15, 8);
+  const main = pakoStream(CPYTHON_WINDOW_BITS, CPYTHON_MEM_LEVEL);
   if (main === null) return pakoSimpleBackend();
   const small = options.smallInputs === false ? null : pakoStream(SMALL_WINDOW_BITS, SMALL_MEM_LEVEL);
   const out = new Uint8Array(1 << 16);
@@ -129,7 +132,13 @@ export function pakoBackend(options: PakoBackendOptions = {}): GzipLengthBackend
 /** pako without state reuse: one `Deflate` per input. Only used if pako's internals fail to initialise. */
 function pakoSimpleBackend(): GzipLengthBackend {
   return fromLengthBytes("pako 2.2.0 (no reuse)", (bytes) => {
-    const d = new Deflate({ level: 9, raw: true, windowBits: 15, memLevel: 8, legacyHash: true });
+    const d = new Deflate({
+      level: 9,
+      raw: true,
+      windowBits: CPYTHON_WINDOW_BITS,
+      memLevel: CPYTHON_MEM_LEVEL,
+      legacyHash: true,
+    });
     d.push(bytes, true);
     if (d.err) throw new Error(`pako deflate failed: ${d.msg}`);
     return (d.result as Uint8Array).length + GZIP_FRAMING_BYTES;
@@ -192,27 +201,20 @@ export function libzBackend(path?: string): GzipLengthBackend | { unavailable: s
   const versionPtr = z.zlibVersion();
   const version = versionPtr === null ? "unknown" : new Deno.UnsafePointerView(versionPtr).getCString();
   const versionArg = encoder.encode(version + "\0");
-  const main = new Uint8Array(Z_STREAM_BYTES);
-  const rc = z.deflateInit2_(main, 9, 8, -15, 8, 0, versionArg, Z_STREAM_BYTES);
-  if (rc !== Z_OK) {
+  /** A raw level-9 deflate stream with the given window and memLevel, or deflateInit2_'s error code. */
+  const initStream = (windowBits: number, memLevel: number): Uint8Array | number => {
+    const strm = new Uint8Array(Z_STREAM_BYTES);
+    const rc = z.deflateInit2_(strm, 9, 8, -windowBits, memLevel, 0, versionArg, Z_STREAM_BYTES);
+    return rc === Z_OK ? strm : rc;
+  };
+  const main = initStream(CPYTHON_WINDOW_BITS, CPYTHON_MEM_LEVEL);
+  const small = initStream(SMALL_WINDOW_BITS, SMALL_MEM_LEVEL);
+  if (typeof main === "number" || typeof small === "number") {
+    for (const strm of [main, small]) if (typeof strm !== "number") z.deflateEnd(strm);
     lib.close();
-    return { unavailable: `deflateInit2_ failed with ${rc} (zlib ${version})` };
-  }
-  const small = new Uint8Array(Z_STREAM_BYTES);
-  const smallRc = z.deflateInit2_(
-    small,
-    9,
-    8,
-    -SMALL_WINDOW_BITS,
-    SMALL_MEM_LEVEL,
-    0,
-    versionArg,
-    Z_STREAM_BYTES,
-  );
-  if (smallRc !== Z_OK) {
-    z.deflateEnd(main);
-    lib.close();
-    return { unavailable: `deflateInit2_ (small stream) failed with ${smallRc} (zlib ${version})` };
+    return {
+      unavailable: `deflateInit2_ failed with ${typeof main === "number" ? main : small} (zlib ${version})`,
+    };
   }
   const copy = new Uint8Array(Z_STREAM_BYTES);
   const mainView = new DataView(main.buffer), smallView = new DataView(small.buffer);

@@ -296,29 +296,27 @@ export function nextTokenDistribution(
 // The model distribution's normaliser of the row in hand: its max and log Σ exp(x − max) at temperature 1.
 let modelMax = 0;
 let modelLogZ = 0;
-// The kernel that computed them, which still holds the row (for top-k); null when JavaScript did.
-let modelKernel: RowStatsWasm | null = null;
 
 /**
  * Sets {@link modelMax} and {@link modelLogZ} for `row`: by the scoring path's WebAssembly SIMD kernel
  * (log Z = log1p of the sum over every entry but the argmax, whose exp is exactly 1; the same number scoring
  * gives, to its rounding) — the full-vocabulary exp pass is most of a sampling step's CPU time otherwise —
- * else, and for a row without a distribution (which then throws), in JavaScript.
+ * else, and for a row without a distribution (which then throws), in JavaScript. Returns the kernel when it did the
+ * work (it still holds the row), else null.
  */
-function modelNormaliser(row: Float32Array): void {
+function modelNormaliser(row: Float32Array): RowStatsWasm | null {
   const kernel = rowStatsWasm(row.length);
   if (kernel !== null && kernel.row(row, 0, row.length, false)) {
     modelMax = kernel.max;
     modelLogZ = Math.log1p(kernel.rest);
-    modelKernel = kernel;
-    return;
+    return kernel;
   }
-  modelKernel = null;
   const max = rowMaxOf(row);
   let z = 0;
   for (let i = 0; i < row.length; i++) z += expNonPositive(row[i] - max);
   modelMax = max;
   modelLogZ = Math.log(z);
+  return null;
 }
 
 /**
@@ -332,7 +330,8 @@ export function sampleToken(
   rng: UniformSource,
 ): SampledToken {
   validateSamplingSettings(settings);
-  modelNormaliser(logitsRow);
+  // The kernel, when it computed the normaliser, still holds the row: top-k scans it there.
+  const kernel = modelNormaliser(logitsRow);
   if (settings.temperature === 0) {
     const tokenId = argmaxOf(logitsRow);
     return {
@@ -342,7 +341,7 @@ export function sampleToken(
       entropyNats: 0,
     };
   }
-  prepare(logitsRow, settings, modelMax, modelKernel);
+  prepare(logitsRow, settings, modelMax, kernel);
   const u = rng.nextFloat64() * keptZ;
   let tokenId = -1;
   let cum = 0;

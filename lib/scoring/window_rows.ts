@@ -61,6 +61,29 @@ export function scoreWindowRange(
   }
 }
 
+/**
+ * Scores the part `[from, to)` of a window (`logits` holds rows `[logitsFirstRow, …)` of it, as in
+ * {@link scoreWindowRange}) into a target laid over `buffer` ({@link targetOver}), its sinks zeroed first;
+ * returns the target. The same on the helper thread and, when the helper is missing or failed, on the caller's.
+ */
+export function scorePartOver(
+  buffer: ArrayBufferLike,
+  logits: Float32Array,
+  logitsFirstRow: number,
+  vocab: number,
+  from: number,
+  to: number,
+  nContext: number,
+  predict: Int32Array,
+  kernel?: RowKernel,
+): WindowRowsTarget {
+  const part = targetOver(buffer, to - from, vocab);
+  part.contextSink.fill(0);
+  part.scoredSink.fill(0);
+  scoreWindowRange(logits, logitsFirstRow, vocab, from, to, nContext, predict, part, from, kernel);
+  return part;
+}
+
 /** Bytes of a {@link targetOver} buffer for `rows` rows and `vocab` entries. */
 export function targetBytes(rows: number, vocab: number): number {
   // Two sinks and three float64 columns per kind, then int32 argmax and uint8 correct per kind.

@@ -12,6 +12,7 @@ import type { PositionStats, RowKernel } from "./position_stats.ts";
 import {
   divergenceBytes,
   divergenceOver,
+  scorePartOver,
   scoreWindowRange,
   targetBytes,
   targetOver,
@@ -72,11 +73,7 @@ export async function scoreWindowStats(
     if (scratch.byteLength < targetBytes(rows - cut, vocab)) {
       scratch = new ArrayBuffer(targetBytes(rows - cut, vocab));
     }
-    const here = targetOver(scratch, rows - cut, vocab);
-    here.contextSink.fill(0);
-    here.scoredSink.fill(0);
-    scoreWindowRange(logits, 0, vocab, cut, rows, nContext, predict, here, cut, kernel);
-    return here;
+    return scorePartOver(scratch, logits, 0, vocab, cut, rows, nContext, predict, kernel);
   }
 }
 

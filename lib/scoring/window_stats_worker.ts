@@ -5,13 +5,7 @@
  * @module
  */
 import { divergeRows } from "./divergence.ts";
-import {
-  divergenceOver,
-  scoreWindowRange,
-  targetOver,
-  type WindowRowsReply,
-  type WindowTask,
-} from "./window_rows.ts";
+import { divergenceOver, scorePartOver, type WindowRowsReply, type WindowTask } from "./window_rows.ts";
 
 self.onmessage = (e: MessageEvent<WindowTask>) => {
   let reply: WindowRowsReply;
@@ -29,11 +23,8 @@ self.onmessage = (e: MessageEvent<WindowTask>) => {
       );
     } else {
       const { logits, result, vocab, from, to, nContext, predict, kernel } = e.data;
-      const part = targetOver(result, to - from, vocab);
-      part.contextSink.fill(0);
-      part.scoredSink.fill(0);
       const rows = new Float32Array(logits, 0, (to - from) * vocab);
-      scoreWindowRange(rows, from, vocab, from, to, nContext, predict, part, from, kernel);
+      scorePartOver(result, rows, from, vocab, from, to, nContext, predict, kernel);
     }
     reply = { done: true };
   } catch (err) {
