@@ -44,3 +44,17 @@ export function benchCount(usage: string, option: string, value: string, min = 1
 export function benchCounts(usage: string, option: string, value: string, min = 1): number[] {
   return value.split(",").filter((s) => s !== "").map((s) => benchCount(usage, option, s, min));
 }
+
+/** The value of an option with a fixed set of values (`--gzip auto|libz|pako`); anything else exits 2. */
+export function benchChoice<const C extends string>(
+  usage: string,
+  option: string,
+  value: string,
+  choices: readonly C[],
+): C {
+  if (!(choices as readonly string[]).includes(value)) {
+    console.error(`--${option} must be one of ${choices.join(", ")}, got ${JSON.stringify(value)}\n${usage}`);
+    Deno.exit(2);
+  }
+  return value as C;
+}

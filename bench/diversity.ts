@@ -37,7 +37,7 @@ import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { findSharedDir } from "../lib/shared_dir.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { lineTime, type TimedProcess, timedProcess } from "./timed_process.ts";
-import { benchArgs, benchCount } from "./bench_args.ts";
+import { benchArgs, benchChoice, benchCount } from "./bench_args.ts";
 
 const USAGE =
   `usage: deno task bench [--creative F.npy] [--factual F.npy] [--runs 3] [--workers N] [--gzip auto|libz|pako]
@@ -58,6 +58,13 @@ const values = benchArgs(USAGE, {
 });
 const runs = benchCount(USAGE, "runs", values.runs);
 const helpRuns = benchCount(USAGE, "help-runs", values["help-runs"]);
+const launcher = benchChoice(USAGE, "launcher", values.launcher, ["task", "run"]);
+const gzip = benchChoice(USAGE, "gzip", values.gzip, ["auto", "libz", "pako"]);
+const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
+const pythonRuns = python ? benchCount(USAGE, "python-runs", values["python-runs"] ?? String(runs)) : 0;
+const workers = values.workers === undefined
+  ? defaultWorkerCount()
+  : benchCount(USAGE, "workers", values.workers);
 
 const shared = findSharedDir();
 const paperFile = (set: string, len: number) =>
@@ -70,16 +77,8 @@ if (maybeFiles.some((f) => f === undefined)) {
   Deno.exit(2);
 }
 const files = maybeFiles as string[];
-const launcher = values.launcher as "task" | "run";
-if (launcher !== "task" && launcher !== "run") throw new Error("--launcher must be task or run");
 const WORDS = [5, 20];
 const metrics = METRIC_SELECTIONS.deterministic();
-const python = values.python ?? Deno.env.get("MODE_COLLAPSE_PYTHON");
-const pythonRuns = python ? benchCount(USAGE, "python-runs", values["python-runs"] ?? String(runs)) : 0;
-const workers = values.workers === undefined
-  ? defaultWorkerCount()
-  : benchCount(USAGE, "workers", values.workers);
-const gzip = values.gzip as "auto" | "libz" | "pako";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round2 = (x: number) => Math.round(x * 100) / 100;

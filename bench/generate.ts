@@ -35,6 +35,7 @@ const values = benchArgs(USAGE, {
 });
 
 const runs = benchCount(USAGE, "runs", values.runs);
+const pythonThreads = benchCount(USAGE, "threads", values.threads);
 const samples = benchCount(USAGE, "samples", values.samples);
 const newTokens = benchCount(USAGE, "new-tokens", values["new-tokens"]);
 const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${values.size}-random`);
@@ -124,7 +125,7 @@ if (python) {
       "--runs",
       String(runs),
       "--threads",
-      values.threads!,
+      String(pythonThreads),
     ],
     stdout: "piped",
     stderr: "inherit",

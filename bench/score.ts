@@ -59,6 +59,7 @@ const values = benchArgs(USAGE, {
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "score.json") },
 });
 const runs = benchCount(USAGE, "runs", values.runs);
+const pythonThreads = benchCount(USAGE, "threads", values.threads!);
 const memoryDocs = benchCounts(USAGE, "memory-docs", values["memory-docs"]!);
 const docsPerRun = benchCount(USAGE, "docs", values.docs!);
 
@@ -175,7 +176,7 @@ async function referenceRun(python: string, dir: string, windowsPath: string, pr
       dir,
       windowsPath,
       "--threads",
-      values.threads!,
+      String(pythonThreads),
       "--precision",
       precision,
     ],

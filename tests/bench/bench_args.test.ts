@@ -32,3 +32,22 @@ for (const file of BENCHES) {
     assert.match(zero.stderr, /^--runs must be an integer ≥ 1, got "0"\nusage: /);
   });
 }
+
+Deno.test("bench/diversity.ts refuses a --gzip or --launcher outside its choices, before any work", async () => {
+  for (
+    const [option, value, choices] of [["gzip", "zstd", "auto, libz, pako"], ["launcher", "npx", "task, run"]]
+  ) {
+    const bad = await runBench("diversity.ts", [`--${option}`, value]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, new RegExp(`^--${option} must be one of ${choices}, got "${value}"\\nusage: `));
+  }
+});
+
+Deno.test("bench/score.ts refuses --session JSON that is not JSON or names an unknown setting", async () => {
+  const typo = await runBench("score.ts", ["--session", '{"intraOpThreads": 1}']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^--session: unknown setting intraOpThreads; known: intraOpNumThreads, /);
+  const notJson = await runBench("score.ts", ["--session", "{threads: 1}"]);
+  assert.equal(notJson.code, 2);
+  assert.match(notJson.stderr, /^--session is not JSON: /);
+});
