@@ -136,6 +136,14 @@ export async function scoreCorpus(
     helperParts: 0,
   };
   let lastYield = performance.now();
+  /** Model calls and an in-memory corpus may never leave the microtask queue: give timers and signal handlers
+   * (Ctrl-C) a turn every 50 ms. */
+  const letOthersRun = async () => {
+    if (performance.now() - lastYield > 50) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
+  };
   if (options.signal?.aborted) return { ...result, aborted: true };
   try {
     for await (const doc of documents) {
@@ -159,10 +167,7 @@ export async function scoreCorpus(
               lastTrim = performance.now();
             }
             // A long document is many windows: an abort is honoured between two of them, not at its end.
-            if (performance.now() - lastYield > 50) {
-              await new Promise((resolve) => setTimeout(resolve, 0));
-              lastYield = performance.now();
-            }
+            await letOthersRun();
             if (options.signal?.aborted) {
               stopped = true;
               break;
@@ -182,12 +187,8 @@ export async function scoreCorpus(
         result.tokensScored += ids.length;
       }
       await options.onDocument?.({ ...result, document: doc });
-      // Model calls and an in-memory corpus may never leave the microtask queue: give timers and signal handlers
-      // (Ctrl-C) a turn now and then, so an abort is seen after the current document, not at the end.
-      if (performance.now() - lastYield > 50) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        lastYield = performance.now();
-      }
+      // So that an abort is seen after the current document, not at the end.
+      await letOthersRun();
       if (options.signal?.aborted) {
         result.aborted = true;
         break;
