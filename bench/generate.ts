@@ -2,7 +2,9 @@
  * Benchmark: new tokens per second sampling 25 completions of 70 tokens (temperature 1, top-k 50, the paper's
  * settings, EOS ignored so every run makes exactly 1,750 tokens) with a model of the Pythia-70M architecture
  * (random weights, tools/make_bench_models.py), against Hugging Face transformers (PyTorch, CPU) `generate` with
- * the same settings and prompt in the same run (bench/generate_reference.py).
+ * the same settings and prompt in the same run (bench/generate_reference.py). The sampler's helper thread is
+ * started once and serves every run, as a sweep's serves every cell, as PyTorch's thread pool does its runs
+ * (`--sampler-helper per-call` starts one in each run instead).
  *
  * Options: `--help`.
  * @module
@@ -15,10 +17,12 @@ import { writeJsonAtomic } from "../lib/io/atomic.ts";
 import { PROJECT_ROOT } from "../lib/project_root.ts";
 import { runtimeDescription } from "../lib/version.ts";
 import { sha256Hex } from "../lib/io/sha256.ts";
-import { benchArgs, benchCount } from "./bench_args.ts";
+import { benchArgs, benchChoice, benchCount } from "./bench_args.ts";
+import { startSamplerHelper } from "../lib/sampling/sampler_helper.ts";
 
 const USAGE = `usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
-                                [--python python3] [--threads 2] [--ort-threads N] [--ort-spinning] [--out results/bench/generate.json]`;
+                                [--python python3] [--threads 2] [--ort-threads N] [--ort-spinning]
+                                [--sampler-helper shared|per-call|none] [--out results/bench/generate.json]`;
 
 const values = benchArgs(USAGE, {
   size: { type: "string", default: "70m" },
@@ -31,6 +35,9 @@ const values = benchArgs(USAGE, {
   "ort-threads": { type: "string" },
   // onnxruntime's intra-op threads spin while they wait (default: off, the toolkit's default).
   "ort-spinning": { type: "boolean", default: false },
+  // The sampler's helper thread: one for every run, as a sweep keeps one for all its cells (default); one
+  // started by each run; or none.
+  "sampler-helper": { type: "string", default: "shared" },
   out: { type: "string", default: join(PROJECT_ROOT, "results", "bench", "generate.json") },
 });
 
@@ -38,6 +45,11 @@ const runs = benchCount(USAGE, "runs", values.runs);
 const pythonThreads = benchCount(USAGE, "threads", values.threads);
 const samples = benchCount(USAGE, "samples", values.samples);
 const newTokens = benchCount(USAGE, "new-tokens", values["new-tokens"]);
+const helperMode = benchChoice(USAGE, "sampler-helper", values["sampler-helper"]!, [
+  "shared",
+  "per-call",
+  "none",
+]);
 const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${values.size}-random`);
 if (!existsSync(join(dir, "onnx", "model.onnx"))) {
   console.error(`bench: ${dir} missing; run: python3 tools/make_bench_models.py --sizes ${values.size}`);
@@ -70,11 +82,13 @@ const model = {
 };
 const seeds = Array.from({ length: samples }, (_, i) => i);
 const settings = { temperature: 1, topK: 50, topP: 1 };
+const sharedHelper = helperMode === "shared" ? startSamplerHelper(samples, loaded.info.vocabSize) : null;
+const helperThread = sharedHelper ?? helperMode === "per-call";
 const oursSeconds: number[] = [];
 const oursStepSeconds: number[] = [];
 // A digest of every run's token ids: settings that must not change the samples (threads) are compared on it.
 const tokenDigests = new Set<string>();
-await generate(model, PROMPT_IDS, seeds.slice(0, 2), { settings, maxNewTokens: 4, stopTokenIds: [] }); // warm-up
+await generate(model, PROMPT_IDS, seeds, { settings, maxNewTokens: 4, stopTokenIds: [], helperThread }); // warm-up
 for (let r = 0; r < runs; r++) {
   stepSeconds = 0;
   const t0 = performance.now();
@@ -82,6 +96,7 @@ for (let r = 0; r < runs; r++) {
     settings,
     maxNewTokens: newTokens,
     stopTokenIds: [],
+    helperThread,
   });
   const seconds = (performance.now() - t0) / 1000;
   const made = out.reduce((n, s) => n + s.tokenIds.length, 0);
@@ -95,6 +110,7 @@ for (let r = 0; r < runs; r++) {
       `model steps ${stepSeconds.toFixed(2)} s; load ${Deno.loadavg()[0].toFixed(1)})`,
   );
 }
+sharedHelper?.close();
 await model.dispose();
 const total = samples * newTokens;
 const ours = {
@@ -105,6 +121,8 @@ const ours = {
   step_seconds: oursStepSeconds,
   ort_intra_op_threads: ortThreads ?? "onnxruntime default",
   ort_intra_op_spinning: values["ort-spinning"] === true,
+  sampler_helper: helperMode,
+  ...(sharedHelper ? { sampler_helper_rows: sharedHelper.stats } : {}),
   tokens_sha256: [...tokenDigests],
 };
 

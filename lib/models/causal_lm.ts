@@ -12,6 +12,7 @@ import { toFloat32 } from "./logits_float32.ts";
 import type { ModelFileInfo } from "./model_files.ts";
 import type { CausalLMDtype } from "./onnx_files.ts";
 import type { CausalLMDevice, OrtSession, OrtTensorLike } from "./onnx_session.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 
 /** What was loaded. */
 export interface ModelInfo {
@@ -104,6 +105,11 @@ export interface CausalLM {
    * N samples, or drops finished rows.
    */
   selectRows(state: DecodeState, rows: readonly number[]): DecodeState;
+  /**
+   * Frees the memory of `state`'s KV cache now instead of at a later garbage collection (release_buffer.ts);
+   * `state` must not be used afterwards. States never share memory ({@link selectRows} copies).
+   */
+  release(state: DecodeState): void;
   /** Releases the ONNX session. */
   dispose(): Promise<void>;
 }
@@ -262,5 +268,9 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     return { batch: rows.length, length: state.length, past, history: null };
   };
 
-  return { info, forward, step, selectRows, dispose };
+  const release = (state: DecodeState): void => {
+    for (const tensor of state.past?.values() ?? []) releaseBuffer(tensor.data);
+  };
+
+  return { info, forward, step, selectRows, release, dispose };
 }

@@ -8,9 +8,11 @@
  * @module
  */
 import type { CausalLM, DecodeState } from "../models/causal_lm.ts";
+import { releaseBuffer } from "../models/release_buffer.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { Xoshiro128StarStar } from "./rng.ts";
-import { sampleToken, type SamplingSettings, validateSamplingSettings } from "./sampler.ts";
+import { type SamplingSettings, validateSamplingSettings } from "./sampler.ts";
+import { type SamplerHelper, sampleRows, startSamplerHelper } from "./sampler_helper.ts";
 
 /** Options of {@link generate}. */
 export interface GenerateOptions {
@@ -26,6 +28,13 @@ export interface GenerateOptions {
   onTokens?: (generated: number, maxTotal: number) => void;
   /** Stops between steps with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Part of each step's rows prepared on a helper thread (sampler_helper.ts; the same tokens and values either
+   * way). A {@link SamplerHelper} is used as it is and left running: one helper serves many calls, as a sweep's
+   * does. `true` starts one for this call, `false` keeps every row on this thread. Default: a helper for this
+   * call only when the call is long enough to repay the thread's start ({@link worthAHelper}).
+   */
+  helperThread?: boolean | SamplerHelper;
 }
 
 /** Why a sample ended. */
@@ -106,24 +115,48 @@ export async function generate(
   const batchSize = options.batchSize ?? seeds.length;
   const prompt = Int32Array.from(promptIds);
   options.signal?.throwIfAborted();
-  const first = await model.step([prompt]);
-  const out: GeneratedSample[] = [];
-  const maxTotal = seeds.length * options.maxNewTokens;
-  for (let start = 0; start < seeds.length; start += batchSize) {
-    const chunk = seeds.slice(start, start + batchSize);
-    const done = out.reduce((n, s) => n + s.tokenIds.length, 0);
-    out.push(
-      ...await decodeRows(
-        model,
-        first.logits,
-        first.state,
-        chunk,
-        options,
-        (n) => options.onTokens?.(done + n, maxTotal),
-      ),
-    );
+  // Started before the prompt's step, so that its thread loads while the model reads the prompt.
+  const given = typeof options.helperThread === "object" ? options.helperThread : null;
+  const rows = Math.min(batchSize, seeds.length);
+  const vocab = model.info.vocabSize;
+  const own = options.helperThread ?? worthAHelper(rows, seeds.length * options.maxNewTokens, vocab);
+  const helper = given ?? (own === true ? startSamplerHelper(rows, vocab) : null);
+  try {
+    const first = await model.step([prompt]);
+    const out: GeneratedSample[] = [];
+    const maxTotal = seeds.length * options.maxNewTokens;
+    for (let start = 0; start < seeds.length; start += batchSize) {
+      const chunk = seeds.slice(start, start + batchSize);
+      const done = out.reduce((n, s) => n + s.tokenIds.length, 0);
+      out.push(
+        ...await decodeRows(
+          model,
+          first.logits,
+          first.state,
+          chunk,
+          options,
+          helper,
+          (n) => options.onTokens?.(done + n, maxTotal),
+        ),
+      );
+    }
+    return out;
+  } finally {
+    if (helper !== given) helper?.close();
   }
-  return out;
+}
+
+/**
+ * Logit entries one call must read before a helper thread started for it alone pays off. Starting one (a
+ * thread, its module and WebAssembly kernel, cold) cost about what it saved in 25 × 20 tokens of 50,304 logits
+ * (2.5e7 entries) with the 70M architecture on two cores, and 25 × 70 tokens (8.8e7) ran ≈ 5 % faster with it
+ * (BENCHMARKS.md); twice the break-even.
+ */
+export const HELPER_WORTH_ENTRIES = 5e7;
+
+/** Whether a call drawing `tokens` tokens in batches of `rows` rows of `vocab` logits starts its own helper. */
+export function worthAHelper(rows: number, tokens: number, vocab: number): boolean {
+  return rows >= 2 && tokens * vocab >= HELPER_WORTH_ENTRIES;
 }
 
 /** Decodes one batch of rows that share the prompt's state and first logits. */
@@ -133,6 +166,7 @@ async function decodeRows(
   promptState: DecodeState,
   seeds: readonly number[],
   options: GenerateOptions,
+  helper: SamplerHelper | null,
   onTokens: (generated: number) => void,
 ): Promise<GeneratedSample[]> {
   const { settings, maxNewTokens } = options;
@@ -149,17 +183,21 @@ async function decodeRows(
   }));
   // active[i] = sample index of state row i; logits row i belongs to active[i].
   let active = seeds.map((_, i) => i);
+  // Every row reads the prompt's single logits row first.
   let logits = promptLogits;
-  let rowOfLogits = (_i: number) => 0; // every row reads the prompt's single logits row first
+  if (seeds.length > 1) {
+    logits = new Float32Array(seeds.length * vocab);
+    for (let i = 0; i < seeds.length; i++) logits.set(promptLogits, i * vocab);
+  }
   let state: DecodeState | undefined;
   let generated = 0;
   for (let step = 0;; step++) {
     const next: number[] = [];
     const stillActive: number[] = [];
     const keepRows: number[] = [];
+    const drawnRows = sampleRows(logits, active.length, vocab, settings, active.map((a) => rngs[a]), helper);
     active.forEach((sampleIndex, i) => {
-      const r = rowOfLogits(i);
-      const drawn = sampleToken(logits.subarray(r * vocab, (r + 1) * vocab), settings, rngs[sampleIndex]);
+      const drawn = drawnRows[i];
       const s = samples[sampleIndex];
       s.tokenIds.push(drawn.tokenId);
       s.logprobsModelNats.push(drawn.logprobModelNats);
@@ -180,13 +218,20 @@ async function decodeRows(
     if (state === undefined) {
       state = model.selectRows(promptState, keepRows.map(() => 0));
     } else if (keepRows.length < active.length) {
-      state = model.selectRows(state, keepRows);
+      const kept = model.selectRows(state, keepRows);
+      model.release(state);
+      state = kept;
     }
     const result = await model.step(next.map((id) => Int32Array.of(id)), state);
+    // This loop's states and logits are its own (the prompt's are shared by every batch): freed at once, which
+    // spares the garbage collector most of its work (release_buffer.ts).
+    model.release(state);
+    if (logits !== promptLogits) releaseBuffer(logits);
     state = result.state;
     logits = result.logits;
     active = stillActive;
-    rowOfLogits = (i) => i;
   }
+  if (state !== undefined) model.release(state);
+  if (logits !== promptLogits) releaseBuffer(logits);
   return samples;
 }

@@ -181,13 +181,15 @@ function sortCandidates(row: Float32Array, m: number): void {
 /**
  * Fills the module's result variables with the kept set of `row` under `s` (T > 0); `max` is the row's maximum
  * ({@link rowMaxOf}, or the model log-normaliser's, which is the same number). `kernel`: the WebAssembly kernel
- * whose last `row` call read this row, for top-k's scan (the same kept set, a few times faster).
+ * whose last `row` call read this row, for top-k's scan (the same kept set, a few times faster); `keptIds`:
+ * top-k's kept set already found (in id order), used instead of either scan.
  */
 function prepare(
   row: Float32Array,
   s: SamplingSettings,
   max: number,
   kernel: RowStatsWasm | null = null,
+  keptIds: Int32Array | null = null,
 ): void {
   const n = row.length;
   const invT = 1 / s.temperature;
@@ -197,7 +199,11 @@ function prepare(
   let m: number;
   let z = 0; // the mass top-p is measured against: over top-k's set, or the whole row
   if (topKOn) {
-    if (kernel !== null) {
+    if (keptIds !== null) {
+      ensureCandidates(n);
+      ids.set(keptIds);
+      m = keptIds.length;
+    } else if (kernel !== null) {
       ensureCandidates(n);
       m = kernel.topK(s.topK, ids);
     } else {
@@ -320,6 +326,44 @@ function modelNormaliser(row: Float32Array): RowStatsWasm | null {
 }
 
 /**
+ * What a draw needs of a row besides the row itself, found beforehand (e.g. on another thread by the same
+ * WebAssembly kernel, see sampler_helper.ts): the model normaliser, the first argmax and, with top-k on, its
+ * kept set. {@link sampleTokenPrepared} with it returns exactly what {@link sampleToken} returns.
+ */
+export interface PreparedRow {
+  /** The row's largest logit. */
+  max: number;
+  /** log Σ exp(x − max) over the row (temperature 1, no filter). */
+  logZ: number;
+  /** The first index of the largest logit. */
+  best: number;
+  /** Top-k's kept set in id order (every id whose logit is ≥ the k-th largest), or null when top-k is off. */
+  keptIds: Int32Array | null;
+}
+
+/** The k whose kept set a draw under `settings` needs from a row of `vocab` logits; 0 when top-k is off. */
+export function topKToScan(settings: SamplingSettings, vocab: number): number {
+  return settings.temperature > 0 && settings.topK > 0 && settings.topK < vocab ? settings.topK : 0;
+}
+
+/**
+ * The WebAssembly kernel's {@link PreparedRow} of `row`, with top-k's kept set for `k` ({@link topKToScan}; 0:
+ * none) written into `keptOut` (room for the vocabulary); null where the kernel is missing or the row has no
+ * distribution (NaN or +Infinity: {@link sampleToken} then throws on its own).
+ */
+export function prepareRow(row: Float32Array, k: number, keptOut: Int32Array): PreparedRow | null {
+  const kernel = rowStatsWasm(row.length);
+  if (kernel === null || !kernel.row(row, 0, row.length, false)) return null;
+  const m = k > 0 ? kernel.topK(k, keptOut) : 0;
+  return {
+    max: kernel.max,
+    logZ: Math.log1p(kernel.rest),
+    best: kernel.best,
+    keptIds: k > 0 ? keptOut.subarray(0, m) : null,
+  };
+}
+
+/**
  * Draws one token from `nextTokenDistribution(logitsRow, settings)` with one `rng.nextFloat64()` (none when
  * greedy): u·Z is located on the cumulative weights, walked in the kept set's order — by probability when a
  * filter is active, by token id when none is (which spares a sort of the whole row).
@@ -332,8 +376,36 @@ export function sampleToken(
   validateSamplingSettings(settings);
   // The kernel, when it computed the normaliser, still holds the row: top-k scans it there.
   const kernel = modelNormaliser(logitsRow);
+  return draw(logitsRow, settings, rng, kernel, null, -1);
+}
+
+/**
+ * {@link sampleToken} for a row whose normaliser, argmax and top-k set are already known (`prepared`, from
+ * {@link prepareRow} on this row and these settings): the same token, log-probabilities and entropy.
+ */
+export function sampleTokenPrepared(
+  logitsRow: Float32Array,
+  settings: SamplingSettings,
+  rng: UniformSource,
+  prepared: PreparedRow,
+): SampledToken {
+  validateSamplingSettings(settings);
+  modelMax = prepared.max;
+  modelLogZ = prepared.logZ;
+  return draw(logitsRow, settings, rng, null, prepared.keptIds, prepared.best);
+}
+
+/** The draw of {@link sampleToken} once the model normaliser is set; `best` ≥ 0: the known first argmax. */
+function draw(
+  logitsRow: Float32Array,
+  settings: SamplingSettings,
+  rng: UniformSource,
+  kernel: RowStatsWasm | null,
+  keptIds: Int32Array | null,
+  best: number,
+): SampledToken {
   if (settings.temperature === 0) {
-    const tokenId = argmaxOf(logitsRow);
+    const tokenId = best >= 0 ? best : argmaxOf(logitsRow);
     return {
       tokenId,
       logprobSampledNats: 0,
@@ -341,7 +413,7 @@ export function sampleToken(
       entropyNats: 0,
     };
   }
-  prepare(logitsRow, settings, modelMax, kernel);
+  prepare(logitsRow, settings, modelMax, kernel, keptIds);
   const u = rng.nextFloat64() * keptZ;
   let tokenId = -1;
   let cum = 0;

@@ -42,6 +42,7 @@ import {
 import { answerAccuracy } from "../metrics/factual_accuracy.ts";
 import { runtimeDescription, TOOLKIT_VERSION } from "../version.ts";
 import { generate, type StopTokens } from "./generate.ts";
+import { type SamplerHelper, startSamplerHelper } from "./sampler_helper.ts";
 import { sampleSeed } from "./rng.ts";
 
 /** Everything that determines a sweep's samples. */
@@ -218,7 +219,7 @@ export async function generateCell(
   spec: SweepSpec,
   temperatureIndex: number,
   promptIndex: number,
-  hooks: { onTokens?: (n: number) => void; signal?: AbortSignal } = {},
+  hooks: { onTokens?: (n: number) => void; signal?: AbortSignal; helper?: SamplerHelper | null } = {},
 ): Promise<CompletionCell> {
   const temperature = spec.temperatures[temperatureIndex];
   const promptIds = spec.inputIds?.[promptIndex] ?? tokenizer.encode(spec.inputs[promptIndex]);
@@ -232,6 +233,7 @@ export async function generateCell(
     batchSize: spec.batchSize,
     onTokens: hooks.onTokens,
     signal: hooks.signal,
+    ...(hooks.helper ? { helperThread: hooks.helper } : {}),
   });
   const samples: Sample[] = generated.map((g) => ({
     text: tokenizer.decode(g.tokenIds, { skipSpecialTokens: true }),
@@ -369,6 +371,9 @@ export async function runSweep(
       current,
     });
   };
+  // One sampling helper thread for every cell (sampler_helper.ts), started with the first cell generated here:
+  // a thread started per cell would cost about what it saves.
+  let helper: SamplerHelper | null | undefined;
   try {
     report();
     for (let t = 0; t < T; t++) {
@@ -378,7 +383,14 @@ export async function runSweep(
         options.signal?.throwIfAborted();
         let cellTokens = 0;
         const current = { temperatureIndex: t, promptIndex: p };
+        if (helper === undefined) {
+          helper = startSamplerHelper(
+            Math.min(spec.batchSize ?? spec.samplesPerPrompt, spec.samplesPerPrompt),
+            model.info.vocabSize,
+          );
+        }
         const cell = await generateCell(model, tokenizer, spec, t, p, {
+          helper,
           signal: options.signal,
           onTokens: (n) => {
             tokens += n - cellTokens;
@@ -394,6 +406,7 @@ export async function runSweep(
       }
     }
   } finally {
+    helper?.close();
     journal.close();
   }
 

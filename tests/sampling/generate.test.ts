@@ -9,7 +9,8 @@ import { PROJECT_ROOT } from "../../lib/project_root.ts";
 import type { CausalLM } from "../../lib/models/causal_lm.ts";
 import { loadCausalLM } from "../../lib/models/load_causal_lm.ts";
 import { loadTokenizer, type Tokenizer } from "../../lib/models/tokenizer.ts";
-import { generate, type GenerateOptions } from "../../lib/sampling/generate.ts";
+import { generate, type GenerateOptions, worthAHelper } from "../../lib/sampling/generate.ts";
+import { type SamplerHelper, startSamplerHelper } from "../../lib/sampling/sampler_helper.ts";
 import { createPositionStats, scoreRows } from "../../lib/scoring/position_stats.ts";
 
 const FIXTURE = join(PROJECT_ROOT, "tests", "fixtures", "tiny-gptneox");
@@ -31,6 +32,12 @@ const sampled = (over: Partial<GenerateOptions> = {}): GenerateOptions => ({
   stopTokenIds: [0],
   ...over,
 });
+
+/** Resolves once the helper's thread has loaded its kernel. */
+async function waitUntilReady(helper: SamplerHelper): Promise<void> {
+  for (let i = 0; i < 500 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(helper.ready, "the helper thread started");
+}
 
 function argmax(row: Float32Array): number {
   let a = 0;
@@ -169,6 +176,65 @@ Deno.test("generation stops at a stop token (kept) or the token limit, and repor
   const controller = new AbortController();
   controller.abort(new Error("stop now"));
   await assert.rejects(generate(base, ids, [1], sampled({ signal: controller.signal })), /stop now/);
+});
+
+Deno.test({
+  name: "a sampling helper thread, shared, per call or none, changes no token, log-prob or entropy",
+  ignore: navigator.hardwareConcurrency < 2, // no helper starts on one core
+}, async () => {
+  const { base, tok } = await models();
+  const ids = tok.encode(PROMPT);
+  const seeds = Array.from({ length: 6 }, (_, i) => 77 + i);
+  // Rows stop at different steps (a stop token), so steps of 6, then fewer rows go through the helper.
+  const opts = sampled({ stopTokenIds: [13, 15] });
+  const none = await generate(base, ids, seeds, { ...opts, helperThread: false });
+  assert.ok(new Set(none.map((s) => s.tokenIds.length)).size > 1, "samples end at different steps");
+  const helper = startSamplerHelper(6, base.info.vocabSize)!;
+  try {
+    await waitUntilReady(helper);
+    for (
+      const settings of [opts.settings, { temperature: 0.7, topK: 0, topP: 0.9 }, {
+        temperature: 0,
+        topK: 50,
+        topP: 1,
+      }]
+    ) {
+      const alone = await generate(base, ids, seeds, { ...opts, settings, helperThread: false });
+      const shared = await generate(base, ids, seeds, { ...opts, settings, helperThread: helper });
+      assert.deepEqual(shared, alone, `settings ${JSON.stringify(settings)}`);
+    }
+    assert.ok(helper.stats.helperRows > 0, "the helper prepared rows");
+    assert.equal(helper.stats.fallbacks, 0);
+    // A batch larger than the helper was started for runs on this thread alone.
+    const wider = Array.from({ length: 9 }, (_, i) => 77 + i);
+    assert.deepEqual(
+      await generate(base, ids, wider, { ...opts, helperThread: helper }),
+      await generate(base, ids, wider, { ...opts, helperThread: false }),
+    );
+  } finally {
+    helper.close();
+  }
+  // A helper started for the call alone (its thread may not be ready for the first steps: those run here).
+  assert.deepEqual(await generate(base, ids, seeds, { ...opts, helperThread: true }), none);
+  assert.equal(worthAHelper(25, 25 * 70, 50_304), true, "the benchmark's call repays a thread of its own");
+  assert.equal(worthAHelper(25, 25 * 20, 50_304), false, "a short call does not");
+  assert.equal(worthAHelper(1, 1e9, 50_304), false, "one row has nothing to share");
+});
+
+Deno.test("release frees a decoding state's cache buffers at once", async () => {
+  const { base, tok } = await models();
+  const first = await base.step([Int32Array.from(tok.encode(PROMPT))]);
+  const two = base.selectRows(first.state, [0, 0]);
+  const next = await base.step([Int32Array.of(5), Int32Array.of(6)], two);
+  const tensors = [...two.past!.values()];
+  assert.ok(tensors.every((t) => (t.data as Float32Array).length > 0));
+  base.release(two);
+  assert.ok(tensors.every((t) => (t.data as Float32Array).length === 0), "detached");
+  // The state the step returned is untouched, and steps on.
+  const after = await base.step([Int32Array.of(7), Int32Array.of(8)], next.state);
+  assert.equal(after.state.length, next.state.length + 1);
+  base.release(after.state);
+  base.release(after.state); // twice: nothing left to free, no error
 });
 
 Deno.test("dispose the fixture models", async () => {
