@@ -8,6 +8,7 @@
  */
 import type { CausalLM } from "../models/causal_lm.ts";
 import { nativeMemory, trimNativeMemory } from "../models/native_memory.ts";
+import { releaseBuffer } from "../models/release_buffer.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import type { CorpusDocument } from "../data/corpus_document.ts";
 import { CorpusAccumulator } from "./corpus_accumulator.ts";
@@ -201,7 +202,10 @@ export async function scoreCorpus(
   }
 }
 
-/** Runs one window through the model(s) and adds its rows to the open document; returns the logits bytes used. */
+/**
+ * Runs one window through the model(s) and adds its rows to the open document; returns the bytes of logits left
+ * for the garbage collector (none where their buffers could be freed at once: release_buffer.ts).
+ */
 async function scoreWindow(
   input: Int32Array,
   predict: Int32Array,
@@ -227,23 +231,27 @@ async function scoreWindow(
   if (nContext > 0) acc.addContextRows(buf.context, 0, nContext);
   if (base !== undefined) {
     const { logits: baseLogits } = await base.forward([input]);
-    baseBytes = baseLogits.byteLength;
     await divergeWindow(baseLogits, logits, vocab, nContext, nScored, buf.divergence, helper);
+    const bytes = baseLogits.byteLength;
+    baseBytes = releaseBuffer(baseLogits) ? 0 : bytes;
     acc.addScoredRows(buf.scored, 0, nScored, buf.divergence);
   } else {
     acc.addScoredRows(buf.scored, 0, nScored);
   }
   acc.endWindow();
-  return logits.byteLength + (baseBytes ?? 0);
+  const bytes = logits.byteLength;
+  return (releaseBuffer(logits) ? 0 : bytes) + (baseBytes ?? 0);
 }
 
 /**
  * onnxruntime returns every window's logits in a fresh buffer (it ignores preallocated outputs; onnxruntime-node
  * copies them into an ArrayBuffer it creates), and V8 frees such buffers only when it collects, late for buffers of
- * tens or hundreds of MB: dead logits would pile up to a few hundred MB and fragment the C heap. When the runtime
- * exposes `gc` (the analyse and bench tasks pass `--v8-flags=--expose-gc`), collect as soon as the logits dropped
- * since the last collection reach {@link DEAD_LOGITS_BUDGET_BYTES} (every window for windows of 32 MiB or more: one
- * 1,024-token window of a 50k vocabulary is 206 MB), or when external memory exceeds 128 MiB for another reason.
+ * tens or hundreds of MB: dead logits would pile up to a few hundred MB and fragment the C heap.
+ * {@link scoreWindow} frees them at once where the runtime can (release_buffer.ts). For the rest, and for other
+ * external memory, when the runtime exposes `gc` (the analyse and bench tasks pass `--v8-flags=--expose-gc`),
+ * collect as soon as the logits dropped since the last collection reach {@link DEAD_LOGITS_BUDGET_BYTES} (every
+ * window for windows of 32 MiB or more: one 1,024-token window of a 50k vocabulary is 206 MB), or when external
+ * memory exceeds 128 MiB for another reason.
  * A full collection with the scorer's small heap takes a few ms, well under one forward call.
  */
 class LogitsCollector {
