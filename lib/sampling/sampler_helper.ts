@@ -24,6 +24,7 @@ import {
 import type { UniformSource } from "./rng.ts";
 import {
   CONTROL,
+  keptCapacityFor,
   MAX_HELPER_ROWS,
   packClaim,
   type SamplerHelperBuffers,
@@ -85,9 +86,10 @@ export class SamplerHelper {
       logits: new SharedArrayBuffer(rows * vocab * 4),
       normalisers: new SharedArrayBuffer(rows * 2 * 8),
       rowInfo: new SharedArrayBuffer(rows * 3 * 4),
-      keptIds: new SharedArrayBuffer(rows * vocab * 4),
+      keptIds: new SharedArrayBuffer(rows * keptCapacityFor(vocab) * 4),
       rows,
       vocab,
+      keptCapacity: keptCapacityFor(vocab),
     };
     this.#buffers = b;
     this.#control = new Int32Array(b.control);
@@ -160,6 +162,7 @@ export class SamplerHelper {
       out[lo] = sampleToken(logits.subarray(lo * vocab, (lo + 1) * vocab), settings, rngs[lo]);
       this.stats.callerRows++;
     }
+    const capacity = this.#buffers.keptCapacity;
     for (let r = highStart; r < rows; r++) {
       const row = logits.subarray(r * vocab, (r + 1) * vocab);
       if (!this.#waitForRow(r, step) || this.#rowInfo[3 * r + 1] < 0) {
@@ -172,7 +175,7 @@ export class SamplerHelper {
         max: this.#normalisers[2 * r],
         logZ: this.#normalisers[2 * r + 1],
         best: this.#rowInfo[3 * r],
-        keptIds: c[CONTROL.topK] > 0 ? this.#keptIds.subarray(r * vocab, r * vocab + kept) : null,
+        keptIds: c[CONTROL.topK] > 0 ? this.#keptIds.subarray(r * capacity, r * capacity + kept) : null,
       });
       this.stats.helperRows++;
     }

@@ -34,11 +34,18 @@ export interface SamplerHelperBuffers {
   normalisers: SharedArrayBuffer;
   /** Per row: first argmax, kept count (−1: no distribution, the caller redoes the row), step done (int32). */
   rowInfo: SharedArrayBuffer;
-  /** Per row: top-k's kept ids, [rows, vocab] int32. */
+  /** Per row: top-k's kept ids, [rows, keptCapacity] int32. */
   keptIds: SharedArrayBuffer;
   /** Rows and vocabulary the buffers hold. */
   rows: number;
   vocab: number;
+  /** Kept ids a row holds; a larger kept set (ties at the k-th logit, a large k) is left to the caller. */
+  keptCapacity: number;
+}
+
+/** The kept ids a helper holds per row for a vocabulary of `vocab`: room for k up to a few thousand. */
+export function keptCapacityFor(vocab: number): number {
+  return Math.min(vocab, 8192);
 }
 
 /** The claim word for `step` with rows [lo, hi) still unclaimed. */

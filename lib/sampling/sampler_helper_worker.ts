@@ -45,7 +45,9 @@ self.onmessage = (e: MessageEvent<SamplerHelperBuffers>) => {
       if (Atomics.compareExchange(claim, 0, word, packClaim(step, lo, r)) !== word) continue;
       let prepared = null;
       try {
-        prepared = prepareRow(logits.subarray(r * vocab, (r + 1) * vocab), k, keptIds.subarray(r * vocab));
+        // A kept set larger than the row's room throws here (RangeError): the caller redoes that row.
+        const room = keptIds.subarray(r * b.keptCapacity, (r + 1) * b.keptCapacity);
+        prepared = prepareRow(logits.subarray(r * vocab, (r + 1) * vocab), k, room);
       } catch {
         prepared = null; // the caller redoes the row (and reports whatever is wrong with it)
       }

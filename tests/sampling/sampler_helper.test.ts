@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { SamplerHelper, sampleRows, startSamplerHelper } from "../../lib/sampling/sampler_helper.ts";
-import { MAX_HELPER_ROWS, packClaim, unpackClaim } from "../../lib/sampling/sampler_helper_protocol.ts";
+import {
+  keptCapacityFor,
+  MAX_HELPER_ROWS,
+  packClaim,
+  unpackClaim,
+} from "../../lib/sampling/sampler_helper_protocol.ts";
 import { prepareRow, sampleToken, sampleTokenPrepared, topKToScan } from "../../lib/sampling/sampler.ts";
 import { Xoshiro128StarStar } from "../../lib/sampling/rng.ts";
 
@@ -132,6 +137,31 @@ Deno.test({
   }
   assert.equal(helper.ready, false);
   assert.deepEqual(helper.sampleRows(logits, rows, VOCAB, SETTINGS[0], streams(rows, 3)), expected);
+});
+
+Deno.test({
+  name: "a kept set larger than the helper's room (ties at a −Infinity k-th logit) is drawn by the caller",
+  ignore: ONE_CORE,
+}, async () => {
+  const vocab = keptCapacityFor(1e9) + 1000, rows = 6;
+  const logits = new Float32Array(rows * vocab).fill(-Infinity);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < 10; i++) logits[r * vocab + 37 * i + r] = i / 3;
+  const helper = startSamplerHelper(rows, vocab)!;
+  try {
+    for (let i = 0; i < 500 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(helper.ready);
+    const settings = { temperature: 1, topK: 50, topP: 1 }; // 10 finite logits: every −Infinity ties at the 50th
+    for (let step = 0; step < 20; step++) {
+      assert.deepEqual(
+        sampleRows(logits, rows, vocab, settings, streams(rows, step), helper),
+        sampleRows(logits, rows, vocab, settings, streams(rows, step)),
+      );
+    }
+    assert.equal(helper.stats.helperRows, 0, "no row's kept set fitted");
+    assert.ok(helper.stats.fallbacks > 0, `rows handed back: ${JSON.stringify(helper.stats)}`);
+  } finally {
+    helper.close();
+  }
 });
 
 Deno.test("helper arguments, claim words, and prepared rows against sampleToken", () => {
