@@ -6,7 +6,8 @@
  * The caller then draws the helper's rows with their own random streams ({@link sampleTokenPrepared}), so every
  * token, log-probability and entropy is exactly what {@link sampleToken} gives, whichever thread read the row.
  *
- * The threads share buffers and atomics, not messages (a message round trip costs about as much as a row):
+ * The threads share buffers and atomics, not messages (the caller's thread stays in one synchronous call for the
+ * whole step, so it could not receive a message before the step's end):
  * rows are claimed from a word holding (step, next low row, end of the high rows); the caller claims upwards
  * from row 0 and copies the high half into the shared buffer, the helper claims downwards from the top among the
  * copied rows. A helper that is not ready, slow, or failing is not waited for beyond a bound: its rows fall back
@@ -69,7 +70,7 @@ export class SamplerHelper {
   #step = 0;
   #broken = false;
   #closed = false;
-  /** Rows the helper prepared, and rows that fell back to the caller's thread after it was given them. */
+  /** Rows the helper prepared, rows the caller's thread sampled itself, and helper rows it had to redo. */
   readonly stats = { helperRows: 0, callerRows: 0, fallbacks: 0 };
 
   /** Starts the thread for steps of at most `rows` rows of `vocab` logits (its kernel loads in the background). */
