@@ -269,7 +269,13 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
   };
 
   const release = (state: DecodeState): void => {
-    for (const tensor of state.past?.values() ?? []) releaseBuffer(tensor.data);
+    for (const tensor of state.past?.values() ?? []) {
+      try {
+        releaseBuffer(tensor.data);
+      } catch {
+        // A tensor whose data is not on the CPU throws on `data`: it is left to onnxruntime.
+      }
+    }
   };
 
   return { info, forward, step, selectRows, release, dispose };
