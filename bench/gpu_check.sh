@@ -297,7 +297,8 @@ for entry in "${MODELS[@]}"; do
     if run_cli "sample_${label}_${device}" generate --model "$model" --prompt "$PROMPT" --temperatures 1 \
       --samples "$GEN_SAMPLES" --max-new-tokens "$GEN_TOKENS" --top-k 50 --seed 0 --out "$s" --device "$(device_flag "$device")"; then
       n=$(helper gen-tokens "$s")
-      rate=$(grep -o '[0-9]* tokens/s' "$OUT/sample_${label}_${device}.log" | tail -1 || true)
+      # The sweep's last progress line: tokens generated over the sweep's elapsed time (after loading).
+      rate=$(grep -o '[0-9,]* tokens/s' "$OUT/sample_${label}_${device}.log" | tail -1 | tr -d , || true)
       record "$label" "$device" "generate tokens/s" "${rate:-?} while decoding ($n new tokens; wall $WALL s incl. loading)"
     else
       record "$label" "$device" "generate" "FAILED (see $OUT/sample_${label}_${device}.log)"
