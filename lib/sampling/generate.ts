@@ -119,12 +119,12 @@ export async function generate(
   const given = typeof options.helperThread === "object" ? options.helperThread : null;
   const rows = Math.min(batchSize, seeds.length);
   const vocab = model.info.vocabSize;
-  const own = options.helperThread ?? worthAHelper(rows, seeds.length * options.maxNewTokens, vocab);
+  const maxTotal = seeds.length * options.maxNewTokens;
+  const own = options.helperThread ?? worthAHelper(rows, maxTotal, vocab);
   const helper = given ?? (own === true ? startSamplerHelper(rows, vocab) : null);
   try {
     const first = await model.step([prompt]);
     const out: GeneratedSample[] = [];
-    const maxTotal = seeds.length * options.maxNewTokens;
     for (let start = 0; start < seeds.length; start += batchSize) {
       const chunk = seeds.slice(start, start + batchSize);
       const done = out.reduce((n, s) => n + s.tokenIds.length, 0);
@@ -140,6 +140,9 @@ export async function generate(
         ),
       );
     }
+    // Every batch has copied the prompt's state and logits: freed at once too.
+    model.release(first.state);
+    releaseBuffer(first.logits);
     return out;
   } finally {
     if (helper !== given) helper?.close();
