@@ -72,7 +72,7 @@ export { runSweep } from "./sampling/sweep.ts";
 export type { SweepSpec } from "./sampling/sweep.ts";
 /** Generates one sample per seed from a prompt's token ids on the model's KV cache. */
 export { generate } from "./sampling/generate.ts";
-/** Starts a helper thread that prepares half of each decoding step's rows; pass it to many `generate` calls. */
+/** A helper thread for half of each decoding step's rows, for many `generate` calls; `close()` it when done. */
 export { startSamplerHelper } from "./sampling/sampler_helper.ts";
 /** The next-token mass over the integers 0 … 100 after a prompt: total, effective count, most likely. */
 export { integerMass } from "./sampling/integer_mass.ts";

@@ -208,7 +208,10 @@ export class SamplerHelper {
   }
 }
 
-/** A helper for steps of `rows` rows of `vocab` logits, or null where one cannot help or cannot run. */
+/**
+ * A helper for steps of `rows` rows of `vocab` logits, or null where one cannot help (one row, one core) or
+ * cannot run (no Worker or SharedArrayBuffer). The caller closes it: a running helper keeps the process alive.
+ */
 export function startSamplerHelper(rows: number, vocab: number): SamplerHelper | null {
   if (rows < 2 || rows > MAX_HELPER_ROWS || navigator.hardwareConcurrency < 2) return null;
   if (typeof Worker !== "function" || typeof SharedArrayBuffer !== "function") return null;
