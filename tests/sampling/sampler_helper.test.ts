@@ -45,21 +45,31 @@ const SETTINGS = [
 const streams = (n: number, seed: number) =>
   Array.from({ length: n }, (_, i) => new Xoshiro128StarStar(seed + i));
 
-async function readyHelper(rows: number): Promise<SamplerHelper> {
-  const helper = startSamplerHelper(rows, VOCAB);
+/** Runs `body` with a helper for `rows` rows of `vocab` logits whose thread is ready, and closes it after. */
+async function withReadyHelper(
+  rows: number,
+  vocab: number,
+  body: (helper: SamplerHelper) => void | Promise<void>,
+): Promise<void> {
+  const helper = startSamplerHelper(rows, vocab);
   assert.ok(helper !== null, "a helper starts on this machine (two cores or more)");
-  for (let i = 0; i < 500 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(helper.ready, "its thread loaded the kernel");
-  return helper;
+  try {
+    for (let i = 0; i < 500 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(helper.ready, "its thread loaded the kernel");
+    await body(helper);
+  } finally {
+    helper.close();
+  }
 }
 
-Deno.test({
-  name: "every draw with a helper equals the caller's thread alone, under every filter",
-  ignore: ONE_CORE,
-}, async () => {
+/** A test that needs a helper thread: ignored on one core, where none starts. */
+function helperTest(name: string, fn: () => void | Promise<void>): void {
+  Deno.test({ name, ignore: ONE_CORE }, fn);
+}
+
+helperTest("every draw with a helper equals the caller's thread alone, under every filter", async () => {
   const rows = 11;
-  const helper = await readyHelper(rows);
-  try {
+  await withReadyHelper(rows, VOCAB, (helper) => {
     for (const [si, settings] of SETTINGS.entries()) {
       const alone = streams(rows, 100 * si), shared = streams(rows, 100 * si);
       for (let step = 0; step < 12; step++) {
@@ -74,18 +84,12 @@ Deno.test({
     }
     assert.ok(helper.stats.helperRows > 0, `the helper prepared rows: ${JSON.stringify(helper.stats)}`);
     assert.equal(helper.stats.fallbacks, 0);
-  } finally {
-    helper.close();
-  }
+  });
 });
 
-Deno.test({
-  name: "a row with NaN fails with the caller's error, whichever thread read it",
-  ignore: ONE_CORE,
-}, async () => {
+helperTest("a row with NaN fails with the caller's error, whichever thread read it", async () => {
   const rows = 6;
-  const helper = await readyHelper(rows);
-  try {
+  await withReadyHelper(rows, VOCAB, (helper) => {
     for (const bad of [0, rows - 1]) {
       const logits = logitRows(rows, 5);
       logits[bad * VOCAB + 17] = NaN;
@@ -102,15 +106,10 @@ Deno.test({
       sampleRows(logits, rows, VOCAB, SETTINGS[0], streams(rows, 2), helper),
       sampleRows(logits, rows, VOCAB, SETTINGS[0], streams(rows, 2)),
     );
-  } finally {
-    helper.close();
-  }
+  });
 });
 
-Deno.test({
-  name: "a helper not ready yet, too small, or closed leaves the rows to the caller, same draws",
-  ignore: ONE_CORE,
-}, () => {
+helperTest("a helper not ready yet, too small, or closed leaves the rows to the caller, same draws", () => {
   const rows = 8;
   const logits = logitRows(rows, 9);
   const expected = sampleRows(logits, rows, VOCAB, SETTINGS[0], streams(rows, 3));
@@ -139,30 +138,25 @@ Deno.test({
   assert.deepEqual(helper.sampleRows(logits, rows, VOCAB, SETTINGS[0], streams(rows, 3)), expected);
 });
 
-Deno.test({
-  name: "a kept set larger than the helper's room (ties at a −Infinity k-th logit) is drawn by the caller",
-  ignore: ONE_CORE,
-}, async () => {
-  const vocab = keptCapacityFor(1e9) + 1000, rows = 6;
-  const logits = new Float32Array(rows * vocab).fill(-Infinity);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < 10; i++) logits[r * vocab + 37 * i + r] = i / 3;
-  const helper = startSamplerHelper(rows, vocab)!;
-  try {
-    for (let i = 0; i < 500 && !helper.ready; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(helper.ready);
-    const settings = { temperature: 1, topK: 50, topP: 1 }; // 10 finite logits: every −Infinity ties at the 50th
-    for (let step = 0; step < 20; step++) {
-      assert.deepEqual(
-        sampleRows(logits, rows, vocab, settings, streams(rows, step), helper),
-        sampleRows(logits, rows, vocab, settings, streams(rows, step)),
-      );
-    }
-    assert.equal(helper.stats.helperRows, 0, "no row's kept set fitted");
-    assert.ok(helper.stats.fallbacks > 0, `rows handed back: ${JSON.stringify(helper.stats)}`);
-  } finally {
-    helper.close();
-  }
-});
+helperTest(
+  "a kept set larger than the helper's room (ties at a −Infinity k-th logit) is drawn by the caller",
+  async () => {
+    const vocab = keptCapacityFor(1e9) + 1000, rows = 6;
+    const logits = new Float32Array(rows * vocab).fill(-Infinity);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < 10; i++) logits[r * vocab + 37 * i + r] = i / 3;
+    await withReadyHelper(rows, vocab, (helper) => {
+      const settings = { temperature: 1, topK: 50, topP: 1 }; // 10 finite logits: every −Infinity ties at the 50th
+      for (let step = 0; step < 20; step++) {
+        assert.deepEqual(
+          sampleRows(logits, rows, vocab, settings, streams(rows, step), helper),
+          sampleRows(logits, rows, vocab, settings, streams(rows, step)),
+        );
+      }
+      assert.equal(helper.stats.helperRows, 0, "no row's kept set fitted");
+      assert.ok(helper.stats.fallbacks > 0, `rows handed back: ${JSON.stringify(helper.stats)}`);
+    });
+  },
+);
 
 Deno.test("helper arguments, claim words, and prepared rows against sampleToken", () => {
   assert.throws(() => new SamplerHelper(0, VOCAB), /1 to 65535 rows, got 0/);
