@@ -93,6 +93,30 @@ Deno.test("row kernels: the argmax in every lane and block, first index on ties"
   }
 });
 
+Deno.test("row kernels: the first of two tied maxima, for every pair of places (either block chain, the tail)", () => {
+  for (const vocab of [30, 33]) { // an even and an odd number of blocks of four, and a tail
+    const kernel = rowStatsWasm(vocab)!;
+    const row = new Float32Array(vocab);
+    for (let a = 0; a < vocab; a++) {
+      for (let b = a + 1; b < vocab; b++) {
+        row.forEach((_, i) => row[i] = Math.cos(3 * i)); // below 9 everywhere
+        row[a] = 9;
+        row[b] = 9;
+        assert.ok(kernel.row(row, 0, vocab, false));
+        assert.equal(kernel.best, a, `V=${vocab} maxima at ${a} and ${b}`);
+        assert.equal(kernel.max, 9);
+      }
+    }
+    // Zeros of both signs: the first entry is the first maximum, and its value is returned as it is.
+    row.fill(0);
+    for (let i = 1; i < vocab; i += 2) row[i] = -0;
+    row[0] = -0;
+    assert.ok(kernel.row(row, 0, vocab, false));
+    assert.equal(kernel.best, 0);
+    assert.ok(Object.is(kernel.max, -0));
+  }
+});
+
 Deno.test("row kernels: rows without a distribution throw the same errors; earlier rows stay in the sink", () => {
   const vocab = 9;
   for (

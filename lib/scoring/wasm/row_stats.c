@@ -160,22 +160,46 @@ typedef struct {
  */
 __attribute__((export_name("row_stats"))) void row_stats(const float *x, int vocab, double *exps, double *sink,
                                                            RowResult *out) {
-  // Pass 1: maximum and first argmax per lane (i mod 4), the minimum, NaNs flagged.
+  // Pass 1: maximum and first argmax per lane (i mod 4), the minimum, NaNs flagged. Two independent chains, even
+  // and odd blocks, so that each block's compare-and-select does not wait for the previous block's; merged per
+  // lane below (the larger maximum, the lower index on a tie: the first argmax, as one chain finds it). pmin is
+  // one instruction; it differs from min only for NaN and for the sign of a zero, which change nothing here
+  // (a NaN row is flagged, and the minimum only decides whether exps may underflow).
   int blocks = vocab >> 2;
-  v128_t vmax = wasm_f32x4_splat(-__builtin_inff());
-  v128_t vidx = wasm_i32x4_make(0, 1, 2, 3);
-  v128_t idx = vidx;
-  v128_t vmin = wasm_f32x4_splat(__builtin_inff());
+  v128_t vmax = wasm_f32x4_splat(-__builtin_inff()), vmax1 = vmax;
+  v128_t vidx = wasm_i32x4_make(0, 1, 2, 3), vidx1 = wasm_i32x4_make(4, 5, 6, 7);
+  v128_t idx = vidx, idx1 = vidx1;
+  v128_t vmin = wasm_f32x4_splat(__builtin_inff()), vmin1 = vmin;
   v128_t nan = wasm_i32x4_splat(0);
-  const v128_t four = wasm_i32x4_splat(4);
-  for (int b = 0; b < blocks; b++) {
+  const v128_t eight = wasm_i32x4_splat(8);
+  int b = 0;
+  for (; b + 1 < blocks; b += 2) {
+    v128_t v = wasm_v128_load(x + 4 * b), v1 = wasm_v128_load(x + 4 * b + 4);
+    vmin = wasm_f32x4_pmin(v, vmin);
+    vmin1 = wasm_f32x4_pmin(v1, vmin1);
+    v128_t gt = wasm_f32x4_gt(v, vmax), gt1 = wasm_f32x4_gt(v1, vmax1);
+    vmax = wasm_v128_bitselect(v, vmax, gt);
+    vmax1 = wasm_v128_bitselect(v1, vmax1, gt1);
+    vidx = wasm_v128_bitselect(idx, vidx, gt);
+    vidx1 = wasm_v128_bitselect(idx1, vidx1, gt1);
+    nan = wasm_v128_or(nan, wasm_v128_or(wasm_f32x4_ne(v, v), wasm_f32x4_ne(v1, v1)));
+    idx = wasm_i32x4_add(idx, eight);
+    idx1 = wasm_i32x4_add(idx1, eight);
+  }
+  if (b < blocks) {  // an odd count: the last block on the even chain
     v128_t v = wasm_v128_load(x + 4 * b);
-    vmin = wasm_f32x4_min(vmin, v);
+    vmin = wasm_f32x4_pmin(v, vmin);
     v128_t gt = wasm_f32x4_gt(v, vmax);
     vmax = wasm_v128_bitselect(v, vmax, gt);
     vidx = wasm_v128_bitselect(idx, vidx, gt);
     nan = wasm_v128_or(nan, wasm_f32x4_ne(v, v));
-    idx = wasm_i32x4_add(idx, four);
+  }
+  {
+    v128_t take1 = wasm_v128_or(wasm_f32x4_gt(vmax1, vmax),
+                                wasm_v128_and(wasm_f32x4_eq(vmax1, vmax), wasm_i32x4_lt(vidx1, vidx)));
+    vmax = wasm_v128_bitselect(vmax1, vmax, take1);
+    vidx = wasm_v128_bitselect(vidx1, vidx, take1);
+    vmin = wasm_f32x4_pmin(vmin1, vmin);
   }
   float max = -__builtin_inff();
   int best = 0;
@@ -311,6 +335,17 @@ __attribute__((export_name("top_k"))) int top_k(const float *x, int vocab, int k
   for (int i = (k >> 1) - 1; i >= 0; i--) sift_down(heap, k, i);
   int i = k;
   for (; i < vocab && (i & 3) != 0; i++) recorded = top_k_entry(x, i, heap, k, ids, recorded);
+  // Sixteen entries at a time while whole runs of them lie below the minimum (most of a row, once the heap fills
+  // with large logits), then four.
+  for (; i + 16 <= vocab; i += 16) {
+    const v128_t t = wasm_f32x4_splat(heap[0]);
+    v128_t any = wasm_v128_or(wasm_v128_or(wasm_f32x4_ge(wasm_v128_load(x + i), t),
+                                           wasm_f32x4_ge(wasm_v128_load(x + i + 4), t)),
+                              wasm_v128_or(wasm_f32x4_ge(wasm_v128_load(x + i + 8), t),
+                                           wasm_f32x4_ge(wasm_v128_load(x + i + 12), t)));
+    if (!wasm_v128_any_true(any)) continue;
+    for (int j = i; j < i + 16; j++) recorded = top_k_entry(x, j, heap, k, ids, recorded);
+  }
   for (; i + 4 <= vocab; i += 4) {
     v128_t v = wasm_v128_load(x + i);
     if (!wasm_v128_any_true(wasm_f32x4_ge(v, wasm_f32x4_splat(heap[0])))) continue;
