@@ -19,7 +19,7 @@
  */
 
 import { expNonPositive } from "../scoring/exp_non_positive.ts";
-import { type RowStatsWasm, rowStatsWasm } from "../scoring/row_stats_wasm.ts";
+import { rowStatsWasm } from "../scoring/row_stats_wasm.ts";
 import type { UniformSource } from "./rng.ts";
 
 /** Sampling settings, recorded with every result. */
@@ -180,15 +180,14 @@ function sortCandidates(row: Float32Array, m: number): void {
 
 /**
  * Fills the module's result variables with the kept set of `row` under `s` (T > 0); `max` is the row's maximum
- * ({@link rowMaxOf}, or the model log-normaliser's, which is the same number). `kernel`: the WebAssembly kernel
- * whose last `row` call read this row, for top-k's scan (the same kept set, a few times faster); `keptIds`:
- * top-k's kept set already found (in id order), used instead of either scan.
+ * ({@link rowMaxOf}, or the model log-normaliser's, which is the same number). `keptIds`: top-k's kept set
+ * already found (in id order, by the WebAssembly kernel: the same set, a few times faster), used instead of the
+ * JavaScript scan.
  */
 function prepare(
   row: Float32Array,
   s: SamplingSettings,
   max: number,
-  kernel: RowStatsWasm | null = null,
   keptIds: Int32Array | null = null,
 ): void {
   const n = row.length;
@@ -201,11 +200,8 @@ function prepare(
   if (topKOn) {
     if (keptIds !== null) {
       ensureCandidates(n);
-      ids.set(keptIds);
+      if (keptIds.buffer !== ids.buffer) ids.set(keptIds); // sampleToken's kept set is in `ids` already
       m = keptIds.length;
-    } else if (kernel !== null) {
-      ensureCandidates(n);
-      m = kernel.topK(s.topK, ids);
     } else {
       m = topKCandidates(row, s.topK);
     }
@@ -299,45 +295,19 @@ export function nextTokenDistribution(
   return { ids: ids.slice(0, keptCount), probs };
 }
 
-// The model distribution's normaliser of the row in hand: its max and log Σ exp(x − max) at temperature 1.
-let modelMax = 0;
-let modelLogZ = 0;
-
 /**
- * Sets {@link modelMax} and {@link modelLogZ} for `row`: by the scoring path's WebAssembly SIMD kernel
- * (log Z = log1p of the sum over every entry but the argmax, whose exp is exactly 1; the same number scoring
- * gives, to its rounding) — the full-vocabulary exp pass is most of a sampling step's CPU time otherwise —
- * else, and for a row without a distribution (which then throws), in JavaScript. Returns the kernel when it did the
- * work (it still holds the row), else null.
- */
-function modelNormaliser(row: Float32Array): RowStatsWasm | null {
-  const kernel = rowStatsWasm(row.length);
-  if (kernel !== null && kernel.row(row, 0, row.length, false)) {
-    modelMax = kernel.max;
-    modelLogZ = Math.log1p(kernel.rest);
-    return kernel;
-  }
-  const max = rowMaxOf(row);
-  let z = 0;
-  for (let i = 0; i < row.length; i++) z += expNonPositive(row[i] - max);
-  modelMax = max;
-  modelLogZ = Math.log(z);
-  return null;
-}
-
-/**
- * What a draw needs of a row besides the row itself, found beforehand (e.g. on another thread by the same
- * WebAssembly kernel, see sampler_helper.ts): the model normaliser, the first argmax and, with top-k on, its
- * kept set. {@link sampleTokenPrepared} with it returns exactly what {@link sampleToken} returns.
+ * What a draw needs of a row besides the row itself: the model normaliser, the first argmax and, with top-k on,
+ * its kept set. {@link sampleToken} finds it with {@link prepareRow}; another thread may find it beforehand with
+ * the same kernel (sampler_helper.ts), and {@link sampleTokenPrepared} with it returns what sampleToken returns.
  */
 export interface PreparedRow {
   /** The row's largest logit. */
   max: number;
   /** log Σ exp(x − max) over the row (temperature 1, no filter). */
   logZ: number;
-  /** The first index of the largest logit. */
+  /** The first index of the largest logit; −1 when not found yet (the draw then finds it if it needs it). */
   best: number;
-  /** Top-k's kept set in id order (every id whose logit is ≥ the k-th largest), or null when top-k is off. */
+  /** Top-k's kept set in id order (every id whose logit is ≥ the k-th largest), or null: none found yet. */
   keptIds: Int32Array | null;
 }
 
@@ -348,8 +318,10 @@ export function topKToScan(settings: SamplingSettings, vocab: number): number {
 
 /**
  * The WebAssembly kernel's {@link PreparedRow} of `row`, with top-k's kept set for `k` ({@link topKToScan}; 0:
- * none) written into `keptOut` (room for the vocabulary); null where the kernel is missing or the row has no
- * distribution (NaN or +Infinity: {@link sampleToken} then throws on its own).
+ * none) written into `keptOut` (room for the kept set); null where the kernel is missing or the row has no
+ * distribution (NaN or +Infinity: {@link sampleToken} then throws on its own). The kernel's normaliser is
+ * log1p of the sum over every entry but the argmax, whose exp is exactly 1: the number scoring gives, to its
+ * rounding. Its full-vocabulary exp pass is most of a sampling step's CPU time.
  */
 export function prepareRow(row: Float32Array, k: number, keptOut: Int32Array): PreparedRow | null {
   const kernel = rowStatsWasm(row.length);
@@ -363,6 +335,14 @@ export function prepareRow(row: Float32Array, k: number, keptOut: Int32Array): P
   };
 }
 
+/** {@link prepareRow} in JavaScript, without the argmax or a kept set; throws for a row without a distribution. */
+function prepareRowJs(row: Float32Array): PreparedRow {
+  const max = rowMaxOf(row);
+  let z = 0;
+  for (let i = 0; i < row.length; i++) z += expNonPositive(row[i] - max);
+  return { max, logZ: Math.log(z), best: -1, keptIds: null };
+}
+
 /**
  * Draws one token from `nextTokenDistribution(logitsRow, settings)` with one `rng.nextFloat64()` (none when
  * greedy): u·Z is located on the cumulative weights, walked in the kept set's order — by probability when a
@@ -374,14 +354,15 @@ export function sampleToken(
   rng: UniformSource,
 ): SampledToken {
   validateSamplingSettings(settings);
-  // The kernel, when it computed the normaliser, still holds the row: top-k scans it there.
-  const kernel = modelNormaliser(logitsRow);
-  return draw(logitsRow, settings, rng, kernel, null, -1);
+  ensureCandidates(logitsRow.length); // top-k's kept set is written straight into the draw's candidates
+  const prepared = prepareRow(logitsRow, topKToScan(settings, logitsRow.length), ids) ??
+    prepareRowJs(logitsRow);
+  return draw(logitsRow, settings, rng, prepared);
 }
 
 /**
- * {@link sampleToken} for a row whose normaliser, argmax and top-k set are already known (`prepared`, from
- * {@link prepareRow} on this row and these settings): the same token, log-probabilities and entropy.
+ * {@link sampleToken} for a row whose {@link PreparedRow} is already known (from {@link prepareRow} on this row
+ * with {@link topKToScan} of these settings): the same token, log-probabilities and entropy.
  */
 export function sampleTokenPrepared(
   logitsRow: Float32Array,
@@ -390,22 +371,19 @@ export function sampleTokenPrepared(
   prepared: PreparedRow,
 ): SampledToken {
   validateSamplingSettings(settings);
-  modelMax = prepared.max;
-  modelLogZ = prepared.logZ;
-  return draw(logitsRow, settings, rng, null, prepared.keptIds, prepared.best);
+  return draw(logitsRow, settings, rng, prepared);
 }
 
-/** The draw of {@link sampleToken} once the model normaliser is set; `best` ≥ 0: the known first argmax. */
+/** The draw of {@link sampleToken} from a prepared row. */
 function draw(
   logitsRow: Float32Array,
   settings: SamplingSettings,
   rng: UniformSource,
-  kernel: RowStatsWasm | null,
-  keptIds: Int32Array | null,
-  best: number,
+  prepared: PreparedRow,
 ): SampledToken {
+  const { max: modelMax, logZ: modelLogZ } = prepared;
   if (settings.temperature === 0) {
-    const tokenId = best >= 0 ? best : argmaxOf(logitsRow);
+    const tokenId = prepared.best >= 0 ? prepared.best : argmaxOf(logitsRow);
     return {
       tokenId,
       logprobSampledNats: 0,
@@ -413,7 +391,7 @@ function draw(
       entropyNats: 0,
     };
   }
-  prepare(logitsRow, settings, modelMax, kernel, keptIds);
+  prepare(logitsRow, settings, modelMax, prepared.keptIds);
   const u = rng.nextFloat64() * keptZ;
   let tokenId = -1;
   let cum = 0;
