@@ -128,7 +128,7 @@ export class SamplerHelper {
     rngs: readonly UniformSource[],
   ): SampledToken[] {
     validateSamplingSettings(settings);
-    if (vocab !== this.#buffers.vocab || rows > this.#buffers.rows) {
+    if (!this.fits(rows, vocab)) {
       throw new RangeError(
         `this helper takes ≤ ${this.#buffers.rows} rows of ${this.#buffers.vocab} logits, got ${rows} of ${vocab}`,
       );
@@ -137,8 +137,8 @@ export class SamplerHelper {
     if (share === 0) return sampleRows(logits, rows, vocab, settings, rngs);
     const c = this.#control;
     const step = this.#step = (this.#step % 0x7fffffff) + 1;
-    c[CONTROL.rows] = rows;
-    c[CONTROL.topK] = topKToScan(settings, vocab);
+    const k = topKToScan(settings, vocab);
+    c[CONTROL.topK] = k;
     Atomics.store(c, CONTROL.copyDone, 0);
     Atomics.store(c, CONTROL.copiedFrom, rows);
     Atomics.store(this.#claim, 0, packClaim(step, 0, rows));
@@ -176,7 +176,7 @@ export class SamplerHelper {
         max: this.#normalisers[2 * r],
         logZ: this.#normalisers[2 * r + 1],
         best: this.#rowInfo[3 * r],
-        keptIds: c[CONTROL.topK] > 0 ? this.#keptIds.subarray(r * capacity, r * capacity + kept) : null,
+        keptIds: k > 0 ? this.#keptIds.subarray(r * capacity, r * capacity + kept) : null,
       });
       this.stats.helperRows++;
     }

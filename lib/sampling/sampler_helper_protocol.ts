@@ -12,12 +12,10 @@ export const CONTROL = {
   copiedFrom: 1,
   /** 1 once the caller has copied all it will copy this step. */
   copyDone: 2,
-  /** Rows in this step. */
-  rows: 3,
   /** The k of top-k's kept set to find (0: none). */
-  topK: 4,
+  topK: 3,
   /** 1 once the helper's kernel is loaded; −1 when it cannot load. */
-  ready: 5,
+  ready: 4,
   /** Words in all. */
   length: 8,
 } as const;

@@ -5,7 +5,7 @@
  * @module
  */
 import { CONTROL, packClaim, type SamplerHelperBuffers, unpackClaim } from "./sampler_helper_protocol.ts";
-import { prepareRow } from "./sampler.ts";
+import { type PreparedRow, prepareRow } from "./sampler.ts";
 import { rowStatsWasm } from "../scoring/row_stats_wasm.ts";
 
 self.onmessage = (e: MessageEvent<SamplerHelperBuffers>) => {
@@ -36,21 +36,18 @@ self.onmessage = (e: MessageEvent<SamplerHelperBuffers>) => {
       const { step: claimStep, lo, hi } = unpackClaim(word);
       if (claimStep !== step || lo >= hi) break;
       const r = hi - 1;
+      // Read first: once the caller has marked its copying done, the copied range is final.
+      const copyDone = Atomics.load(control, CONTROL.copyDone) === 1;
       if (r < Atomics.load(control, CONTROL.copiedFrom)) {
-        if (Atomics.load(control, CONTROL.copyDone) === 1 && r < Atomics.load(control, CONTROL.copiedFrom)) {
-          break;
-        }
+        if (copyDone) break; // the rest are the caller's
         continue; // the caller is still copying this row
       }
       if (Atomics.compareExchange(claim, 0, word, packClaim(step, lo, r)) !== word) continue;
-      let prepared = null;
-      try {
-        // A kept set larger than the row's room throws here (RangeError): the caller redoes that row.
-        const room = keptIds.subarray(r * b.keptCapacity, (r + 1) * b.keptCapacity);
-        prepared = prepareRow(logits.subarray(r * vocab, (r + 1) * vocab), k, room);
-      } catch {
-        prepared = null; // the caller redoes the row (and reports whatever is wrong with it)
-      }
+      const prepared = tryPrepareRow(
+        logits.subarray(r * vocab, (r + 1) * vocab),
+        k,
+        keptIds.subarray(r * b.keptCapacity, (r + 1) * b.keptCapacity),
+      );
       if (prepared === null) {
         rowInfo[3 * r + 1] = -1;
       } else {
@@ -64,3 +61,15 @@ self.onmessage = (e: MessageEvent<SamplerHelperBuffers>) => {
     }
   }
 };
+
+/**
+ * {@link prepareRow}, or null where it cannot prepare the row or throws (a kept set larger than the row's room
+ * is a RangeError): the caller then redoes the row, and reports whatever is wrong with it.
+ */
+function tryPrepareRow(row: Float32Array, k: number, room: Int32Array): PreparedRow | null {
+  try {
+    return prepareRow(row, k, room);
+  } catch {
+    return null;
+  }
+}
