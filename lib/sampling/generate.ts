@@ -193,8 +193,14 @@ async function decodeRows(
     for (let i = 0; i < seeds.length; i++) logits.set(promptLogits, i * vocab);
   }
   let state: DecodeState | undefined;
+  // This loop's states and logits are its own (the prompt's are shared by every batch): each is freed as soon
+  // as it has been read, which spares the garbage collector most of its work (release_buffer.ts).
+  const releaseOwn = () => {
+    if (state !== undefined) model.release(state);
+    if (logits !== promptLogits) releaseBuffer(logits);
+  };
   let generated = 0;
-  for (let step = 0;; step++) {
+  for (;;) {
     const next: number[] = [];
     const stillActive: number[] = [];
     const keepRows: number[] = [];
@@ -226,15 +232,11 @@ async function decodeRows(
       state = kept;
     }
     const result = await model.step(next.map((id) => Int32Array.of(id)), state);
-    // This loop's states and logits are its own (the prompt's are shared by every batch): freed at once, which
-    // spares the garbage collector most of its work (release_buffer.ts).
-    model.release(state);
-    if (logits !== promptLogits) releaseBuffer(logits);
+    releaseOwn();
     state = result.state;
     logits = result.logits;
     active = stillActive;
   }
-  if (state !== undefined) model.release(state);
-  if (logits !== promptLogits) releaseBuffer(logits);
+  releaseOwn();
   return samples;
 }
