@@ -144,6 +144,27 @@ static void exp_best_block(const float *x, double *exps, int b, int lane, v128_t
   acc->sb = wasm_f64x2_add(acc->sb, wasm_f64x2_mul(eb, db));
 }
 
+/** One chain of the first pass: per lane the maximum, its first index and the minimum of the blocks it read. */
+typedef struct {
+  v128_t max, at, min, next;  // next: the indices of the chain's next block
+} MaxChain;
+
+/** A chain whose first block starts at index `first` (its blocks are every other block of four). */
+static inline MaxChain max_chain(int first) {
+  MaxChain c = {wasm_f32x4_splat(-__builtin_inff()), wasm_i32x4_make(first, first + 1, first + 2, first + 3),
+                wasm_f32x4_splat(__builtin_inff()), wasm_i32x4_make(first, first + 1, first + 2, first + 3)};
+  return c;
+}
+
+/** Reads the chain's next block `v`: a strictly larger value (so the first index on a tie) and the minimum. */
+static inline void max_chain_add(MaxChain *c, v128_t v) {
+  c->min = wasm_f32x4_pmin(v, c->min);
+  v128_t gt = wasm_f32x4_gt(v, c->max);
+  c->max = wasm_v128_bitselect(v, c->max, gt);
+  c->at = wasm_v128_bitselect(c->next, c->at, gt);
+  c->next = wasm_i32x4_add(c->next, wasm_i32x4_splat(8));
+}
+
 /** Results of row_stats, read by the JavaScript side. */
 typedef struct {
   int best;     // first index of the largest logit
@@ -166,41 +187,26 @@ __attribute__((export_name("row_stats"))) void row_stats(const float *x, int voc
   // one instruction; it differs from min only for NaN and for the sign of a zero, which change nothing here
   // (a NaN row is flagged, and the minimum only decides whether exps may underflow).
   int blocks = vocab >> 2;
-  v128_t vmax = wasm_f32x4_splat(-__builtin_inff()), vmax1 = vmax;
-  v128_t vidx = wasm_i32x4_make(0, 1, 2, 3), vidx1 = wasm_i32x4_make(4, 5, 6, 7);
-  v128_t idx = vidx, idx1 = vidx1;
-  v128_t vmin = wasm_f32x4_splat(__builtin_inff()), vmin1 = vmin;
+  MaxChain even = max_chain(0), odd = max_chain(4);
   v128_t nan = wasm_i32x4_splat(0);
-  const v128_t eight = wasm_i32x4_splat(8);
   int b = 0;
   for (; b + 1 < blocks; b += 2) {
     v128_t v = wasm_v128_load(x + 4 * b), v1 = wasm_v128_load(x + 4 * b + 4);
-    vmin = wasm_f32x4_pmin(v, vmin);
-    vmin1 = wasm_f32x4_pmin(v1, vmin1);
-    v128_t gt = wasm_f32x4_gt(v, vmax), gt1 = wasm_f32x4_gt(v1, vmax1);
-    vmax = wasm_v128_bitselect(v, vmax, gt);
-    vmax1 = wasm_v128_bitselect(v1, vmax1, gt1);
-    vidx = wasm_v128_bitselect(idx, vidx, gt);
-    vidx1 = wasm_v128_bitselect(idx1, vidx1, gt1);
+    max_chain_add(&even, v);
+    max_chain_add(&odd, v1);
     nan = wasm_v128_or(nan, wasm_v128_or(wasm_f32x4_ne(v, v), wasm_f32x4_ne(v1, v1)));
-    idx = wasm_i32x4_add(idx, eight);
-    idx1 = wasm_i32x4_add(idx1, eight);
   }
   if (b < blocks) {  // an odd count: the last block on the even chain
     v128_t v = wasm_v128_load(x + 4 * b);
-    vmin = wasm_f32x4_pmin(v, vmin);
-    v128_t gt = wasm_f32x4_gt(v, vmax);
-    vmax = wasm_v128_bitselect(v, vmax, gt);
-    vidx = wasm_v128_bitselect(idx, vidx, gt);
+    max_chain_add(&even, v);
     nan = wasm_v128_or(nan, wasm_f32x4_ne(v, v));
   }
-  {
-    v128_t take1 = wasm_v128_or(wasm_f32x4_gt(vmax1, vmax),
-                                wasm_v128_and(wasm_f32x4_eq(vmax1, vmax), wasm_i32x4_lt(vidx1, vidx)));
-    vmax = wasm_v128_bitselect(vmax1, vmax, take1);
-    vidx = wasm_v128_bitselect(vidx1, vidx, take1);
-    vmin = wasm_f32x4_pmin(vmin1, vmin);
-  }
+  // Per lane: the odd chain's maximum when larger, or equal at a lower index.
+  v128_t take_odd = wasm_v128_or(wasm_f32x4_gt(odd.max, even.max),
+                                 wasm_v128_and(wasm_f32x4_eq(odd.max, even.max), wasm_i32x4_lt(odd.at, even.at)));
+  v128_t vmax = wasm_v128_bitselect(odd.max, even.max, take_odd);
+  v128_t vidx = wasm_v128_bitselect(odd.at, even.at, take_odd);
+  v128_t vmin = wasm_f32x4_pmin(odd.min, even.min);
   float max = -__builtin_inff();
   int best = 0;
   for (int l = 0; l < 4; l++) {
