@@ -12,7 +12,7 @@ import { releaseBuffer } from "../models/release_buffer.ts";
 import type { Tokenizer } from "../models/tokenizer.ts";
 import { Xoshiro128StarStar } from "./rng.ts";
 import { type SamplingSettings, validateSamplingSettings } from "./sampler.ts";
-import { type SamplerHelper, sampleRows, startSamplerHelper } from "./sampler_helper.ts";
+import { SamplerHelper, sampleRows, startSamplerHelper } from "./sampler_helper.ts";
 
 /** Options of {@link generate}. */
 export interface GenerateOptions {
@@ -94,6 +94,10 @@ function validateGenerateOptions(options: GenerateOptions): void {
     options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)
   ) {
     throw new RangeError(`batchSize must be an integer ≥ 1, got ${options.batchSize}`);
+  }
+  const h = options.helperThread;
+  if (h !== undefined && typeof h !== "boolean" && !(h instanceof SamplerHelper)) {
+    throw new TypeError(`helperThread must be true, false or a SamplerHelper, got ${JSON.stringify(h)}`);
   }
 }
 

@@ -43,6 +43,12 @@ Deno.test("bench/diversity.ts refuses a --gzip or --launcher outside its choices
   }
 });
 
+Deno.test("bench/generate.ts refuses a --sampler-helper outside its choices, before any work", async () => {
+  const bad = await runBench("generate.ts", ["--sampler-helper", "both"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^--sampler-helper must be one of shared, per-call, none, got "both"\nusage: /);
+});
+
 Deno.test("bench/score.ts refuses --session JSON that is not JSON or names an unknown setting", async () => {
   const typo = await runBench("score.ts", ["--session", '{"intraOpThreads": 1}']);
   assert.equal(typo.code, 2);

@@ -173,6 +173,11 @@ Deno.test("generation stops at a stop token (kept) or the token limit, and repor
   assert.equal(seen.at(-1), stopped.reduce((n, s) => n + s.tokenIds.length, 0));
   await assert.rejects(generate(base, [], [1], sampled()), /no tokens/);
   await assert.rejects(generate(base, ids, [1], sampled({ maxNewTokens: 0 })), /maxNewTokens/);
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    generate(base, ids, [1], sampled({ helperThread: "yes" as any })),
+    /helperThread must be true, false or a SamplerHelper, got "yes"/,
+  );
   const controller = new AbortController();
   controller.abort(new Error("stop now"));
   await assert.rejects(generate(base, ids, [1], sampled({ signal: controller.signal })), /stop now/);
