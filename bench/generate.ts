@@ -19,9 +19,10 @@ import { runtimeDescription } from "../lib/version.ts";
 import { sha256Hex } from "../lib/io/sha256.ts";
 import { benchArgs, benchChoice, benchCount } from "./bench_args.ts";
 import { startSamplerHelper } from "../lib/sampling/sampler_helper.ts";
+import { ORT_SPINNING_MODES } from "../lib/models/onnx_session.ts";
 
 const USAGE = `usage: deno task bench:generate [--size 70m] [--runs 3] [--samples 25] [--new-tokens 70]
-                                [--python python3] [--threads 2] [--ort-threads N] [--ort-spinning]
+                                [--python python3] [--threads 2] [--ort-threads N] [--ort-spinning run|always|off]
                                 [--sampler-helper shared|per-call|none] [--out results/bench/generate.json]`;
 
 const values = benchArgs(USAGE, {
@@ -33,8 +34,8 @@ const values = benchArgs(USAGE, {
   threads: { type: "string", default: String(navigator.hardwareConcurrency) },
   // onnxruntime's intra-op threads for the toolkit's session (default: onnxruntime's own choice).
   "ort-threads": { type: "string" },
-  // onnxruntime's intra-op threads spin while they wait (default: off, the toolkit's default).
-  "ort-spinning": { type: "boolean", default: false },
+  // When onnxruntime's intra-op threads spin while they wait (default: during runs only, the toolkit's default).
+  "ort-spinning": { type: "string", default: "run" },
   // The sampler's helper thread: one for every run, as a sweep keeps one for all its cells (default); one
   // started by each run; or none.
   "sampler-helper": { type: "string", default: "shared" },
@@ -50,6 +51,7 @@ const helperMode = benchChoice(USAGE, "sampler-helper", values["sampler-helper"]
   "per-call",
   "none",
 ]);
+const spinning = benchChoice(USAGE, "ort-spinning", values["ort-spinning"]!, ORT_SPINNING_MODES);
 const dir = join(PROJECT_ROOT, "data", "models", "bench", `pythia-${values.size}-random`);
 if (!existsSync(join(dir, "onnx", "model.onnx"))) {
   console.error(`bench: ${dir} missing; run: python3 tools/make_bench_models.py --sizes ${values.size}`);
@@ -66,7 +68,7 @@ const ortThreads = values["ort-threads"] === undefined
 const loaded = await loadCausalLM(dir, {
   session: {
     ...(ortThreads === undefined ? {} : { intraOpNumThreads: ortThreads }),
-    ...(values["ort-spinning"] ? { intraOpSpinning: true } : {}),
+    intraOpSpinning: spinning,
   },
 });
 // Where the time goes: the model's decoding steps (onnxruntime, feeds and outputs) vs the rest (sampling, the loop).
@@ -120,7 +122,7 @@ const ours = {
   // Seconds inside model.step per run; the rest of a run is sampling and the loop.
   step_seconds: oursStepSeconds,
   ort_intra_op_threads: ortThreads ?? "onnxruntime default",
-  ort_intra_op_spinning: values["ort-spinning"] === true,
+  ort_intra_op_spinning: spinning,
   sampler_helper: helperMode,
   ...(sharedHelper ? { sampler_helper_rows: sharedHelper.stats } : {}),
   tokens_sha256: [...tokenDigests],

@@ -24,7 +24,11 @@
 import { join } from "node:path";
 import { loadCausalLM } from "../lib/models/load_causal_lm.ts";
 import type { CausalLM } from "../lib/models/causal_lm.ts";
-import { ORT_SESSION_SETTING_NAMES, type OrtSessionSettings } from "../lib/models/onnx_session.ts";
+import {
+  ORT_SESSION_SETTING_NAMES,
+  ortSessionOptions,
+  type OrtSessionSettings,
+} from "../lib/models/onnx_session.ts";
 import { loadTokenizer, prefixTokenId, type Tokenizer } from "../lib/models/tokenizer.ts";
 import type { CorpusDocument } from "../lib/data/corpus_document.ts";
 import { CorpusAccumulator } from "../lib/scoring/corpus_accumulator.ts";
@@ -299,6 +303,12 @@ function benchSessionSettings(json: string): OrtSessionSettings {
     : ["(not an object)"];
   if (unknown.length > 0) {
     console.error(`--session: unknown setting ${unknown.join(", ")}; known: ${known.join(", ")}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  try {
+    ortSessionOptions(parsed as OrtSessionSettings); // checks the values (e.g. intraOpSpinning's mode)
+  } catch (e) {
+    console.error(`--session: ${(e as Error).message}\n${USAGE}`);
     Deno.exit(2);
   }
   return parsed as OrtSessionSettings;

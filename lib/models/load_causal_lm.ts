@@ -33,7 +33,7 @@ export interface LoadCausalLMOptions {
   allowRemote?: boolean;
   /** Where preset names and hub ids are looked up (default {@link MODELS_DIR}). */
   modelsDir?: string;
-  /** onnxruntime session settings (default: onnxruntime's own, with intra-op spinning off). */
+  /** onnxruntime session settings (default: onnxruntime's own, with intra-op threads spinning during runs only). */
   session?: OrtSessionSettings;
   /**
    * Load for scoring only (default false): for a local folder whose weights lie in external data (the large

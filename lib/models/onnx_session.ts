@@ -46,13 +46,20 @@ export interface OrtSessionSettings {
   /** Memory pattern planning per input shape (onnxruntime's default: on). */
   enableMemPattern?: boolean;
   /**
-   * Whether the intra-op threads spin while they wait for work (onnxruntime's default: on; the toolkit's: off).
-   * Off, a decoding step's threads sleep instead of competing with the sampler for the cores between steps:
-   * sampling 25 × 70 tokens with the 70M architecture on two cores ran ≈ 7 % faster, scoring as fast
-   * (BENCHMARKS.md).
+   * When the intra-op threads spin while they wait for work (default `"run"`): `"run"` — while a run executes,
+   * and they stop when it returns; `"always"` — onnxruntime's own default, which keeps them spinning after a
+   * run; `"off"` — never, they sleep. With `"run"` the operators of a decoding step hand work to a thread that
+   * is awake, and between steps the sampler has the cores: sampling 25 × 70 tokens with the 70M architecture on
+   * two cores ran ≈ 4 % faster than `"off"` and ≈ 8 % faster than `"always"`, scoring as fast (BENCHMARKS.md).
    */
-  intraOpSpinning?: boolean;
+  intraOpSpinning?: OrtSpinning;
 }
+
+/** When onnxruntime's intra-op threads spin (see {@link OrtSessionSettings.intraOpSpinning}). */
+export type OrtSpinning = "run" | "always" | "off";
+
+/** The values of {@link OrtSpinning}, for checking one read from a command line or a file. */
+export const ORT_SPINNING_MODES: readonly OrtSpinning[] = ["run", "always", "off"];
 
 /** The settings' names, for checking a settings object read from a command line or a file. */
 export const ORT_SESSION_SETTING_NAMES: readonly (keyof OrtSessionSettings)[] = [
@@ -64,19 +71,30 @@ export const ORT_SESSION_SETTING_NAMES: readonly (keyof OrtSessionSettings)[] = 
 
 /**
  * onnxruntime's session options for `settings`: the ones set, and the session configuration entries
- * (`extra.session`) — intra-op spinning (off unless asked for) and `extraSession`'s entries.
+ * (`extra.session`) — intra-op spinning (during runs only, unless asked otherwise) and `extraSession`'s entries.
+ * Throws a RangeError naming the setting when `intraOpSpinning` is not one of {@link ORT_SPINNING_MODES}.
  */
 export function ortSessionOptions(
   settings: OrtSessionSettings = {},
   extraSession: Record<string, string> = {},
 ): Record<string, unknown> {
+  const spinning = settings.intraOpSpinning ?? "run";
+  if (!ORT_SPINNING_MODES.includes(spinning)) {
+    throw new RangeError(
+      `intraOpSpinning: ${JSON.stringify(spinning)} is not one of ${ORT_SPINNING_MODES.join(", ")}`,
+    );
+  }
   const options: Record<string, unknown> = {};
   if (settings.intraOpNumThreads !== undefined) options.intraOpNumThreads = settings.intraOpNumThreads;
   if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
   if (settings.enableMemPattern !== undefined) options.enableMemPattern = settings.enableMemPattern;
-  options.extra = {
-    session: { intra_op: { allow_spinning: settings.intraOpSpinning === true ? "1" : "0" }, ...extraSession },
-  };
+  // "run": spin inside a run, and `force_spinning_stop` puts the threads to sleep as the run returns.
+  const spin: Record<string, unknown> = spinning === "off"
+    ? { intra_op: { allow_spinning: "0" } }
+    : spinning === "always"
+    ? { intra_op: { allow_spinning: "1" } }
+    : { intra_op: { allow_spinning: "1" }, force_spinning_stop: "1" };
+  options.extra = { session: { ...spin, ...extraSession } };
   return options;
 }
 
@@ -92,7 +110,7 @@ export interface OpenModelOptions {
   modelsDir: string;
   /** External-data chunks of the graph (0: the weights are inside the graph). */
   externalDataChunks: number;
-  /** Session settings (default: onnxruntime's, with intra-op spinning off). */
+  /** Session settings (default: onnxruntime's, with intra-op spinning during runs only). */
   session?: OrtSessionSettings;
 }
 

@@ -43,17 +43,23 @@ Deno.test("bench/diversity.ts refuses a --gzip or --launcher outside its choices
   }
 });
 
-Deno.test("bench/generate.ts refuses a --sampler-helper outside its choices, before any work", async () => {
+Deno.test("bench/generate.ts refuses a --sampler-helper or --ort-spinning outside its choices, before any work", async () => {
   const bad = await runBench("generate.ts", ["--sampler-helper", "both"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^--sampler-helper must be one of shared, per-call, none, got "both"\nusage: /);
+  const spin = await runBench("generate.ts", ["--ort-spinning", "true"]);
+  assert.equal(spin.code, 2);
+  assert.match(spin.stderr, /^--ort-spinning must be one of run, always, off, got "true"\nusage: /);
 });
 
-Deno.test("bench/score.ts refuses --session JSON that is not JSON or names an unknown setting", async () => {
+Deno.test("bench/score.ts refuses --session JSON that is not JSON, names an unknown setting or a bad value", async () => {
   const typo = await runBench("score.ts", ["--session", '{"intraOpThreads": 1}']);
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /^--session: unknown setting intraOpThreads; known: intraOpNumThreads, /);
   const notJson = await runBench("score.ts", ["--session", "{threads: 1}"]);
   assert.equal(notJson.code, 2);
   assert.match(notJson.stderr, /^--session is not JSON: /);
+  const badMode = await runBench("score.ts", ["--session", '{"intraOpSpinning": true}']);
+  assert.equal(badMode.code, 2);
+  assert.match(badMode.stderr, /^--session: intraOpSpinning: true is not one of run, always, off\nusage: /);
 });
