@@ -5,7 +5,6 @@
  * tensors on every forward call (0.7 GB per 1024-token window for Pythia-2.8B).
  * @module
  */
-import { Tensor } from "@huggingface/transformers";
 import { decoderFeedsFor } from "./decoder_feeds.ts";
 import type { ShippedGeneration } from "./generation_config.ts";
 import { toFloat32 } from "./logits_float32.ts";
@@ -13,6 +12,17 @@ import type { ModelFileInfo } from "./model_files.ts";
 import type { CausalLMDtype } from "./onnx_files.ts";
 import type { CausalLMDevice, OrtSession, OrtTensorLike } from "./onnx_session.ts";
 import { releaseBuffer } from "./release_buffer.ts";
+import { ortTensor } from "./ort_tensor.ts";
+import {
+  allocateKvBuffers,
+  copyKvRows,
+  kvArrayOf,
+  type KvBuffers,
+  kvCapacityFor,
+  releaseKvBuffers,
+  writeKvEntries,
+} from "./kv_buffers.ts";
+import { KV_BUFFER_LENGTH_INPUT, type KvBufferEntry } from "./onnx_kv_buffer_graph.ts";
 
 /** What was loaded. */
 export interface ModelInfo {
@@ -45,8 +55,6 @@ export interface ModelInfo {
   generation: ShippedGeneration;
   /** The ONNX files loaded (graph and external data); empty for a remote load. */
   files: ModelFileInfo[];
-  /** Loaded for scoring only: the graph's KV outputs were dropped, so `step` is unavailable. */
-  scoringOnly?: true;
 }
 
 /** Logits of one forward call. */
@@ -62,8 +70,9 @@ export interface CausalLMOutput {
 }
 
 /**
- * Decoder state between generation steps: the KV cache of every row (graphs exported with one), or the rows'
- * token histories (graphs without; each step then re-reads the whole sequence). Opaque outside this module..
+ * Decoder state between generation steps: the KV cache of every row (graphs exported with one: the tensors the
+ * graph returned, or the toolkit's buffers), or the rows' token histories (graphs without; each step then
+ * re-reads the whole sequence). Opaque outside this module.
  */
 export interface DecodeState {
   /** Rows (sequences) in the state. */
@@ -74,6 +83,11 @@ export interface DecodeState {
   readonly past: ReadonlyMap<string, OrtTensorLike> | null;
   /** Token history per row, kept only for a graph without a KV cache. */
   readonly history: readonly Int32Array[] | null;
+  /**
+   * The KV cache in the toolkit's buffers (a graph loaded with `kvBuffer`), shared with the states stepped on
+   * from this one: its first `length` positions are this state's.
+   */
+  readonly buffers: KvBuffers | null;
 }
 
 /** Next-token logits of one decoding step, and the state after it. */
@@ -92,6 +106,17 @@ export interface StepOutput {
 export interface CausalLM {
   /** What was loaded. */
   readonly info: ModelInfo;
+  /**
+   * Whether the KV cache stays in the toolkit's buffers between decoding steps (the graph edited by
+   * onnx_kv_buffer_graph.ts) rather than coming back from every step. How the model runs, not what it computes
+   * (the logits are the same), so it is not part of {@link info}, which result files record.
+   */
+  readonly kvBuffer: boolean;
+  /**
+   * Loaded for scoring only: the graph's KV outputs were dropped, so `step` is unavailable. Also how the model
+   * runs rather than what it computes, so not part of {@link info} either.
+   */
+  readonly scoringOnly: boolean;
   /** Logits for one batch of equal-length token windows, float32, row-major [batch, seq, vocab]. */
   forward(windows: readonly Int32Array[]): Promise<CausalLMOutput>;
   /**
@@ -107,7 +132,10 @@ export interface CausalLM {
   selectRows(state: DecodeState, rows: readonly number[]): DecodeState;
   /**
    * Frees the memory of `state`'s KV cache now instead of at a later garbage collection (release_buffer.ts);
-   * `state` must not be used afterwards. States never share memory ({@link selectRows} copies).
+   * `state` must not be used afterwards. States made by {@link selectRows} never share memory (it copies). On a
+   * model with `kvBuffer`, the states of one decoding line (each stepped from the one before) share one
+   * buffer: releasing one that has been stepped on from frees nothing (the newer state still reads the buffer),
+   * releasing the newest frees it, and the older states of that line can no longer be used either.
    */
   release(state: DecodeState): void;
   /** Releases the ONNX session. */
@@ -128,16 +156,39 @@ export interface DecoderGraph {
   onnxName: string;
   /** The graph's `past_key_values.*` inputs (none without a KV cache). */
   pastInputs: readonly string[];
+  /**
+   * Set when the session runs the graph edited by onnx_kv_buffer_graph.ts: its cached tensors, in the order of
+   * `pastInputs`. The session then takes buffers and the cached length instead of the past inputs.
+   */
+  kvBuffers?: readonly KvBufferEntry[];
+  /** The graph's `present.*` outputs were dropped on purpose: forward passes only. */
+  scoringOnly?: boolean;
+}
+
+/** Adds the edited graph's inputs to `feeds`: every buffer, and how many of its positions are cached. */
+function feedBuffers(
+  feeds: Record<string, unknown>,
+  entries: readonly KvBufferEntry[],
+  buffers: KvBuffers,
+  length: number,
+): void {
+  entries.forEach((e, k) => {
+    const dims = [buffers.batch, e.heads, buffers.capacity, e.headSize];
+    feeds[e.input] = ortTensor(e.type, buffers.data[k], dims);
+  });
+  feeds[KV_BUFFER_LENGTH_INPUT] = ortTensor("int64", BigInt64Array.of(BigInt(length)), [1]);
 }
 
 /**
  * The {@link CausalLM} over a loaded decoder session. Throws when the graph has past inputs but lacks a matching
- * `present.*` output, unless `info.scoringOnly` says they were dropped on purpose (then `step` throws).
+ * `present.*` output, unless `graph.scoringOnly` says they were dropped on purpose (then `step` throws).
  * `dispose` releases the session.
  */
 export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () => Promise<void>): CausalLM {
   const { session, vocabSize, maxPositions, onnxName, pastInputs } = graph;
-  const decoderFeeds = decoderFeedsFor(session, graph.config, pastInputs);
+  const kvEntries = graph.kvBuffers ?? null;
+  // With buffers, the past inputs are cut out of them inside the graph: the feeds carry the buffers instead.
+  const decoderFeeds = decoderFeedsFor(session, graph.config, kvEntries === null ? pastInputs : []);
 
   /**
    * Checks equal-length rows of in-vocabulary ids and the position limit; returns the row length. `noun` names
@@ -165,7 +216,9 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
   const forward = async (windows: readonly Int32Array[]): Promise<CausalLMOutput> => {
     const seq = checkRows(windows, "window", 0);
     const batch = windows.length;
-    const out = await session.run(decoderFeeds(windows, 0, 0, null), ["logits"]);
+    const feeds = decoderFeeds(windows, 0, 0, null);
+    if (kvEntries !== null) feedBuffers(feeds, kvEntries, allocateKvBuffers(kvEntries, batch, 0), 0);
+    const out = await session.run(feeds, ["logits"]);
     const logits = out.logits;
     const [ob, os, vocab] = logits.dims;
     if (ob !== batch || os !== seq) {
@@ -181,7 +234,8 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
 
   const presentOf = new Map(pastInputs.map((n) => [n, n.replace(/^past_key_values\./, "present.")]));
   const missingPresent = [...presentOf.values()].filter((n) => !session.outputNames.includes(n));
-  if (missingPresent.length > 0 && !info.scoringOnly) {
+  const scoringOnly = graph.scoringOnly === true;
+  if (missingPresent.length > 0 && !scoringOnly && kvEntries === null) {
     throw new Error(`${onnxName} has past inputs but lacks the outputs ${missingPresent.join(", ")}`);
   }
 
@@ -197,7 +251,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
   };
 
   const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
-    if (info.scoringOnly && pastInputs.length > 0) {
+    if (scoringOnly && pastInputs.length > 0) {
       throw new Error(
         `${info.source} was loaded for scoring only (its KV outputs dropped); load it without scoringOnly to decode`,
       );
@@ -222,10 +276,11 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
         logits: lastPositions(out.logits, batch, out.seq),
         batch,
         vocab: vocabSize,
-        state: { batch, length: pastLength + n, past: null, history },
+        state: { batch, length: pastLength + n, past: null, history, buffers: null },
       };
     }
     const total = pastLength + n;
+    if (kvEntries !== null) return await stepBuffered(tokens, state, n, kvEntries);
     const feeds = decoderFeeds(tokens, pastLength, 1, state?.past ?? null);
     const out = await session.run(feeds, ["logits", ...presentOf.values()]);
     const logits = out.logits;
@@ -234,12 +289,58 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
       throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
     }
     const past = new Map<string, OrtTensorLike>();
-    for (const [input, output] of presentOf) past.set(input, out[output]);
+    for (const [input, output] of presentOf) {
+      const t = out[output];
+      // float16 comes back as a Float16Array, which the session cannot read back in: bits over the same memory.
+      past.set(input, t.type === "float16" ? ortTensor("float16", t.data as ArrayBufferView, t.dims) : t);
+    }
     return {
       logits: lastPositions(toFloat32(logits), batch, os),
       batch,
       vocab: vocabSize,
-      state: { batch, length: total, past, history: null },
+      state: { batch, length: total, past, history: null, buffers: null },
+    };
+  };
+
+  /** A step of the edited graph: the cache fed from buffers, the new entries written after it. */
+  const stepBuffered = async (
+    tokens: readonly Int32Array[],
+    state: DecodeState | undefined,
+    n: number,
+    entries: readonly KvBufferEntry[],
+  ): Promise<StepOutput> => {
+    const batch = tokens.length, length = state?.length ?? 0, total = length + n;
+    let buffers = state?.buffers ?? null;
+    if (buffers?.released) throw new Error("step: this decoding state's KV cache was released");
+    if (buffers === null) {
+      buffers = allocateKvBuffers(entries, batch, kvCapacityFor(total, 0, maxPositions));
+    } else if (buffers.written !== length || total > buffers.capacity) {
+      // A state stepped on from this one already wrote past `length`, or there is no room: step on a copy.
+      const rows = Array.from({ length: batch }, (_, i) => i);
+      buffers = copyKvRows(
+        buffers,
+        entries,
+        rows,
+        length,
+        kvCapacityFor(total, buffers.capacity, maxPositions),
+      );
+    }
+    const feeds = decoderFeeds(tokens, length, 1, null);
+    feedBuffers(feeds, entries, buffers, length);
+    const out = await session.run(feeds, ["logits", ...entries.map((e) => e.output)]);
+    const logits = out.logits;
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
+    }
+    const news = entries.map((e) => kvArrayOf(e, out[e.output].data as ArrayBufferView));
+    writeKvEntries(buffers, entries, news, length, n);
+    for (const d of news) releaseBuffer(d);
+    return {
+      logits: lastPositions(toFloat32(logits), batch, os),
+      batch,
+      vocab: vocabSize,
+      state: { batch, length: total, past: null, history: null, buffers },
     };
   };
 
@@ -250,6 +351,10 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
         throw new RangeError(`row ${r} outside [0, ${state.batch})`);
       }
     }
+    if (state.buffers !== null) {
+      const buffers = copyKvRows(state.buffers, kvEntries!, rows, state.length, state.buffers.capacity);
+      return { batch: rows.length, length: state.length, past: null, history: null, buffers };
+    }
     if (state.past === null) {
       return { ...state, batch: rows.length, history: rows.map((r) => state.history![r]) };
     }
@@ -258,17 +363,24 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
       const dims = tensor.dims;
       const data = tensor.data as Float32Array | Uint16Array;
       const rowSize = data.length / dims[0];
-      const picked = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
-        rows.length * rowSize,
+      const picked = tensor.type === "float16"
+        ? new Uint16Array(rows.length * rowSize)
+        : new Float32Array(rows.length * rowSize);
+      const from = tensor.type === "float16"
+        ? new Uint16Array(data.buffer, data.byteOffset, data.length)
+        : data;
+      rows.forEach((r, i) => picked.set(from.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+      past.set(
+        name,
+        ortTensor(tensor.type as "float32" | "float16", picked, [rows.length, ...dims.slice(1)]),
       );
-      rows.forEach((r, i) => picked.set(data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
-      // deno-lint-ignore no-explicit-any
-      past.set(name, new Tensor(tensor.type as any, picked, [rows.length, ...dims.slice(1)]).ort_tensor);
     }
-    return { batch: rows.length, length: state.length, past, history: null };
+    return { batch: rows.length, length: state.length, past, history: null, buffers: null };
   };
 
   const release = (state: DecodeState): void => {
+    // Buffers shared with a newer state are left to that state's release.
+    if (state.buffers !== null && state.buffers.written === state.length) releaseKvBuffers(state.buffers);
     for (const tensor of state.past?.values() ?? []) {
       try {
         releaseBuffer(tensor.data);
@@ -278,5 +390,5 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     }
   };
 
-  return { info, forward, step, selectRows, release, dispose };
+  return { info, kvBuffer: kvEntries !== null, scoringOnly, forward, step, selectRows, release, dispose };
 }

@@ -7,6 +7,7 @@
  */
 import { Tensor } from "@huggingface/transformers";
 import { configNumber } from "./config_number.ts";
+import { ortTensor } from "./ort_tensor.ts";
 import type { OrtSession, OrtTensorLike, OrtValueMetadata } from "./onnx_session.ts";
 
 /**
@@ -60,8 +61,11 @@ export function decoderFeedsFor(
         const m = meta.get(name);
         const type = m?.type ?? "float32";
         const empty = type === "float16" ? new Uint16Array(0) : new Float32Array(0);
-        // deno-lint-ignore no-explicit-any
-        feeds[name] = new Tensor(type as any, empty, emptyPastShape(m, config, batch)).ort_tensor;
+        feeds[name] = ortTensor(
+          type === "float16" ? "float16" : "float32",
+          empty,
+          emptyPastShape(m, config, batch),
+        );
       }
     }
     return feeds;

@@ -281,7 +281,7 @@ class LogitsCollector {
  */
 export function defaultStatsHelper(model: CausalLM): boolean {
   return (navigator.hardwareConcurrency ?? 1) >= 2 &&
-    (model.info.device !== "cpu" || !model.info.scoringOnly);
+    (model.info.device !== "cpu" || !model.scoringOnly);
 }
 
 /** Dead logits bytes allowed to wait for the garbage collector. */

@@ -226,20 +226,47 @@ Deno.test({
   assert.equal(worthAHelper(1, 1e9, 50_304), false, "one row has nothing to share");
 });
 
-Deno.test("release frees a decoding state's cache buffers at once", async () => {
+Deno.test("release frees a decoding state's cache tensors at once (the graph as exported)", async () => {
+  const { tok } = await models();
+  const exported = await loadCausalLM(join(FIXTURE, "base"), { kvBuffer: false });
+  try {
+    assert.equal(exported.kvBuffer, false);
+    const first = await exported.step([Int32Array.from(tok.encode(PROMPT))]);
+    const two = exported.selectRows(first.state, [0, 0]);
+    const next = await exported.step([Int32Array.of(5), Int32Array.of(6)], two);
+    const tensors = [...two.past!.values()];
+    assert.ok(tensors.every((t) => (t.data as Float32Array).length > 0));
+    exported.release(two);
+    assert.ok(tensors.every((t) => (t.data as Float32Array).length === 0), "detached");
+    // The state the step returned is untouched, and steps on.
+    const after = await exported.step([Int32Array.of(7), Int32Array.of(8)], next.state);
+    assert.equal(after.state.length, next.state.length + 1);
+    exported.release(after.state);
+    exported.release(after.state); // twice: nothing left to free, no error
+  } finally {
+    await exported.dispose();
+  }
+});
+
+Deno.test("release frees a decoding line's KV buffers with its newest state, and only then", async () => {
   const { base, tok } = await models();
+  assert.equal(base.kvBuffer, true);
   const first = await base.step([Int32Array.from(tok.encode(PROMPT))]);
   const two = base.selectRows(first.state, [0, 0]);
+  base.release(first.state); // the newest state on the prompt's buffers: they go (two has its own copy)
+  assert.ok(first.state.buffers!.data.every((d) => d.length === 0), "the prompt's buffers detached");
   const next = await base.step([Int32Array.of(5), Int32Array.of(6)], two);
-  const tensors = [...two.past!.values()];
-  assert.ok(tensors.every((t) => (t.data as Float32Array).length > 0));
-  base.release(two);
-  assert.ok(tensors.every((t) => (t.data as Float32Array).length === 0), "detached");
-  // The state the step returned is untouched, and steps on.
+  assert.equal(next.state.buffers, two.buffers, "a step writes after the cache it read");
+  base.release(two); // next.state still reads these buffers: nothing is freed
+  assert.ok(two.buffers!.data.every((d) => d.length > 0));
   const after = await base.step([Int32Array.of(7), Int32Array.of(8)], next.state);
   assert.equal(after.state.length, next.state.length + 1);
   base.release(after.state);
+  assert.ok(after.state.buffers!.data.every((d) => d.length === 0), "detached");
   base.release(after.state); // twice: nothing left to free, no error
+  // Every state of the line is spent with its buffers.
+  await assert.rejects(base.step([Int32Array.of(1), Int32Array.of(2)], next.state), /KV cache was released/);
+  assert.throws(() => base.selectRows(two, [1]), /KV cache was released/);
 });
 
 Deno.test("dispose the fixture models", async () => {

@@ -289,7 +289,7 @@ Deno.test("defaultStatsHelper: on for a CPU model that holds its weights, off fo
     scoringOnly: true,
   });
   try {
-    assert.equal(llama.info.scoringOnly, true, "the Llama fixture keeps its weights in external data");
+    assert.equal(llama.scoringOnly, true, "the Llama fixture keeps its weights in external data");
     assert.equal(defaultStatsHelper(neox), twoCores);
     assert.equal(defaultStatsHelper(llama), false);
     // The same model as a CUDA session would describe it (no GPU here to load one).

@@ -1,0 +1,372 @@
+/**
+ * A decoder graph edited so that its KV cache stays in buffers the caller keeps and only each step's new keys and
+ * values leave the session. As exported, a decoding step returns every layer's whole cache (`present.*` =
+ * Concat(past, new)), and onnxruntime-node copies it into fresh JavaScript memory on every step (≈ 30 MB a step
+ * for 25 rows of a 70M model; 3 ms of a 16 ms step, BENCHMARKS.md). Edited, each `past_key_values.*` input is
+ * fed from a buffer with room for more positions (`kv_buffer.*`, [batch, heads, capacity, head size]), a Slice
+ * node cuts the first `kv_buffer_length` positions back out under the original name, and the new keys and values
+ * (the Concat's second input) are graph outputs instead of `present.*`. The nodes that read the past see the
+ * same tensor as before, so the logits are the same bits.
+ *
+ * The edit is made at the protobuf wire level, as {@link keepGraphOutputs} does: every field it does not change
+ * (nodes, initializers inline or external) is copied byte for byte. A graph whose `present.*` outputs are not
+ * such a Concat (a merged graph with subgraphs, a fused attention operator) is left alone: the edit returns why.
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { bufferBytes, forEachField } from "./protobuf_fields.ts";
+
+// Field numbers (onnx.proto3).
+const MODEL = { graph: 7, opsetImport: 8 } as const;
+const OPSET = { domain: 1, version: 2 } as const;
+const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const;
+const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
+const ATTRIBUTE = { name: 1, i: 3 } as const;
+const VALUE_INFO = { name: 1, type: 2 } as const;
+const TYPE = { tensor: 1 } as const;
+const TENSOR_TYPE = { elemType: 1, shape: 2 } as const;
+const SHAPE = { dim: 1 } as const;
+const DIM = { value: 1, param: 2 } as const;
+const TENSOR = { dims: 1, dataType: 2, int64Data: 7, name: 8 } as const;
+/** TensorProto.DataType: FLOAT, FLOAT16, INT64. */
+const DATA_TYPE = { float32: 1, float16: 10, int64: 7 } as const;
+
+/** The graph input holding the number of cached positions (int64, [1]). */
+export const KV_BUFFER_LENGTH_INPUT = "kv_buffer_length";
+/** The symbolic size of a buffer's position axis. */
+const CAPACITY_DIM = "kv_buffer_capacity";
+/** The symbolic size of a new-entries output's position axis. */
+const NEW_DIM = "kv_buffer_new_length";
+const ZERO = "kv_buffer_zero";
+const AXIS = "kv_buffer_axis";
+
+/** The buffer input that feeds past input `pastName` (`past_key_values.0.key` → `kv_buffer.0.key`). */
+export function kvBufferInputName(pastName: string): string {
+  return pastName.replace(/^past_key_values\./, "kv_buffer.");
+}
+
+/** One cached tensor of the edited graph. */
+export interface KvBufferEntry {
+  /** The original past input (`past_key_values.0.key`), now cut out of the buffer inside the graph. */
+  past: string;
+  /** The input that takes the buffer, [batch, heads, capacity, headSize]. */
+  input: string;
+  /** The output with the step's new entries, [batch, heads, new tokens, headSize]. */
+  output: string;
+  /** Heads (the buffer's second axis). */
+  heads: number;
+  /** Entries per head and position (the buffer's last axis). */
+  headSize: number;
+  /** Element type of the cache. */
+  type: "float32" | "float16";
+}
+
+/** An edited graph file and its cached tensors, in the order of the past inputs given. */
+export interface KvBufferGraph {
+  /** The edited graph file. */
+  bytes: Uint8Array;
+  entries: KvBufferEntry[];
+}
+
+/** A message's field: number, wire type, where it lies (tag included) and its payload range. */
+interface Field {
+  field: number;
+  wire: number;
+  start: number;
+  from: number;
+  end: number;
+  varint: number;
+}
+
+function fieldsOf(buf: Uint8Array, what: string): Field[] {
+  const out: Field[] = [];
+  try {
+    forEachField(bufferBytes(buf), 0, buf.length, (field, wire, from, end, varint, start) => {
+      out.push({ field, wire, start, from, end, varint });
+    });
+  } catch (e) {
+    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
+  }
+  return out;
+}
+
+const text = new TextDecoder();
+const utf8 = new TextEncoder();
+
+function strings(buf: Uint8Array, fields: readonly Field[], n: number): string[] {
+  return fields.filter((f) => f.field === n && f.wire === 2).map((f) =>
+    text.decode(buf.subarray(f.from, f.end))
+  );
+}
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  // Negative int64 values are encoded as ten bytes of two's complement.
+  let v = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
+  while (v >= 128n) {
+    out.push(Number(v & 127n) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}
+
+/** One length-delimited field. */
+function lengthField(n: number, payload: Uint8Array): Uint8Array {
+  return join([new Uint8Array([...varint(n * 8 + 2), ...varint(payload.length)]), payload]);
+}
+
+function stringField(n: number, value: string): Uint8Array {
+  return lengthField(n, utf8.encode(value));
+}
+
+function varintField(n: number, value: number): Uint8Array {
+  return new Uint8Array([...varint(n * 8), ...varint(value)]);
+}
+
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  const b = Buffer.concat(parts);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** A varint field's value as a signed int64 (a negative one is ten bytes of two's complement on the wire). */
+function int64At(buf: Uint8Array, f: Field): number {
+  let v = 0n;
+  buf.subarray(f.from, f.end).forEach((b, k) => {
+    v |= BigInt(b & 0x7f) << BigInt(7 * k);
+  });
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** A node as far as the edit reads it. */
+interface NodeView {
+  inputs: string[];
+  outputs: string[];
+  opType: string;
+  domain: string;
+  /** The `axis` attribute, when the node has one. */
+  axis?: number;
+}
+
+function nodeView(buf: Uint8Array, what: string): NodeView {
+  const fields = fieldsOf(buf, what);
+  let axis: number | undefined;
+  for (const a of fields.filter((f) => f.field === NODE.attribute && f.wire === 2)) {
+    const attr = buf.subarray(a.from, a.end);
+    const af = fieldsOf(attr, what);
+    if (strings(attr, af, ATTRIBUTE.name)[0] !== "axis") continue;
+    const i = af.find((f) => f.field === ATTRIBUTE.i && f.wire === 0);
+    if (i !== undefined) axis = int64At(attr, i);
+  }
+  return {
+    inputs: strings(buf, fields, NODE.input),
+    outputs: strings(buf, fields, NODE.output),
+    opType: strings(buf, fields, NODE.opType)[0] ?? "",
+    domain: strings(buf, fields, NODE.domain)[0] ?? "",
+    ...(axis !== undefined ? { axis } : {}),
+  };
+}
+
+/** A tensor value's declared element type and the raw bytes of its shape's dimensions. */
+interface TensorInfo {
+  elemType: number;
+  dims: Uint8Array[];
+}
+
+function tensorInfo(valueInfo: Uint8Array, what: string): TensorInfo | undefined {
+  const typeField = fieldsOf(valueInfo, what).find((f) => f.field === VALUE_INFO.type && f.wire === 2);
+  if (typeField === undefined) return undefined;
+  const type = valueInfo.subarray(typeField.from, typeField.end);
+  const tensorField = fieldsOf(type, what).find((f) => f.field === TYPE.tensor && f.wire === 2);
+  if (tensorField === undefined) return undefined;
+  const tensor = type.subarray(tensorField.from, tensorField.end);
+  const tf = fieldsOf(tensor, what);
+  const elem = tf.find((f) => f.field === TENSOR_TYPE.elemType && f.wire === 0);
+  const shapeField = tf.find((f) => f.field === TENSOR_TYPE.shape && f.wire === 2);
+  if (elem === undefined || shapeField === undefined) return undefined;
+  const shape = tensor.subarray(shapeField.from, shapeField.end);
+  const dims = fieldsOf(shape, what).filter((f) => f.field === SHAPE.dim && f.wire === 2)
+    .map((f) => shape.subarray(f.from, f.end));
+  return { elemType: elem.varint, dims };
+}
+
+/** A dimension's fixed size, or undefined for a symbolic one. */
+function dimValue(dim: Uint8Array, what: string): number | undefined {
+  return fieldsOf(dim, what).find((f) => f.field === DIM.value && f.wire === 0)?.varint;
+}
+
+function valueInfo(name: string, elemType: number, dims: readonly Uint8Array[]): Uint8Array {
+  const tensorParts = [
+    varintField(TENSOR_TYPE.elemType, elemType),
+    lengthField(TENSOR_TYPE.shape, join(dims.map((d) => lengthField(SHAPE.dim, d)))),
+  ];
+  return join([
+    stringField(VALUE_INFO.name, name),
+    lengthField(VALUE_INFO.type, lengthField(TYPE.tensor, join(tensorParts))),
+  ]);
+}
+
+function int64Initializer(name: string, value: number): Uint8Array {
+  return join([
+    varintField(TENSOR.dims, 1),
+    varintField(TENSOR.dataType, DATA_TYPE.int64),
+    lengthField(TENSOR.int64Data, new Uint8Array(varint(value))),
+    stringField(TENSOR.name, name),
+  ]);
+}
+
+function sliceNode(buffer: string, past: string): Uint8Array {
+  return join([
+    ...[buffer, ZERO, KV_BUFFER_LENGTH_INPUT, AXIS].map((i) => stringField(NODE.input, i)),
+    stringField(NODE.output, past),
+    stringField(NODE.name, `/kv_buffer/Slice/${past}`),
+    stringField(NODE.opType, "Slice"),
+  ]);
+}
+
+/**
+ * The graph file `model` edited to read the KV cache of its `past_key_values.*` inputs from buffers (see the
+ * module comment), or the reason it cannot be (a string). `presentOf` names each past input's `present.*`
+ * output. Malformed files throw; `what` names the file in errors.
+ */
+export function kvBufferGraph(
+  model: Uint8Array,
+  presentOf: (past: string) => string,
+  what = "ONNX graph",
+): KvBufferGraph | string {
+  const modelFields = fieldsOf(model, what);
+  const graphs = modelFields.filter((f) => f.field === MODEL.graph && f.wire === 2);
+  if (graphs.length !== 1) throw new Error(`${what}: expected one graph, found ${graphs.length}`);
+  const opsetVersion = modelFields.filter((f) => f.field === MODEL.opsetImport && f.wire === 2).map((f) => {
+    const op = model.subarray(f.from, f.end);
+    const of = fieldsOf(op, what);
+    const domain = strings(op, of, OPSET.domain)[0] ?? "";
+    return domain === "" || domain === "ai.onnx"
+      ? of.find((x) => x.field === OPSET.version)?.varint
+      : undefined;
+  }).find((v) => v !== undefined);
+  if (opsetVersion === undefined || opsetVersion < 10) {
+    return `opset ${opsetVersion ?? "none"} has no Slice(starts, ends, axes)`;
+  }
+
+  const graph = model.subarray(graphs[0].from, graphs[0].end);
+  const graphFields = fieldsOf(graph, what);
+  const nodes = graphFields.filter((f) => f.field === GRAPH.node && f.wire === 2)
+    .map((f) => nodeView(graph.subarray(f.from, f.end), what));
+  const producer = new Map<string, NodeView>();
+  const names = new Set<string>();
+  for (const n of nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const x of [...n.inputs, ...n.outputs]) names.add(x);
+  }
+  const inputs = new Map<string, Uint8Array>();
+  const outputs = new Set<string>();
+  for (const f of graphFields) {
+    if (
+      f.wire !== 2 || (f.field !== GRAPH.input && f.field !== GRAPH.output && f.field !== GRAPH.initializer)
+    ) continue;
+    const body = graph.subarray(f.from, f.end);
+    // ValueInfoProto.name and TensorProto.name are fields 1 and 8.
+    const name =
+      strings(body, fieldsOf(body, what), f.field === GRAPH.initializer ? TENSOR.name : VALUE_INFO.name)[0] ??
+        "";
+    names.add(name);
+    if (f.field === GRAPH.input) inputs.set(name, body);
+    if (f.field === GRAPH.output) outputs.add(name);
+  }
+  const pastInputs = [...inputs.keys()].filter((n) => n.startsWith("past_key_values."));
+  if (pastInputs.length === 0) return "the graph has no past-key-value inputs";
+  const added = [KV_BUFFER_LENGTH_INPUT, ZERO, AXIS, ...pastInputs.map(kvBufferInputName)];
+  const taken = added.filter((n) => names.has(n));
+  if (taken.length > 0) return `the graph already uses the name ${taken[0]}`;
+
+  const entries: KvBufferEntry[] = [];
+  const newDims = new Map<string, Uint8Array[]>();
+  for (const past of pastInputs) {
+    const present = presentOf(past);
+    const body = inputs.get(past)!;
+    if (!outputs.has(present)) return `${present} is not a graph output`;
+    const info = tensorInfo(body, what);
+    if (info === undefined || info.dims.length !== 4) return `${past} is not declared as a 4-D tensor`;
+    const type = info.elemType === DATA_TYPE.float32
+      ? "float32"
+      : info.elemType === DATA_TYPE.float16
+      ? "float16"
+      : null;
+    if (type === null) return `${past} has element type ${info.elemType}, not float32 or float16`;
+    const heads = dimValue(info.dims[1], what), headSize = dimValue(info.dims[3], what);
+    if (heads === undefined || headSize === undefined) return `${past} has no fixed head count or head size`;
+    const concat = producer.get(present);
+    if (
+      concat === undefined || concat.opType !== "Concat" || concat.domain !== "" || concat.inputs.length !== 2
+    ) {
+      return `${present} is not made by a Concat of two inputs`;
+    }
+    if (concat.axis !== 2 && concat.axis !== -2) {
+      return `${present} is concatenated on axis ${concat.axis}, not 2`;
+    }
+    // The past comes in directly or through a one-input Concat (an identity the exporter leaves in).
+    const first = concat.inputs[0];
+    const through = producer.get(first);
+    const fromPast = first === past ||
+      (through !== undefined && through.opType === "Concat" && through.inputs.length === 1 &&
+        through.inputs[0] === past);
+    if (!fromPast) return `${present} does not concatenate ${past} first`;
+    const output = concat.inputs[1];
+    if (outputs.has(output) || inputs.has(output)) return `${output} is already a graph input or output`;
+    entries.push({ past, input: kvBufferInputName(past), output, heads, headSize, type });
+    newDims.set(past, [info.dims[0], info.dims[1], stringField(DIM.param, NEW_DIM), info.dims[3]]);
+  }
+
+  const byPast = new Map(entries.map((e) => [e.past, e]));
+  const presents = new Set(pastInputs.map(presentOf));
+  const capacity = stringField(DIM.param, CAPACITY_DIM);
+  const graphParts: Uint8Array[] = entries.map((e) => lengthField(GRAPH.node, sliceNode(e.input, e.past)));
+  for (const f of graphFields) {
+    const whole = graph.subarray(f.start, f.end);
+    if (f.wire === 2 && f.field === GRAPH.input) {
+      const body = graph.subarray(f.from, f.end);
+      const name = strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "";
+      const e = byPast.get(name);
+      if (e !== undefined) {
+        const info = tensorInfo(body, what)!;
+        graphParts.push(
+          lengthField(
+            GRAPH.input,
+            valueInfo(e.input, info.elemType, [info.dims[0], info.dims[1], capacity, info.dims[3]]),
+          ),
+        );
+        continue;
+      }
+    }
+    if (f.wire === 2 && f.field === GRAPH.output) {
+      const body = graph.subarray(f.from, f.end);
+      if (presents.has(strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "")) continue;
+    }
+    graphParts.push(whole);
+  }
+  graphParts.push(
+    lengthField(GRAPH.input, valueInfo(KV_BUFFER_LENGTH_INPUT, DATA_TYPE.int64, [varintField(DIM.value, 1)])),
+    lengthField(GRAPH.initializer, int64Initializer(ZERO, 0)),
+    lengthField(GRAPH.initializer, int64Initializer(AXIS, 2)),
+    ...entries.map((e) =>
+      lengthField(
+        GRAPH.output,
+        valueInfo(
+          e.output,
+          e.type === "float32" ? DATA_TYPE.float32 : DATA_TYPE.float16,
+          newDims.get(e.past)!,
+        ),
+      )
+    ),
+  );
+  // One copy of the (possibly weight-laden) graph: its tag and length, then its parts, joined once.
+  const graphLength = graphParts.reduce((n, p) => n + p.length, 0);
+  const modelParts = modelFields.flatMap((f) =>
+    f.field === MODEL.graph && f.wire === 2
+      ? [new Uint8Array([...varint(MODEL.graph * 8 + 2), ...varint(graphLength)]), ...graphParts]
+      : [model.subarray(f.start, f.end)]
+  );
+  return { bytes: join(modelParts), entries };
+}
