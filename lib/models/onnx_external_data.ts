@@ -7,7 +7,7 @@
  * (onnxruntime itself reports such a graph with a bare "failed to load" or crashes on a short file).
  * @module
  */
-import { forEachField, type ProtobufBytes, readVarint } from "./protobuf_fields.ts";
+import { FileBytes, forEachField, readVarint } from "./protobuf_fields.ts";
 
 /** One initializer stored outside the graph file. */
 export interface ExternalTensor {
@@ -40,32 +40,6 @@ const ELEMENT_BYTES: Readonly<Record<number, number>> = {
   22: 0.5, // INT4
 };
 
-/** Positional reads over an open file, with a small read-ahead buffer. */
-class FileCursor implements ProtobufBytes {
-  #buf = new Uint8Array(0);
-  #bufStart = 0;
-  constructor(private readonly file: Deno.FsFile, readonly size: number) {}
-
-  /** `n` bytes at `pos` (n small: tags, varints, names). */
-  bytes(pos: number, n: number): Uint8Array {
-    if (pos < this.#bufStart || pos + n > this.#bufStart + this.#buf.length) {
-      const want = Math.min(Math.max(n, 1 << 16), this.size - pos);
-      if (want < n) throw new RangeError(`unexpected end of file at byte ${pos}`);
-      const buf = new Uint8Array(want);
-      this.file.seekSync(pos, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < want) {
-        const r = this.file.readSync(buf.subarray(got));
-        if (r === null) throw new RangeError(`unexpected end of file at byte ${pos + got}`);
-        got += r;
-      }
-      this.#buf = buf;
-      this.#bufStart = pos;
-    }
-    return this.#buf.subarray(pos - this.#bufStart, pos - this.#bufStart + n);
-  }
-}
-
 const utf8 = new TextDecoder();
 
 /** One initializer as read from the graph: its name, shape, element type and where its data lives. */
@@ -76,7 +50,7 @@ interface TensorHeader {
   external?: ExternalTensor;
 }
 
-function readTensor(cur: FileCursor, start: number, end: number): TensorHeader {
+function readTensor(cur: FileBytes, start: number, end: number): TensorHeader {
   let name = "", location: string | undefined, offset = 0, length: number | undefined;
   let external = false, dataType = 0;
   const dims: number[] = [];
@@ -123,7 +97,7 @@ function readTensor(cur: FileCursor, start: number, end: number): TensorHeader {
 function tensorHeaders(graphPath: string): TensorHeader[] {
   const file = Deno.openSync(graphPath, { read: true });
   try {
-    const cur = new FileCursor(file, file.statSync().size);
+    const cur = new FileBytes(file, file.statSync().size);
     const out: TensorHeader[] = [];
     forEachField(cur, 0, cur.size, (field, wire, from, to) => {
       if (field !== 7 || wire !== 2) return; // ModelProto.graph

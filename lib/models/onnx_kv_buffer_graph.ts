@@ -15,7 +15,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { bufferBytes, forEachField } from "./protobuf_fields.ts";
+import { bufferBytes, forEachField, type ProtobufBytes } from "./protobuf_fields.ts";
 
 // Field numbers (onnx.proto3).
 const MODEL = { graph: 7, opsetImport: 8 } as const;
@@ -28,7 +28,15 @@ const TYPE = { tensor: 1 } as const;
 const TENSOR_TYPE = { elemType: 1, shape: 2 } as const;
 const SHAPE = { dim: 1 } as const;
 const DIM = { value: 1, param: 2 } as const;
-const TENSOR = { dims: 1, dataType: 2, int64Data: 7, name: 8 } as const;
+const TENSOR = {
+  dims: 1,
+  dataType: 2,
+  int64Data: 7,
+  name: 8,
+  rawData: 9,
+  externalData: 13,
+  dataLocation: 14,
+} as const;
 /** TensorProto.DataType: FLOAT, FLOAT16, INT64. */
 const DATA_TYPE = { float32: 1, float16: 10, int64: 7 } as const;
 
@@ -225,21 +233,79 @@ function sliceNode(buffer: string, past: string): Uint8Array {
   ]);
 }
 
+/** Where an edited graph finds the weights it no longer holds: its own graph file, read as external data. */
+export interface KvBufferWeights {
+  /** The graph file's name, relative to the folder onnxruntime is told to read external data from. */
+  location: string;
+  /** Initializers with at least this many raw bytes become references; smaller ones are copied. */
+  minBytes: number;
+}
+
+/** The fields of the message in [start, end) of `src`. */
+function fieldsAt(src: ProtobufBytes, start: number, end: number, what: string): Field[] {
+  const out: Field[] = [];
+  try {
+    forEachField(src, start, end, (field, wire, from, to, varint, tagStart) => {
+      out.push({ field, wire, start: tagStart, from, end: to, varint });
+    });
+  } catch (e) {
+    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
+  }
+  return out;
+}
+
+/** A copy of bytes [from, to) of `src` (a file source's views do not outlive its next read). */
+function copyOf(src: ProtobufBytes, from: number, to: number): Uint8Array {
+  return src.bytes(from, to - from).slice();
+}
+
 /**
- * The graph file `model` edited to read the KV cache of its `past_key_values.*` inputs from buffers (see the
- * module comment), or the reason it cannot be (a string). `presentOf` names each past input's `present.*`
- * output. Malformed files throw; `what` names the file in errors.
+ * An initializer (TensorProto in [from, to) of `src`) whose raw data stays where it is: the same fields without
+ * `raw_data`, and an external-data reference to its bytes in the graph file; or null to copy it as it is (no
+ * raw data, already external, or smaller than `weights.minBytes`).
+ */
+function referredInitializer(
+  src: ProtobufBytes,
+  from: number,
+  to: number,
+  weights: KvBufferWeights,
+  what: string,
+): Uint8Array | null {
+  const fields = fieldsAt(src, from, to, what);
+  const raw = fields.find((f) => f.field === TENSOR.rawData && f.wire === 2);
+  if (raw === undefined || raw.end - raw.from < weights.minBytes) return null;
+  if (fields.some((f) => f.field === TENSOR.dataLocation || f.field === TENSOR.externalData)) return null;
+  const entry = (key: string, value: string) =>
+    lengthField(TENSOR.externalData, join([stringField(1, key), stringField(2, value)]));
+  return join([
+    ...fields.filter((f) => f !== raw).map((f) => copyOf(src, f.start, f.end)),
+    entry("location", weights.location),
+    entry("offset", String(raw.from)),
+    entry("length", String(raw.end - raw.from)),
+    varintField(TENSOR.dataLocation, 1), // EXTERNAL
+  ]);
+}
+
+/**
+ * The graph file `model` (its bytes, or a {@link ProtobufBytes} source such as protobuf_fields.ts's `FileBytes` over the
+ * file) edited to read the KV cache of its `past_key_values.*` inputs from buffers (see the module comment), or
+ * the reason it cannot be (a string). `presentOf` names each past input's `present.*` output. With `weights`,
+ * the initializers' raw data is not copied but referred to where it lies in the graph file (offsets into the
+ * source, so the source must be the whole file): the edited graph is then small, and onnxruntime reads the
+ * weights from the file as external data. Malformed files throw; `what` names the file in errors.
  */
 export function kvBufferGraph(
-  model: Uint8Array,
+  model: Uint8Array | ProtobufBytes,
   presentOf: (past: string) => string,
   what = "ONNX graph",
+  weights?: KvBufferWeights,
 ): KvBufferGraph | string {
-  const modelFields = fieldsOf(model, what);
+  const src = model instanceof Uint8Array ? bufferBytes(model) : model;
+  const modelFields = fieldsAt(src, 0, src.size, what);
   const graphs = modelFields.filter((f) => f.field === MODEL.graph && f.wire === 2);
   if (graphs.length !== 1) throw new Error(`${what}: expected one graph, found ${graphs.length}`);
   const opsetVersion = modelFields.filter((f) => f.field === MODEL.opsetImport && f.wire === 2).map((f) => {
-    const op = model.subarray(f.from, f.end);
+    const op = copyOf(src, f.from, f.end);
     const of = fieldsOf(op, what);
     const domain = strings(op, of, OPSET.domain)[0] ?? "";
     return domain === "" || domain === "ai.onnx"
@@ -250,10 +316,9 @@ export function kvBufferGraph(
     return `opset ${opsetVersion ?? "none"} has no Slice(starts, ends, axes)`;
   }
 
-  const graph = model.subarray(graphs[0].from, graphs[0].end);
-  const graphFields = fieldsOf(graph, what);
+  const graphFields = fieldsAt(src, graphs[0].from, graphs[0].end, what);
   const nodes = graphFields.filter((f) => f.field === GRAPH.node && f.wire === 2)
-    .map((f) => nodeView(graph.subarray(f.from, f.end), what));
+    .map((f) => nodeView(copyOf(src, f.from, f.end), what));
   const producer = new Map<string, NodeView>();
   const names = new Set<string>();
   for (const n of nodes) {
@@ -263,17 +328,20 @@ export function kvBufferGraph(
   const inputs = new Map<string, Uint8Array>();
   const outputs = new Set<string>();
   for (const f of graphFields) {
-    if (
-      f.wire !== 2 || (f.field !== GRAPH.input && f.field !== GRAPH.output && f.field !== GRAPH.initializer)
-    ) continue;
-    const body = graph.subarray(f.from, f.end);
-    // ValueInfoProto.name and TensorProto.name are fields 1 and 8.
-    const name =
-      strings(body, fieldsOf(body, what), f.field === GRAPH.initializer ? TENSOR.name : VALUE_INFO.name)[0] ??
-        "";
-    names.add(name);
-    if (f.field === GRAPH.input) inputs.set(name, body);
-    if (f.field === GRAPH.output) outputs.add(name);
+    if (f.wire !== 2) continue;
+    if (f.field === GRAPH.initializer) {
+      // Only the name is read: the weights are skipped.
+      const nameField = fieldsAt(src, f.from, f.end, what).find((t) =>
+        t.field === TENSOR.name && t.wire === 2
+      );
+      if (nameField !== undefined) names.add(text.decode(copyOf(src, nameField.from, nameField.end)));
+    } else if (f.field === GRAPH.input || f.field === GRAPH.output) {
+      const body = copyOf(src, f.from, f.end);
+      const name = strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "";
+      names.add(name);
+      if (f.field === GRAPH.input) inputs.set(name, body);
+      else outputs.add(name);
+    }
   }
   const pastInputs = [...inputs.keys()].filter((n) => n.startsWith("past_key_values."));
   if (pastInputs.length === 0) return "the graph has no past-key-value inputs";
@@ -324,9 +392,15 @@ export function kvBufferGraph(
   const capacity = stringField(DIM.param, CAPACITY_DIM);
   const graphParts: Uint8Array[] = entries.map((e) => lengthField(GRAPH.node, sliceNode(e.input, e.past)));
   for (const f of graphFields) {
-    const whole = graph.subarray(f.start, f.end);
+    if (f.wire === 2 && f.field === GRAPH.initializer && weights !== undefined) {
+      const referred = referredInitializer(src, f.from, f.end, weights, what);
+      if (referred !== null) {
+        graphParts.push(lengthField(GRAPH.initializer, referred));
+        continue;
+      }
+    }
     if (f.wire === 2 && f.field === GRAPH.input) {
-      const body = graph.subarray(f.from, f.end);
+      const body = copyOf(src, f.from, f.end);
       const name = strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "";
       const e = byPast.get(name);
       if (e !== undefined) {
@@ -341,10 +415,10 @@ export function kvBufferGraph(
       }
     }
     if (f.wire === 2 && f.field === GRAPH.output) {
-      const body = graph.subarray(f.from, f.end);
+      const body = copyOf(src, f.from, f.end);
       if (presents.has(strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "")) continue;
     }
-    graphParts.push(whole);
+    graphParts.push(copyOf(src, f.start, f.end));
   }
   graphParts.push(
     lengthField(GRAPH.input, valueInfo(KV_BUFFER_LENGTH_INPUT, DATA_TYPE.int64, [varintField(DIM.value, 1)])),
@@ -361,12 +435,12 @@ export function kvBufferGraph(
       )
     ),
   );
-  // One copy of the (possibly weight-laden) graph: its tag and length, then its parts, joined once.
+  // The graph's tag and length, then its parts, joined once (a graph holding its weights is copied once).
   const graphLength = graphParts.reduce((n, p) => n + p.length, 0);
   const modelParts = modelFields.flatMap((f) =>
     f.field === MODEL.graph && f.wire === 2
       ? [new Uint8Array([...varint(MODEL.graph * 8 + 2), ...varint(graphLength)]), ...graphParts]
-      : [model.subarray(f.start, f.end)]
+      : [copyOf(src, f.start, f.end)]
   );
   return { bytes: join(modelParts), entries };
 }

@@ -1,26 +1,22 @@
 /**
- * A decoding session whose KV cache stays in the toolkit's buffers: the graph file is read, edited by
- * {@link kvBufferGraph}, and onnxruntime loads the edited graph from memory (external data, if any, from the
- * graph's folder). For a graph file holding its weights this costs, while loading, memory for the file twice
- * over (its bytes and the edited copy: a peak of 0.8 against 0.55 GB for the 70M architecture, BENCHMARKS.md)
- * and a little time (0.1 s there); once loaded, the same memory. A graph the edit does not recognise, or one
- * too large to hold twice in memory while it is edited, is not opened: the reason is returned and the caller
- * loads the graph as exported.
+ * A decoding session whose KV cache stays in the toolkit's buffers: the graph file's structure is read (its
+ * weights are skipped by seeking), edited by {@link kvBufferGraph}, and onnxruntime loads the edited graph from
+ * memory. The edited graph holds no weights: those that were inside the graph file are referred to where they
+ * lie in it, and onnxruntime reads them from there as external data (as it reads a `model.onnx_data` beside
+ * the graph, which the edit leaves as it is). So the load costs what loading the graph as exported costs. A
+ * graph the edit does not recognise is not opened: the reason is returned and the caller loads the graph as
+ * exported.
  * @module
  */
-import { readFile, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import * as ort from "onnxruntime-node";
 import { type KvBufferEntry, kvBufferGraph } from "./onnx_kv_buffer_graph.ts";
-import { releaseBuffer } from "./release_buffer.ts";
 import { type OrtSession, ortSessionOptions, type OrtSessionSettings } from "./onnx_session.ts";
+import { FileBytes } from "./protobuf_fields.ts";
+import { externalTensorsOf } from "./onnx_external_data.ts";
 
-/**
- * The largest graph file (weights inside it included) edited: the file and its edited copy are both in memory
- * until onnxruntime has loaded the copy. Larger exports keep their weights in external data, so their graph
- * files are small; a 410M-parameter graph with inline float32 weights (1.6 GB) loads as exported instead.
- */
-export const KV_BUFFER_MAX_GRAPH_BYTES = 2 ** 30;
+/** Initializers with fewer raw bytes than this are copied into the edited graph rather than referred to. */
+export const KV_BUFFER_COPY_BELOW_BYTES = 1024;
 
 /** An opened session over the edited graph. */
 export interface KvBufferSession {
@@ -32,14 +28,26 @@ export interface KvBufferSession {
   release(): Promise<void>;
 }
 
-/** Frees `bytes` now when they are the whole of their ArrayBuffer (never a slice of a shared pool). */
-function freeWhole(bytes: Uint8Array): void {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) releaseBuffer(bytes);
-}
-
 /** The `present.*` output that continues past input `past` (the exporters' naming, as causal_lm.ts reads it). */
 export function presentOutputOf(past: string): string {
   return past.replace(/^past_key_values\./, "present.");
+}
+
+/**
+ * The edited graph of the file at `realPath` (links resolved: onnxruntime refuses external data that a link
+ * leads out of the folder it reads from), or why there is none. `what` names the file in errors.
+ */
+function editedGraph(realPath: string, what: string): ReturnType<typeof kvBufferGraph> {
+  const file = Deno.openSync(realPath, { read: true });
+  try {
+    const src = new FileBytes(file, file.statSync().size);
+    return kvBufferGraph(src, presentOutputOf, what, {
+      location: basename(realPath),
+      minBytes: KV_BUFFER_COPY_BELOW_BYTES,
+    });
+  } finally {
+    file.close();
+  }
 }
 
 /**
@@ -50,23 +58,23 @@ export async function openKvBufferSession(
   onnxPath: string,
   settings: OrtSessionSettings = {},
 ): Promise<KvBufferSession | string> {
-  const size = (await stat(onnxPath)).size;
-  if (size > KV_BUFFER_MAX_GRAPH_BYTES) {
-    return `the graph file is ${size} bytes, over ${KV_BUFFER_MAX_GRAPH_BYTES} (its weights are inside it)`;
+  // The weights are read through the graph file's real path. A graph linked in from another folder whose own
+  // external data lies beside the link, not beside the graph, keeps the exported path (which reads it there).
+  const realPath = Deno.realPathSync(onnxPath);
+  const folder = dirname(realPath);
+  if (folder !== Deno.realPathSync(dirname(onnxPath)) && externalTensorsOf(onnxPath).length > 0) {
+    return "the graph file is a link into another folder and has external data";
   }
-  const file = await readFile(onnxPath);
-  const edited = kvBufferGraph(file, presentOutputOf, onnxPath);
-  // The file's bytes (weights included, for a graph that holds them) are freed before onnxruntime reads the
-  // edited copy, and the copy once it has: the load's peak stays at about twice the file, not three times.
-  freeWhole(file);
+  const edited = editedGraph(realPath, onnxPath);
   if (typeof edited === "string") return edited;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(edited.bytes, {
       executionProviders: ["cpu"],
       logSeverityLevel: 3, // errors only, as transformers.js loads its sessions
-      // A graph loaded from memory has no folder of its own: its external data is looked up here.
-      ...ortSessionOptions(settings, { model_external_initializers_file_folder_path: dirname(onnxPath) }),
+      // A graph loaded from memory has no folder of its own: its external data (the graph file's own weights,
+      // and any `_data` file) is looked up here.
+      ...ortSessionOptions(settings, { model_external_initializers_file_folder_path: folder }),
     });
   } catch (e) {
     throw new Error(
@@ -75,7 +83,6 @@ export async function openKvBufferSession(
       { cause: e },
     );
   }
-  freeWhole(edited.bytes);
   return {
     session: session as unknown as OrtSession,
     entries: edited.entries,

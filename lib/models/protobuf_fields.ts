@@ -24,6 +24,35 @@ export function bufferBytes(buf: Uint8Array): ProtobufBytes {
   };
 }
 
+/**
+ * Positional reads over an open file, with a small read-ahead buffer: a {@link ProtobufBytes} that reads only what
+ * is asked for (large fields are skipped by seeking). A returned view is valid until the next call.
+ */
+export class FileBytes implements ProtobufBytes {
+  #buf = new Uint8Array(0);
+  #bufStart = 0;
+  constructor(private readonly file: Deno.FsFile, readonly size: number) {}
+
+  /** `n` bytes at `pos` (a view of the read-ahead buffer, replaced by the next read that misses it). */
+  bytes(pos: number, n: number): Uint8Array {
+    if (pos < this.#bufStart || pos + n > this.#bufStart + this.#buf.length) {
+      const want = Math.min(Math.max(n, 1 << 16), this.size - pos);
+      if (want < n) throw new RangeError(`unexpected end of file at byte ${pos}`);
+      const buf = new Uint8Array(want);
+      this.file.seekSync(pos, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < want) {
+        const r = this.file.readSync(buf.subarray(got));
+        if (r === null) throw new RangeError(`unexpected end of file at byte ${pos + got}`);
+        got += r;
+      }
+      this.#buf = buf;
+      this.#bufStart = pos;
+    }
+    return this.#buf.subarray(pos - this.#bufStart, pos - this.#bufStart + n);
+  }
+}
+
 /** A varint at `pos`: its value (exact below 2^53) and the position after it. */
 export function readVarint(src: ProtobufBytes, pos: number): [number, number] {
   let value = 0, scale = 1;

@@ -15,6 +15,8 @@ import type { CausalLMDtype } from "../../lib/models/onnx_files.ts";
 import { kvBufferGraph, kvBufferInputName } from "../../lib/models/onnx_kv_buffer_graph.ts";
 import { presentOutputOf } from "../../lib/models/onnx_kv_buffer_session.ts";
 import { keepGraphOutputs } from "../../lib/models/onnx_graph_outputs.ts";
+import { externalTensorsOf } from "../../lib/models/onnx_external_data.ts";
+import { FileBytes } from "../../lib/models/protobuf_fields.ts";
 import {
   allocateKvBuffers,
   copyKvRows,
@@ -35,6 +37,17 @@ const CASES: { folder: string; dtype: CausalLMDtype }[] = [
   { folder: "tiny-llama3/base", dtype: "fp32" },
   { folder: "tiny-qwen3/base", dtype: "fp32" },
 ];
+
+/** The external tensors of the graph `bytes` (written to a temporary file for the reader, then removed). */
+async function externalTensorsIn(bytes: Uint8Array) {
+  const path = await Deno.makeTempFile({ suffix: ".onnx" });
+  try {
+    await Deno.writeFile(path, bytes);
+    return externalTensorsOf(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
 
 /** The same calls on both models, every logits array compared bit for bit. */
 async function sameLogits(buffered: CausalLM, exported: CausalLM, label: string): Promise<void> {
@@ -130,6 +143,29 @@ Deno.test("which loads keep the KV cache in buffers: the CPU by default, scoring
   }
 });
 
+Deno.test("a graph file linked in from another folder keeps its KV cache in buffers, same logits", async () => {
+  const dir = await Deno.makeTempDir();
+  const src = join(FIXTURES, "tiny-gptneox", "base");
+  try {
+    await Deno.mkdir(join(dir, "onnx"));
+    for await (const e of Deno.readDir(src)) {
+      if (e.isFile) await Deno.copyFile(join(src, e.name), join(dir, e.name));
+    }
+    await Deno.symlink(join(src, "onnx", "model.onnx"), join(dir, "onnx", "model.onnx"));
+    const linked = await loadCausalLM(dir);
+    const exported = await loadCausalLM(src, { kvBuffer: false });
+    try {
+      assert.equal(linked.kvBuffer, true);
+      await sameLogits(linked, exported, "linked graph");
+    } finally {
+      await linked.dispose();
+      await exported.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("kvBufferGraph edits the inputs and outputs only, and names why a graph is left alone", async () => {
   const file = join(FIXTURES, "tiny-gptneox", "base", "onnx", "model.onnx");
   const bytes = await readFile(file);
@@ -152,6 +188,26 @@ Deno.test("kvBufferGraph edits the inputs and outputs only, and names why a grap
     "the graph has no past-key-value inputs",
   );
   assert.ok(edited.bytes.length > bytes.length && edited.bytes.length < bytes.length + 4096);
+  // Read from the file with its weights referred to where they lie (as the loader opens it): the same entries,
+  // a graph of a few kB, every large initializer an external-data reference into the graph file itself.
+  const handle = Deno.openSync(file);
+  let referred;
+  try {
+    referred = kvBufferGraph(new FileBytes(handle, bytes.length), presentOutputOf, file, {
+      location: "model.onnx",
+      minBytes: 1024,
+    });
+  } finally {
+    handle.close();
+  }
+  assert.ok(typeof referred !== "string", String(referred));
+  assert.deepEqual(referred.entries, edited.entries);
+  assert.ok(referred.bytes.length < bytes.length / 20, `${referred.bytes.length} bytes of ${bytes.length}`);
+  const external = await externalTensorsIn(referred.bytes);
+  assert.ok(external.length > 0 && external.every((t) => t.location === "model.onnx"));
+  for (const t of external) {
+    assert.ok(t.lengthBytes! >= 1024 && t.offsetBytes + t.lengthBytes! <= bytes.length, t.name);
+  }
   // Without its present.* outputs (a scoring-only graph) there is nothing to cut.
   const noPresent = keepGraphOutputs(bytes, (n) => !n.startsWith("present."), file).bytes;
   assert.equal(kvBufferGraph(noPresent, presentOutputOf, file), "present.0.key is not a graph output");
