@@ -10,67 +10,26 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { bufferBytes, forEachField } from "./protobuf_fields.ts";
+import { joinBytes, lengthHeader, messageFields } from "./protobuf_message.ts";
 
 // ModelProto.graph = 7, GraphProto.output = 12, ValueInfoProto.name = 1 (onnx.proto3).
 const MODEL_GRAPH = 7;
 const GRAPH_OUTPUT = 12;
 const VALUE_INFO_NAME = 1;
 
-/** One field of a message: its number and wire type, where its bytes (tag included) lie, and its payload. */
-interface WireField {
-  field: number;
-  wireType: number;
-  /** Start of the tag. */
-  start: number;
-  /** Start of the value (a length-delimited field's payload, after its length). */
-  from: number;
-  /** End of the field. */
-  end: number;
-}
-
-/** The fields of the message `buf`; malformed input throws a RangeError prefixed with `what`. */
-function wireFields(buf: Uint8Array, what: string): WireField[] {
-  const out: WireField[] = [];
-  try {
-    forEachField(bufferBytes(buf), 0, buf.length, (field, wireType, from, end, _v, start) => {
-      out.push({ field, wireType, start, from, end });
-    });
-  } catch (e) {
-    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
-  }
-  return out;
-}
-
-function encodeVarint(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 128) {
-    out.push((value % 128) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const b = Buffer.concat(parts);
-  return new Uint8Array(b.buffer, b.byteOffset, b.length); // a plain Uint8Array view, no copy
-}
-
 function valueInfoName(buf: Uint8Array, what: string): string {
-  const f = wireFields(buf, what).find((f) => f.field === VALUE_INFO_NAME && f.wireType === 2);
+  const f = messageFields(buf, what).find((f) => f.field === VALUE_INFO_NAME && f.wire === 2);
   return f === undefined ? "" : new TextDecoder().decode(buf.subarray(f.from, f.end));
 }
 
 /** The names of a graph file's outputs, in order. `what` names the file in errors. */
 export function graphOutputNames(model: Uint8Array, what = "ONNX graph"): string[] {
   const names: string[] = [];
-  for (const m of wireFields(model, what)) {
-    if (m.field !== MODEL_GRAPH || m.wireType !== 2) continue;
+  for (const m of messageFields(model, what)) {
+    if (m.field !== MODEL_GRAPH || m.wire !== 2) continue;
     const graph = model.subarray(m.from, m.end);
-    for (const g of wireFields(graph, what)) {
-      if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
+    for (const g of messageFields(graph, what)) {
+      if (g.field === GRAPH_OUTPUT && g.wire === 2) {
         names.push(valueInfoName(graph.subarray(g.from, g.end), what));
       }
     }
@@ -99,16 +58,16 @@ export function keepGraphOutputs(
   const removed: string[] = [];
   let graphs = 0;
   let kept = 0;
-  for (const m of wireFields(model, what)) {
-    if (m.field !== MODEL_GRAPH || m.wireType !== 2) {
+  for (const m of messageFields(model, what)) {
+    if (m.field !== MODEL_GRAPH || m.wire !== 2) {
       parts.push(model.subarray(m.start, m.end));
       continue;
     }
     graphs++;
     const graph = model.subarray(m.from, m.end);
     const graphParts: Uint8Array[] = [];
-    for (const g of wireFields(graph, what)) {
-      if (g.field === GRAPH_OUTPUT && g.wireType === 2) {
+    for (const g of messageFields(graph, what)) {
+      if (g.field === GRAPH_OUTPUT && g.wire === 2) {
         const name = valueInfoName(graph.subarray(g.from, g.end), what);
         if (!keep(name)) {
           removed.push(name);
@@ -118,13 +77,10 @@ export function keepGraphOutputs(
       }
       graphParts.push(graph.subarray(g.start, g.end));
     }
-    const payload = concat(graphParts);
-    parts.push(
-      new Uint8Array([...encodeVarint(MODEL_GRAPH * 8 + 2), ...encodeVarint(payload.length)]),
-      payload,
-    );
+    const payload = joinBytes(graphParts);
+    parts.push(lengthHeader(MODEL_GRAPH, payload.length), payload);
   }
   if (graphs !== 1) throw new Error(`${what}: expected one graph, found ${graphs}`);
   if (kept === 0) throw new Error(`${what}: no graph output would remain`);
-  return { bytes: concat(parts), removed };
+  return { bytes: joinBytes(parts), removed };
 }

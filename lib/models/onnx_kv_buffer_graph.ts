@@ -14,8 +14,17 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { bufferBytes, forEachField, type ProtobufBytes } from "./protobuf_fields.ts";
+import { bufferBytes, type ProtobufBytes } from "./protobuf_fields.ts";
+import {
+  joinBytes,
+  lengthField,
+  lengthHeader,
+  messageFields,
+  stringField,
+  varintBytes,
+  varintField,
+  type WireField,
+} from "./protobuf_message.ts";
 
 // Field numbers (onnx.proto3).
 const MODEL = { graph: 7, opsetImport: 8 } as const;
@@ -77,69 +86,16 @@ export interface KvBufferGraph {
   entries: KvBufferEntry[];
 }
 
-/** A message's field: number, wire type, where it lies (tag included) and its payload range. */
-interface Field {
-  field: number;
-  wire: number;
-  start: number;
-  from: number;
-  end: number;
-  varint: number;
-}
-
-function fieldsOf(buf: Uint8Array, what: string): Field[] {
-  const out: Field[] = [];
-  try {
-    forEachField(bufferBytes(buf), 0, buf.length, (field, wire, from, end, varint, start) => {
-      out.push({ field, wire, start, from, end, varint });
-    });
-  } catch (e) {
-    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
-  }
-  return out;
-}
-
 const text = new TextDecoder();
-const utf8 = new TextEncoder();
 
-function strings(buf: Uint8Array, fields: readonly Field[], n: number): string[] {
+function strings(buf: Uint8Array, fields: readonly WireField[], n: number): string[] {
   return fields.filter((f) => f.field === n && f.wire === 2).map((f) =>
     text.decode(buf.subarray(f.from, f.end))
   );
 }
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  // Negative int64 values are encoded as ten bytes of two's complement.
-  let v = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
-  while (v >= 128n) {
-    out.push(Number(v & 127n) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
-
-/** One length-delimited field. */
-function lengthField(n: number, payload: Uint8Array): Uint8Array {
-  return join([new Uint8Array([...varint(n * 8 + 2), ...varint(payload.length)]), payload]);
-}
-
-function stringField(n: number, value: string): Uint8Array {
-  return lengthField(n, utf8.encode(value));
-}
-
-function varintField(n: number, value: number): Uint8Array {
-  return new Uint8Array([...varint(n * 8), ...varint(value)]);
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  const b = Buffer.concat(parts);
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-}
-
 /** A varint field's value as a signed int64 (a negative one is ten bytes of two's complement on the wire). */
-function int64At(buf: Uint8Array, f: Field): number {
+function int64At(buf: Uint8Array, f: WireField): number {
   let v = 0n;
   buf.subarray(f.from, f.end).forEach((b, k) => {
     v |= BigInt(b & 0x7f) << BigInt(7 * k);
@@ -158,11 +114,11 @@ interface NodeView {
 }
 
 function nodeView(buf: Uint8Array, what: string): NodeView {
-  const fields = fieldsOf(buf, what);
+  const fields = messageFields(buf, what);
   let axis: number | undefined;
   for (const a of fields.filter((f) => f.field === NODE.attribute && f.wire === 2)) {
     const attr = buf.subarray(a.from, a.end);
-    const af = fieldsOf(attr, what);
+    const af = messageFields(attr, what);
     if (strings(attr, af, ATTRIBUTE.name)[0] !== "axis") continue;
     const i = af.find((f) => f.field === ATTRIBUTE.i && f.wire === 0);
     if (i !== undefined) axis = int64At(attr, i);
@@ -183,49 +139,49 @@ interface TensorInfo {
 }
 
 function tensorInfo(valueInfo: Uint8Array, what: string): TensorInfo | undefined {
-  const typeField = fieldsOf(valueInfo, what).find((f) => f.field === VALUE_INFO.type && f.wire === 2);
+  const typeField = messageFields(valueInfo, what).find((f) => f.field === VALUE_INFO.type && f.wire === 2);
   if (typeField === undefined) return undefined;
   const type = valueInfo.subarray(typeField.from, typeField.end);
-  const tensorField = fieldsOf(type, what).find((f) => f.field === TYPE.tensor && f.wire === 2);
+  const tensorField = messageFields(type, what).find((f) => f.field === TYPE.tensor && f.wire === 2);
   if (tensorField === undefined) return undefined;
   const tensor = type.subarray(tensorField.from, tensorField.end);
-  const tf = fieldsOf(tensor, what);
+  const tf = messageFields(tensor, what);
   const elem = tf.find((f) => f.field === TENSOR_TYPE.elemType && f.wire === 0);
   const shapeField = tf.find((f) => f.field === TENSOR_TYPE.shape && f.wire === 2);
   if (elem === undefined || shapeField === undefined) return undefined;
   const shape = tensor.subarray(shapeField.from, shapeField.end);
-  const dims = fieldsOf(shape, what).filter((f) => f.field === SHAPE.dim && f.wire === 2)
+  const dims = messageFields(shape, what).filter((f) => f.field === SHAPE.dim && f.wire === 2)
     .map((f) => shape.subarray(f.from, f.end));
   return { elemType: elem.varint, dims };
 }
 
 /** A dimension's fixed size, or undefined for a symbolic one. */
 function dimValue(dim: Uint8Array, what: string): number | undefined {
-  return fieldsOf(dim, what).find((f) => f.field === DIM.value && f.wire === 0)?.varint;
+  return messageFields(dim, what).find((f) => f.field === DIM.value && f.wire === 0)?.varint;
 }
 
 function valueInfo(name: string, elemType: number, dims: readonly Uint8Array[]): Uint8Array {
   const tensorParts = [
     varintField(TENSOR_TYPE.elemType, elemType),
-    lengthField(TENSOR_TYPE.shape, join(dims.map((d) => lengthField(SHAPE.dim, d)))),
+    lengthField(TENSOR_TYPE.shape, joinBytes(dims.map((d) => lengthField(SHAPE.dim, d)))),
   ];
-  return join([
+  return joinBytes([
     stringField(VALUE_INFO.name, name),
-    lengthField(VALUE_INFO.type, lengthField(TYPE.tensor, join(tensorParts))),
+    lengthField(VALUE_INFO.type, lengthField(TYPE.tensor, joinBytes(tensorParts))),
   ]);
 }
 
 function int64Initializer(name: string, value: number): Uint8Array {
-  return join([
+  return joinBytes([
     varintField(TENSOR.dims, 1),
     varintField(TENSOR.dataType, DATA_TYPE.int64),
-    lengthField(TENSOR.int64Data, new Uint8Array(varint(value))),
+    lengthField(TENSOR.int64Data, new Uint8Array(varintBytes(value))),
     stringField(TENSOR.name, name),
   ]);
 }
 
 function sliceNode(buffer: string, past: string): Uint8Array {
-  return join([
+  return joinBytes([
     ...[buffer, ZERO, KV_BUFFER_LENGTH_INPUT, AXIS].map((i) => stringField(NODE.input, i)),
     stringField(NODE.output, past),
     stringField(NODE.name, `/kv_buffer/Slice/${past}`),
@@ -239,19 +195,6 @@ export interface KvBufferWeights {
   location: string;
   /** Initializers with at least this many raw bytes become references; smaller ones are copied. */
   minBytes: number;
-}
-
-/** The fields of the message in [start, end) of `src`. */
-function fieldsAt(src: ProtobufBytes, start: number, end: number, what: string): Field[] {
-  const out: Field[] = [];
-  try {
-    forEachField(src, start, end, (field, wire, from, to, varint, tagStart) => {
-      out.push({ field, wire, start: tagStart, from, end: to, varint });
-    });
-  } catch (e) {
-    throw e instanceof RangeError ? new RangeError(`${what}: ${e.message}`, { cause: e }) : e;
-  }
-  return out;
 }
 
 /** A copy of bytes [from, to) of `src` (a file source's views do not outlive its next read). */
@@ -271,13 +214,13 @@ function referredInitializer(
   weights: KvBufferWeights,
   what: string,
 ): Uint8Array | null {
-  const fields = fieldsAt(src, from, to, what);
+  const fields = messageFields(src, what, from, to);
   const raw = fields.find((f) => f.field === TENSOR.rawData && f.wire === 2);
   if (raw === undefined || raw.end - raw.from < weights.minBytes) return null;
   if (fields.some((f) => f.field === TENSOR.dataLocation || f.field === TENSOR.externalData)) return null;
   const entry = (key: string, value: string) =>
-    lengthField(TENSOR.externalData, join([stringField(1, key), stringField(2, value)]));
-  return join([
+    lengthField(TENSOR.externalData, joinBytes([stringField(1, key), stringField(2, value)]));
+  return joinBytes([
     ...fields.filter((f) => f !== raw).map((f) => copyOf(src, f.start, f.end)),
     entry("location", weights.location),
     entry("offset", String(raw.from)),
@@ -301,12 +244,12 @@ export function kvBufferGraph(
   weights?: KvBufferWeights,
 ): KvBufferGraph | string {
   const src = model instanceof Uint8Array ? bufferBytes(model) : model;
-  const modelFields = fieldsAt(src, 0, src.size, what);
+  const modelFields = messageFields(src, what, 0, src.size);
   const graphs = modelFields.filter((f) => f.field === MODEL.graph && f.wire === 2);
   if (graphs.length !== 1) throw new Error(`${what}: expected one graph, found ${graphs.length}`);
   const opsetVersion = modelFields.filter((f) => f.field === MODEL.opsetImport && f.wire === 2).map((f) => {
     const op = copyOf(src, f.from, f.end);
-    const of = fieldsOf(op, what);
+    const of = messageFields(op, what);
     const domain = strings(op, of, OPSET.domain)[0] ?? "";
     return domain === "" || domain === "ai.onnx"
       ? of.find((x) => x.field === OPSET.version)?.varint
@@ -316,7 +259,7 @@ export function kvBufferGraph(
     return `opset ${opsetVersion ?? "none"} has no Slice(starts, ends, axes)`;
   }
 
-  const graphFields = fieldsAt(src, graphs[0].from, graphs[0].end, what);
+  const graphFields = messageFields(src, what, graphs[0].from, graphs[0].end);
   const nodes = graphFields.filter((f) => f.field === GRAPH.node && f.wire === 2)
     .map((f) => nodeView(copyOf(src, f.from, f.end), what));
   const producer = new Map<string, NodeView>();
@@ -331,13 +274,13 @@ export function kvBufferGraph(
     if (f.wire !== 2) continue;
     if (f.field === GRAPH.initializer) {
       // Only the name is read: the weights are skipped.
-      const nameField = fieldsAt(src, f.from, f.end, what).find((t) =>
+      const nameField = messageFields(src, what, f.from, f.end).find((t) =>
         t.field === TENSOR.name && t.wire === 2
       );
       if (nameField !== undefined) names.add(text.decode(copyOf(src, nameField.from, nameField.end)));
     } else if (f.field === GRAPH.input || f.field === GRAPH.output) {
       const body = copyOf(src, f.from, f.end);
-      const name = strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "";
+      const name = strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "";
       names.add(name);
       if (f.field === GRAPH.input) inputs.set(name, body);
       else outputs.add(name);
@@ -401,7 +344,7 @@ export function kvBufferGraph(
     }
     if (f.wire === 2 && f.field === GRAPH.input) {
       const body = copyOf(src, f.from, f.end);
-      const name = strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "";
+      const name = strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "";
       const e = byPast.get(name);
       if (e !== undefined) {
         const info = tensorInfo(body, what)!;
@@ -416,7 +359,7 @@ export function kvBufferGraph(
     }
     if (f.wire === 2 && f.field === GRAPH.output) {
       const body = copyOf(src, f.from, f.end);
-      if (presents.has(strings(body, fieldsOf(body, what), VALUE_INFO.name)[0] ?? "")) continue;
+      if (presents.has(strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "")) continue;
     }
     graphParts.push(copyOf(src, f.start, f.end));
   }
@@ -439,8 +382,8 @@ export function kvBufferGraph(
   const graphLength = graphParts.reduce((n, p) => n + p.length, 0);
   const modelParts = modelFields.flatMap((f) =>
     f.field === MODEL.graph && f.wire === 2
-      ? [new Uint8Array([...varint(MODEL.graph * 8 + 2), ...varint(graphLength)]), ...graphParts]
+      ? [lengthHeader(MODEL.graph, graphLength), ...graphParts]
       : [copyOf(src, f.start, f.end)]
   );
-  return { bytes: join(modelParts), entries };
+  return { bytes: joinBytes(modelParts), entries };
 }
