@@ -122,9 +122,11 @@ export interface CausalLM {
   /**
    * One decoding step: reads `tokens` (one equal-length array per row: the prompt on the first step, then one
    * token each) after `state` (none for the first step) and returns each row's next-token logits. Uses the KV
-   * cache when the graph has one. Positions continue from `state.length`; no padding is involved.
+   * cache when the graph has one. Positions continue from `state.length`; no padding is involved. `reserve`:
+   * the length the rows are expected to reach, so that a model with {@link kvBuffer} allocates its buffers
+   * with that much room at once instead of growing them (a hint: they still grow if it is passed).
    */
-  step(tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput>;
+  step(tokens: readonly Int32Array[], state?: DecodeState, reserve?: number): Promise<StepOutput>;
   /**
    * A state holding the given rows of `state`, in that order (a row may repeat): expands one prompt's state to
    * N samples, or drops finished rows.
@@ -250,7 +252,11 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     return out;
   };
 
-  const step = async (tokens: readonly Int32Array[], state?: DecodeState): Promise<StepOutput> => {
+  const step = async (
+    tokens: readonly Int32Array[],
+    state?: DecodeState,
+    reserve?: number,
+  ): Promise<StepOutput> => {
     if (scoringOnly && pastInputs.length > 0) {
       throw new Error(
         `${info.source} was loaded for scoring only (its KV outputs dropped); load it without scoringOnly to decode`,
@@ -280,7 +286,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
       };
     }
     const total = pastLength + n;
-    if (kvEntries !== null) return await stepBuffered(tokens, state, n, kvEntries);
+    if (kvEntries !== null) return await stepBuffered(tokens, state, n, kvEntries, reserve);
     const feeds = decoderFeeds(tokens, pastLength, 1, state?.past ?? null);
     const out = await session.run(feeds, ["logits", ...presentOf.values()]);
     const logits = out.logits;
@@ -308,12 +314,13 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     state: DecodeState | undefined,
     n: number,
     entries: readonly KvBufferEntry[],
+    reserve: number | undefined,
   ): Promise<StepOutput> => {
     const batch = tokens.length, length = state?.length ?? 0, total = length + n;
     let buffers = state?.buffers ?? null;
     if (buffers?.released) throw new Error("step: this decoding state's KV cache was released");
     if (buffers === null) {
-      buffers = allocateKvBuffers(entries, batch, kvCapacityFor(total, 0, maxPositions));
+      buffers = allocateKvBuffers(entries, batch, kvCapacityFor(total, 0, maxPositions, reserve));
     } else if (buffers.written !== length || total > buffers.capacity) {
       // A state stepped on from this one already wrote past `length`, or there is no room: step on a copy.
       const rows = Array.from({ length: batch }, (_, i) => i);
@@ -322,7 +329,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
         entries,
         rows,
         length,
-        kvCapacityFor(total, buffers.capacity, maxPositions),
+        kvCapacityFor(total, buffers.capacity, maxPositions, reserve),
       );
     }
     const feeds = decoderFeeds(tokens, length, 1, null);

@@ -26,10 +26,19 @@ export interface KvBuffers {
   readonly data: KvArray[];
 }
 
-/** Positions of room for `needed` (default policy: what is there if enough, else double, at least 64 spare). */
-export function kvCapacityFor(needed: number, current: number, maxPositions?: number): number {
+/**
+ * Positions of room for `needed`: what is there if enough; else `reserve` (the expected final length, when it
+ * covers the need); else double, with at least 64 spare. Never more than `maxPositions` when that covers the
+ * need (a longer input is the caller's error to report).
+ */
+export function kvCapacityFor(
+  needed: number,
+  current: number,
+  maxPositions?: number,
+  reserve?: number,
+): number {
   if (needed <= current) return current;
-  const grown = Math.max(2 * current, needed + 64);
+  const grown = reserve !== undefined && reserve >= needed ? reserve : Math.max(2 * current, needed + 64);
   return maxPositions !== undefined && maxPositions >= needed ? Math.min(grown, maxPositions) : grown;
 }
 

@@ -127,7 +127,8 @@ export async function generate(
   const own = options.helperThread ?? worthAHelper(rows, maxTotal, vocab);
   const helper = given ?? (own === true ? startSamplerHelper(rows, vocab) : null);
   try {
-    const first = await model.step([prompt]);
+    // Room for the whole sequence at once (a model keeping its KV cache in buffers then never grows them).
+    const first = await model.step([prompt], undefined, prompt.length + options.maxNewTokens);
     const out: GeneratedSample[] = [];
     for (let start = 0; start < seeds.length; start += batchSize) {
       const chunk = seeds.slice(start, start + batchSize);

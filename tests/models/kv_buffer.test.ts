@@ -116,11 +116,25 @@ Deno.test("the KV buffers grow past their first capacity; samples equal the expo
       assert.deepEqual(s[0].logits, s[1].logits, `step ${t}`);
     }
     assert.equal(s[0].state.buffers!.capacity, 2 * firstCapacity);
+    // A reserve sizes the first buffers (a smaller one than the need is ignored).
+    assert.equal((await buffered.step([Int32Array.of(1, 2, 3)], undefined, 50)).state.buffers!.capacity, 50);
+    assert.equal((await buffered.step([Int32Array.of(1, 2, 3)], undefined, 2)).state.buffers!.capacity, 67);
+    // generate reserves prompt + new tokens: every state of the call has exactly that room, nothing grows.
+    const capacities = new Set<number | undefined>();
+    const watched: CausalLM = {
+      ...buffered,
+      step: async (tokens, state, reserve) => {
+        const out = await buffered.step(tokens, state, reserve);
+        capacities.add(out.state.buffers?.capacity);
+        return out;
+      },
+    };
     const opts = { settings: { temperature: 1, topK: 50, topP: 1 }, maxNewTokens: 12, stopTokenIds: [] };
     assert.deepEqual(
-      await generate(buffered, [5, 6, 7], [0, 1, 2, 3], opts),
+      await generate(watched, [5, 6, 7], [0, 1, 2, 3], opts),
       await generate(exported, [5, 6, 7], [0, 1, 2, 3], opts),
     );
+    assert.deepEqual([...capacities], [3 + 12]);
   } finally {
     await buffered.dispose();
     await exported.dispose();
@@ -239,6 +253,9 @@ Deno.test("KV buffers: capacity policy, rows copied, entries written, sizes and 
   assert.equal(kvCapacityFor(200, 74), 264);
   assert.equal(kvCapacityFor(75, 74, 100), 100, "no more room than the model has positions");
   assert.equal(kvCapacityFor(120, 74, 100), 184, "a limit below the need is the caller's error to report");
+  assert.equal(kvCapacityFor(10, 0, undefined, 82), 82, "the reserve, when it covers the need");
+  assert.equal(kvCapacityFor(90, 82, undefined, 82), 164, "past the reserve: doubled");
+  assert.equal(kvCapacityFor(10, 0, 50, 82), 50);
   const e: KvBufferEntry = { past: "p", input: "i", output: "o", heads: 2, headSize: 3, type: "float32" };
   const entries = [e, { ...e, type: "float16" as const }];
   const b = allocateKvBuffers(entries, 2, 4);
