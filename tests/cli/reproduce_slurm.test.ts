@@ -235,6 +235,7 @@ Deno.test({
       const child = cli([...study(cancelled), ...slurm], env).spawn();
       const jobsFile = join(cancelled, "slurm", "jobs.json");
       let victim: string | undefined;
+      let sweepId: string | undefined;
       for (let i = 0; i < 600 && victim === undefined; i++) {
         await new Promise((r) => setTimeout(r, 250));
         if (!existsSync(jobsFile)) continue;
@@ -242,6 +243,7 @@ Deno.test({
           j.name === "3-sweep.sbatch"
         );
         if (sweep?.id === undefined) continue;
+        sweepId = sweep.id;
         victim = (await jobStates([sweep.id], env)).find((s) => s.state === "RUNNING")?.id;
       }
       assert.ok(victim, "a sweep task ran");
@@ -253,16 +255,28 @@ Deno.test({
       assert.match(firstErr, new RegExp(`3-sweep.sbatch job ${victim}: CANCELLED`));
       assert.match(firstErr, /DependencyNeverSatisfied/);
       assert.match(firstErr, /rerun the same command to redo only what is missing/);
+      // The run stops at the first cancelled merge while other sweep tasks may still be running: wait for them,
+      // as a user would, so that the rerun sees their shards.
+      for (let i = 0; i < 240; i++) {
+        const states = await jobStates([sweepId!], env);
+        if (!states.some((s) => s.state === "RUNNING" || s.state === "PENDING")) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
 
       // The same command again: only the cancelled shard's sweep and what follows it run.
       const again = await runCli([...study(cancelled), ...slurm], env);
       assert.equal(again.code, 0, again.stderr);
       const rerun = JSON.parse(readFileSync(jobsFile, "utf8"));
       const sweepAgain = rerun.jobs.find((j: { name: string }) => j.name === "3-sweep.sbatch");
-      assert.deepEqual(
-        sweepAgain?.tasks?.length,
-        1,
-        `only the cancelled sweep shard is redone; the first run said:\n${firstErr}\nthe rerun said:\n${again.stderr}`,
+      // The cancelled task's shard is redone, unless the task had written it before the signal reached it
+      // (scancel races with a task's last moments); no other shard is.
+      const redone: number[] = sweepAgain?.tasks ?? [];
+      assert.ok(
+        redone.length === 0 || (redone.length === 1 && redone[0] === Number(victim!.split("_")[1])),
+        `only the cancelled sweep shard (${victim}) is redone, not ${
+          JSON.stringify(redone)
+        }; the first run ` +
+          `said:\n${firstErr}\nthe rerun said:\n${again.stderr}`,
       );
       assert.equal(
         rerun.jobs.some((j: { name: string }) => j.name === "1-score.sbatch"),
