@@ -39,6 +39,24 @@ async function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Result files a study run leaves (relative), without the cache, the shards and the cluster's scripts. */
+/**
+ * A failed run's stderr with the logs of the tasks it names as FAILED appended (their last 40 lines): the job
+ * logs live in the run's temporary folder, which the test removes.
+ */
+function withFailedLogs(stderr: string, results: string): string {
+  const logs = join(results, "slurm", "logs");
+  const ids = [...stderr.matchAll(/job (\d+(?:_\d+)?): FAILED/g)].map((m) => m[1]);
+  const parts = [stderr];
+  for (const id of ids) {
+    const files = existsSync(logs) ? readdirSync(logs).filter((f) => f.endsWith(`-${id}.out`)) : [];
+    for (const f of files) {
+      const lines = readFileSync(join(logs, f), "utf8").trimEnd().split("\n");
+      parts.push(`--- ${f} (last 40 lines) ---`, ...lines.slice(-40));
+    }
+  }
+  return parts.join("\n");
+}
+
 function resultFiles(dir: string, sub = ""): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(dir, sub))) {
@@ -225,7 +243,7 @@ Deno.test({
         runCli([...study(sharded), ...slurm], env),
       ]);
       assert.equal(one.code, 0, one.stderr);
-      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.code, 0, withFailedLogs(many.stderr, sharded));
       assert.match(many.stderr, /every job completed/);
       assertSameResults(single, sharded);
       assert.ok(existsSync(join(sharded, "slurm", "logs")), "job logs");
@@ -265,7 +283,7 @@ Deno.test({
 
       // The same command again: only the cancelled shard's sweep and what follows it run.
       const again = await runCli([...study(cancelled), ...slurm], env);
-      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.code, 0, withFailedLogs(again.stderr, cancelled));
       const rerun = JSON.parse(readFileSync(jobsFile, "utf8"));
       const sweepAgain = rerun.jobs.find((j: { name: string }) => j.name === "3-sweep.sbatch");
       // The cancelled task's shard is redone, unless the task had written it before the signal reached it
