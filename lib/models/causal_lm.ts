@@ -12,7 +12,7 @@ import type { ModelFileInfo } from "./model_files.ts";
 import type { CausalLMDtype } from "./onnx_files.ts";
 import type { CausalLMDevice, OrtSession, OrtTensorLike } from "./onnx_session.ts";
 import { releaseBuffer } from "./release_buffer.ts";
-import { ortTensor } from "./ort_tensor.ts";
+import { feedable, float16Bits, ortTensor } from "./ort_tensor.ts";
 import {
   allocateKvBuffers,
   copyKvRows,
@@ -252,6 +252,15 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     return out;
   };
 
+  /** A step's logits output, checked against its input ([batch, n or 1, vocab]): each row's last position. */
+  const stepLogits = (logits: OrtTensorLike, batch: number, n: number): Float32Array => {
+    const [ob, os, vocab] = logits.dims;
+    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
+      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
+    }
+    return lastPositions(toFloat32(logits), batch, os);
+  };
+
   const step = async (
     tokens: readonly Int32Array[],
     state?: DecodeState,
@@ -286,37 +295,28 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
       };
     }
     const total = pastLength + n;
-    if (kvEntries !== null) return await stepBuffered(tokens, state, n, kvEntries, reserve);
+    if (kvEntries !== null) return await stepBuffered(tokens, state, kvEntries, total, reserve);
     const feeds = decoderFeeds(tokens, pastLength, 1, state?.past ?? null);
     const out = await session.run(feeds, ["logits", ...presentOf.values()]);
-    const logits = out.logits;
-    const [ob, os, vocab] = logits.dims;
-    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
-      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
-    }
     const past = new Map<string, OrtTensorLike>();
-    for (const [input, output] of presentOf) {
-      const t = out[output];
-      // float16 comes back as a Float16Array, which the session cannot read back in: bits over the same memory.
-      past.set(input, t.type === "float16" ? ortTensor("float16", t.data as ArrayBufferView, t.dims) : t);
-    }
+    for (const [input, output] of presentOf) past.set(input, feedable(out[output]));
     return {
-      logits: lastPositions(toFloat32(logits), batch, os),
+      logits: stepLogits(out.logits, batch, n),
       batch,
       vocab: vocabSize,
       state: { batch, length: total, past, history: null, buffers: null },
     };
   };
 
-  /** A step of the edited graph: the cache fed from buffers, the new entries written after it. */
+  /** A step of the edited graph (`entries`): the cache fed from buffers, the new entries written after it. */
   const stepBuffered = async (
     tokens: readonly Int32Array[],
     state: DecodeState | undefined,
-    n: number,
     entries: readonly KvBufferEntry[],
+    total: number,
     reserve: number | undefined,
   ): Promise<StepOutput> => {
-    const batch = tokens.length, length = state?.length ?? 0, total = length + n;
+    const batch = tokens.length, length = state?.length ?? 0, n = total - length;
     let buffers = state?.buffers ?? null;
     if (buffers?.released) throw new Error("step: this decoding state's KV cache was released");
     if (buffers === null) {
@@ -335,16 +335,12 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     const feeds = decoderFeeds(tokens, length, 1, null);
     feedBuffers(feeds, entries, buffers, length);
     const out = await session.run(feeds, ["logits", ...entries.map((e) => e.output)]);
-    const logits = out.logits;
-    const [ob, os, vocab] = logits.dims;
-    if (ob !== batch || vocab !== vocabSize || (os !== n && os !== 1)) {
-      throw new Error(`logits dims [${logits.dims}] do not match the input [${batch}, ${n}, ${vocabSize}]`);
-    }
+    const logits = stepLogits(out.logits, batch, n);
     const news = entries.map((e) => kvArrayOf(e, out[e.output].data as ArrayBufferView));
     writeKvEntries(buffers, entries, news, length, n);
     for (const d of news) releaseBuffer(d);
     return {
-      logits: lastPositions(toFloat32(logits), batch, os),
+      logits,
       batch,
       vocab: vocabSize,
       state: { batch, length: total, past: null, history: null, buffers },
@@ -373,9 +369,7 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
       const picked = tensor.type === "float16"
         ? new Uint16Array(rows.length * rowSize)
         : new Float32Array(rows.length * rowSize);
-      const from = tensor.type === "float16"
-        ? new Uint16Array(data.buffer, data.byteOffset, data.length)
-        : data;
+      const from = tensor.type === "float16" ? float16Bits(data) : data;
       rows.forEach((r, i) => picked.set(from.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
       past.set(
         name,

@@ -5,7 +5,6 @@
  * [batch, heads, 0, head_dim], as transformers.js makes them).
  * @module
  */
-import { Tensor } from "@huggingface/transformers";
 import { configNumber } from "./config_number.ts";
 import { ortTensor } from "./ort_tensor.ts";
 import type { OrtSession, OrtTensorLike, OrtValueMetadata } from "./onnx_session.ts";
@@ -39,19 +38,18 @@ export function decoderFeedsFor(
         positions[b * n + t] = BigInt(pastLength + t);
       }
     });
-    const feeds: Record<string, unknown> = { input_ids: new Tensor("int64", ids, [batch, n]).ort_tensor };
+    const feeds: Record<string, unknown> = { input_ids: ortTensor("int64", ids, [batch, n]) };
     if (session.inputNames.includes("attention_mask")) {
-      feeds.attention_mask =
-        new Tensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]).ort_tensor;
+      feeds.attention_mask = ortTensor("int64", new BigInt64Array(batch * total).fill(1n), [batch, total]);
     }
     if (session.inputNames.includes("position_ids")) {
-      feeds.position_ids = new Tensor("int64", positions, [batch, n]).ort_tensor;
+      feeds.position_ids = ortTensor("int64", positions, [batch, n]);
     }
     if (session.inputNames.includes("use_cache_branch")) {
-      feeds.use_cache_branch = new Tensor("bool", new Uint8Array([past ? 1 : 0]), [1]).ort_tensor;
+      feeds.use_cache_branch = ortTensor("bool", new Uint8Array([past ? 1 : 0]), [1]);
     }
     if (session.inputNames.includes("num_logits_to_keep")) {
-      feeds.num_logits_to_keep = new Tensor("int64", new BigInt64Array([BigInt(keepLogits)]), []).ort_tensor;
+      feeds.num_logits_to_keep = ortTensor("int64", new BigInt64Array([BigInt(keepLogits)]), []);
     }
     for (const name of pastInputs) {
       const cached = past?.get(name);

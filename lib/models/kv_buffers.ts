@@ -8,6 +8,7 @@
  */
 import type { KvBufferEntry } from "./onnx_kv_buffer_graph.ts";
 import { releaseBuffer } from "./release_buffer.ts";
+import { float16Bits } from "./ort_tensor.ts";
 
 /** A cache buffer's elements: float32, or float16 as raw bits. */
 export type KvArray = Float32Array | Uint16Array;
@@ -47,7 +48,7 @@ export function kvCapacityFor(
  * float16 out as a Float16Array, whose values a copy into bits would convert instead of copying).
  */
 export function kvArrayOf(entry: KvBufferEntry, data: ArrayBufferView): KvArray {
-  if (entry.type === "float16") return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  if (entry.type === "float16") return float16Bits(data);
   if (!(data instanceof Float32Array)) throw new TypeError(`${entry.output} is not float32 data`);
   return data;
 }

@@ -84,12 +84,10 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
   ) {
     const scoring = await openScoringSession(join(where.folder!, checked.onnx.file), device, options.session);
     const dispose = () => scoring.release();
-    try {
-      return wrap(scoring.session, { ...found, loadedConfig: checked.config, dispose, scoringOnly: true });
-    } catch (e) {
-      await dispose();
-      throw e;
-    }
+    return await releasedOnError(
+      dispose,
+      () => wrap(scoring.session, { ...found, loadedConfig: checked.config, dispose, scoringOnly: true }),
+    );
   }
 
   // Also for a scoring-only load of a graph holding its weights: without `present.*` outputs a forward pass
@@ -98,18 +96,14 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     const buffered = await openKvBufferSession(join(where.folder!, checked.onnx.file), options.session);
     if (typeof buffered !== "string") {
       const dispose = () => buffered.release();
-      try {
-        return wrap(buffered.session, {
+      return await releasedOnError(dispose, () =>
+        wrap(buffered.session, {
           ...found,
           loadedConfig: checked.config,
           dispose,
           scoringOnly: false,
           kvBuffers: buffered.entries,
-        });
-      } catch (e) {
-        await dispose();
-        throw e;
-      }
+        }));
     }
   }
 
@@ -125,14 +119,22 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
   const dispose = async () => {
     await model.dispose();
   };
+  return await releasedOnError(
+    dispose,
+    () =>
+      wrap(decoderSessionOf(model, String(where.folder ?? where.hubId)), {
+        ...found,
+        loadedConfig: model.config as unknown as Json,
+        dispose,
+        scoringOnly: false,
+      }),
+  );
+}
+
+/** `make()`'s model; if the checks in it throw, the session just opened is released (`dispose`) first. */
+async function releasedOnError(dispose: () => Promise<void>, make: () => CausalLM): Promise<CausalLM> {
   try {
-    const session = decoderSessionOf(model, String(where.folder ?? where.hubId));
-    return wrap(session, {
-      ...found,
-      loadedConfig: model.config as unknown as Json,
-      dispose,
-      scoringOnly: false,
-    });
+    return make();
   } catch (e) {
     await dispose();
     throw e;

@@ -10,16 +10,16 @@
  * @module
  */
 
-import { joinBytes, lengthHeader, messageFields } from "./protobuf_message.ts";
+import { joinBytes, lengthHeader, messageFields, stringFields } from "./protobuf_message.ts";
 
 // ModelProto.graph = 7, GraphProto.output = 12, ValueInfoProto.name = 1 (onnx.proto3).
 const MODEL_GRAPH = 7;
 const GRAPH_OUTPUT = 12;
 const VALUE_INFO_NAME = 1;
 
-function valueInfoName(buf: Uint8Array, what: string): string {
-  const f = messageFields(buf, what).find((f) => f.field === VALUE_INFO_NAME && f.wire === 2);
-  return f === undefined ? "" : new TextDecoder().decode(buf.subarray(f.from, f.end));
+/** A ValueInfoProto's name ("" when it has none). */
+export function valueInfoName(buf: Uint8Array, what: string): string {
+  return stringFields(buf, messageFields(buf, what), VALUE_INFO_NAME)[0] ?? "";
 }
 
 /** The names of a graph file's outputs, in order. `what` names the file in errors. */

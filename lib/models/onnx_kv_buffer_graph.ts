@@ -15,12 +15,14 @@
  */
 
 import { bufferBytes, type ProtobufBytes } from "./protobuf_fields.ts";
+import { valueInfoName } from "./onnx_graph_outputs.ts";
 import {
   joinBytes,
   lengthField,
   lengthHeader,
   messageFields,
   stringField,
+  stringFields,
   varintBytes,
   varintField,
   type WireField,
@@ -86,14 +88,6 @@ export interface KvBufferGraph {
   entries: KvBufferEntry[];
 }
 
-const text = new TextDecoder();
-
-function strings(buf: Uint8Array, fields: readonly WireField[], n: number): string[] {
-  return fields.filter((f) => f.field === n && f.wire === 2).map((f) =>
-    text.decode(buf.subarray(f.from, f.end))
-  );
-}
-
 /** A varint field's value as a signed int64 (a negative one is ten bytes of two's complement on the wire). */
 function int64At(buf: Uint8Array, f: WireField): number {
   let v = 0n;
@@ -119,15 +113,15 @@ function nodeView(buf: Uint8Array, what: string): NodeView {
   for (const a of fields.filter((f) => f.field === NODE.attribute && f.wire === 2)) {
     const attr = buf.subarray(a.from, a.end);
     const af = messageFields(attr, what);
-    if (strings(attr, af, ATTRIBUTE.name)[0] !== "axis") continue;
+    if (stringFields(attr, af, ATTRIBUTE.name)[0] !== "axis") continue;
     const i = af.find((f) => f.field === ATTRIBUTE.i && f.wire === 0);
     if (i !== undefined) axis = int64At(attr, i);
   }
   return {
-    inputs: strings(buf, fields, NODE.input),
-    outputs: strings(buf, fields, NODE.output),
-    opType: strings(buf, fields, NODE.opType)[0] ?? "",
-    domain: strings(buf, fields, NODE.domain)[0] ?? "",
+    inputs: stringFields(buf, fields, NODE.input),
+    outputs: stringFields(buf, fields, NODE.output),
+    opType: stringFields(buf, fields, NODE.opType)[0] ?? "",
+    domain: stringFields(buf, fields, NODE.domain)[0] ?? "",
     ...(axis !== undefined ? { axis } : {}),
   };
 }
@@ -203,18 +197,15 @@ function copyOf(src: ProtobufBytes, from: number, to: number): Uint8Array {
 }
 
 /**
- * An initializer (TensorProto in [from, to) of `src`) whose raw data stays where it is: the same fields without
- * `raw_data`, and an external-data reference to its bytes in the graph file; or null to copy it as it is (no
- * raw data, already external, or smaller than `weights.minBytes`).
+ * An initializer (a TensorProto of `src` with fields `fields`) whose raw data stays where it is: the same fields
+ * without `raw_data`, and an external-data reference to its bytes in the graph file; or null to copy it as it
+ * is (no raw data, already external, or smaller than `weights.minBytes`).
  */
 function referredInitializer(
   src: ProtobufBytes,
-  from: number,
-  to: number,
+  fields: readonly WireField[],
   weights: KvBufferWeights,
-  what: string,
 ): Uint8Array | null {
-  const fields = messageFields(src, what, from, to);
   const raw = fields.find((f) => f.field === TENSOR.rawData && f.wire === 2);
   if (raw === undefined || raw.end - raw.from < weights.minBytes) return null;
   if (fields.some((f) => f.field === TENSOR.dataLocation || f.field === TENSOR.externalData)) return null;
@@ -250,7 +241,7 @@ export function kvBufferGraph(
   const opsetVersion = modelFields.filter((f) => f.field === MODEL.opsetImport && f.wire === 2).map((f) => {
     const op = copyOf(src, f.from, f.end);
     const of = messageFields(op, what);
-    const domain = strings(op, of, OPSET.domain)[0] ?? "";
+    const domain = stringFields(op, of, OPSET.domain)[0] ?? "";
     return domain === "" || domain === "ai.onnx"
       ? of.find((x) => x.field === OPSET.version)?.varint
       : undefined;
@@ -268,24 +259,32 @@ export function kvBufferGraph(
     for (const o of n.outputs) producer.set(o, n);
     for (const x of [...n.inputs, ...n.outputs]) names.add(x);
   }
+  // Each input's and output's name (and an input's bytes), and each initializer's fields, read once here.
   const inputs = new Map<string, Uint8Array>();
   const outputs = new Set<string>();
+  const nameOf = new Map<WireField, string>();
+  const tensorFields = new Map<WireField, WireField[]>();
   for (const f of graphFields) {
     if (f.wire !== 2) continue;
     if (f.field === GRAPH.initializer) {
-      // Only the name is read: the weights are skipped.
-      const nameField = messageFields(src, what, f.from, f.end).find((t) =>
-        t.field === TENSOR.name && t.wire === 2
-      );
-      if (nameField !== undefined) names.add(text.decode(copyOf(src, nameField.from, nameField.end)));
+      // Only the fields' places and the name are read: the weights are skipped.
+      const fields = messageFields(src, what, f.from, f.end);
+      tensorFields.set(f, fields);
+      const nameField = fields.find((t) => t.field === TENSOR.name && t.wire === 2);
+      if (nameField !== undefined) {
+        names.add(new TextDecoder().decode(copyOf(src, nameField.from, nameField.end)));
+      }
     } else if (f.field === GRAPH.input || f.field === GRAPH.output) {
       const body = copyOf(src, f.from, f.end);
-      const name = strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "";
+      const name = valueInfoName(body, what);
       names.add(name);
+      nameOf.set(f, name);
       if (f.field === GRAPH.input) inputs.set(name, body);
       else outputs.add(name);
     }
   }
+  // A merged graph's cache-branch flag selects the past by itself; the edit would feed it "no cache".
+  if (inputs.has("use_cache_branch")) return "the graph is a merged decoder (use_cache_branch)";
   const pastInputs = [...inputs.keys()].filter((n) => n.startsWith("past_key_values."));
   if (pastInputs.length === 0) return "the graph has no past-key-value inputs";
   const added = [KV_BUFFER_LENGTH_INPUT, ZERO, AXIS, ...pastInputs.map(kvBufferInputName)];
@@ -293,7 +292,7 @@ export function kvBufferGraph(
   if (taken.length > 0) return `the graph already uses the name ${taken[0]}`;
 
   const entries: KvBufferEntry[] = [];
-  const newDims = new Map<string, Uint8Array[]>();
+  const declared = new Map<string, TensorInfo>();
   for (const past of pastInputs) {
     const present = presentOf(past);
     const body = inputs.get(past)!;
@@ -327,56 +326,35 @@ export function kvBufferGraph(
     const output = concat.inputs[1];
     if (outputs.has(output) || inputs.has(output)) return `${output} is already a graph input or output`;
     entries.push({ past, input: kvBufferInputName(past), output, heads, headSize, type });
-    newDims.set(past, [info.dims[0], info.dims[1], stringField(DIM.param, NEW_DIM), info.dims[3]]);
+    declared.set(past, info);
   }
 
   const byPast = new Map(entries.map((e) => [e.past, e]));
   const presents = new Set(pastInputs.map(presentOf));
-  const capacity = stringField(DIM.param, CAPACITY_DIM);
   const graphParts: Uint8Array[] = entries.map((e) => lengthField(GRAPH.node, sliceNode(e.input, e.past)));
+  /** A past input's declared type and shape with `axis2` (a symbolic size) for its position axis. */
+  const reshaped = (e: KvBufferEntry, name: string, axis2: string) => {
+    const { elemType, dims } = declared.get(e.past)!;
+    return valueInfo(name, elemType, [dims[0], dims[1], stringField(DIM.param, axis2), dims[3]]);
+  };
   for (const f of graphFields) {
-    if (f.wire === 2 && f.field === GRAPH.initializer && weights !== undefined) {
-      const referred = referredInitializer(src, f.from, f.end, weights, what);
-      if (referred !== null) {
-        graphParts.push(lengthField(GRAPH.initializer, referred));
-        continue;
-      }
+    const tensor = tensorFields.get(f);
+    const referred = tensor !== undefined && weights !== undefined
+      ? referredInitializer(src, tensor, weights)
+      : null;
+    const name = nameOf.get(f);
+    const e = f.field === GRAPH.input && name !== undefined ? byPast.get(name) : undefined;
+    if (referred !== null) graphParts.push(lengthField(GRAPH.initializer, referred));
+    else if (e !== undefined) graphParts.push(lengthField(GRAPH.input, reshaped(e, e.input, CAPACITY_DIM)));
+    else if (!(f.field === GRAPH.output && name !== undefined && presents.has(name))) {
+      graphParts.push(copyOf(src, f.start, f.end));
     }
-    if (f.wire === 2 && f.field === GRAPH.input) {
-      const body = copyOf(src, f.from, f.end);
-      const name = strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "";
-      const e = byPast.get(name);
-      if (e !== undefined) {
-        const info = tensorInfo(body, what)!;
-        graphParts.push(
-          lengthField(
-            GRAPH.input,
-            valueInfo(e.input, info.elemType, [info.dims[0], info.dims[1], capacity, info.dims[3]]),
-          ),
-        );
-        continue;
-      }
-    }
-    if (f.wire === 2 && f.field === GRAPH.output) {
-      const body = copyOf(src, f.from, f.end);
-      if (presents.has(strings(body, messageFields(body, what), VALUE_INFO.name)[0] ?? "")) continue;
-    }
-    graphParts.push(copyOf(src, f.start, f.end));
   }
   graphParts.push(
     lengthField(GRAPH.input, valueInfo(KV_BUFFER_LENGTH_INPUT, DATA_TYPE.int64, [varintField(DIM.value, 1)])),
     lengthField(GRAPH.initializer, int64Initializer(ZERO, 0)),
     lengthField(GRAPH.initializer, int64Initializer(AXIS, 2)),
-    ...entries.map((e) =>
-      lengthField(
-        GRAPH.output,
-        valueInfo(
-          e.output,
-          e.type === "float32" ? DATA_TYPE.float32 : DATA_TYPE.float16,
-          newDims.get(e.past)!,
-        ),
-      )
-    ),
+    ...entries.map((e) => lengthField(GRAPH.output, reshaped(e, e.output, NEW_DIM))),
   );
   // The graph's tag and length, then its parts, joined once (a graph holding its weights is copied once).
   const graphLength = graphParts.reduce((n, p) => n + p.length, 0);

@@ -11,6 +11,20 @@ import type { OrtTensorLike } from "./onnx_session.ts";
 /** Element types the model helpers feed. */
 export type FedTensorType = "float32" | "float16" | "int64" | "bool";
 
+/** float16 data (a Float16Array, or bits already) as its bits: a Uint16Array over the same memory. */
+export function float16Bits(data: ArrayBufferView): Uint16Array {
+  return data instanceof Uint16Array
+    ? data
+    : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+}
+
+/** A session output as a tensor the session can read back in (float16 re-viewed as bits; others as they are). */
+export function feedable(tensor: OrtTensorLike): OrtTensorLike {
+  return tensor.type === "float16"
+    ? ortTensor("float16", tensor.data as ArrayBufferView, tensor.dims)
+    : tensor;
+}
+
 /** A tensor the session can read over `data` (no copy); float16 data (bits or a Float16Array) stays as bits. */
 export function ortTensor(
   type: FedTensorType,
@@ -19,10 +33,6 @@ export function ortTensor(
 ): OrtTensorLike {
   // deno-lint-ignore no-explicit-any
   const tensor = new Tensor(type, data as any, [...dims]).ort_tensor as unknown as OrtTensorLike;
-  if (type === "float16") {
-    const view = data as ArrayBufferView;
-    const bits = new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
-    (tensor as unknown as { cpuData: Uint16Array }).cpuData = bits;
-  }
+  if (type === "float16") (tensor as unknown as { cpuData: Uint16Array }).cpuData = float16Bits(data);
   return tensor;
 }

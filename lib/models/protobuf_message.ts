@@ -44,6 +44,14 @@ export function messageFields(
   return out;
 }
 
+/** The UTF-8 strings of every length-delimited field `n` among `fields` (fields of the message `buf`). */
+export function stringFields(buf: Uint8Array, fields: readonly WireField[], n: number): string[] {
+  const text = new TextDecoder();
+  return fields.filter((f) => f.field === n && f.wire === 2).map((f) =>
+    text.decode(buf.subarray(f.from, f.end))
+  );
+}
+
 /** The varint encoding of `value` (an integer; a negative int64 as ten bytes of two's complement). */
 export function varintBytes(value: number): number[] {
   const out: number[] = [];
