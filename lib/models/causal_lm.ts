@@ -274,6 +274,9 @@ export function causalLMOver(graph: DecoderGraph, info: ModelInfo, dispose: () =
     if (state !== undefined && state.batch !== tokens.length) {
       throw new RangeError(`step got ${tokens.length} rows but the state holds ${state.batch}`);
     }
+    if (reserve !== undefined && !(Number.isSafeInteger(reserve) && reserve >= 1)) {
+      throw new RangeError(`step: reserve must be a positive integer, got ${reserve}`);
+    }
     const n = checkRows(tokens, "row", state?.length ?? 0);
     const batch = tokens.length;
     const pastLength = state?.length ?? 0;

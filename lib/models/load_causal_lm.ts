@@ -67,6 +67,12 @@ export async function loadCausalLM(source: string, options: LoadCausalLMOptions 
     throw new Error(`unknown dtype "${dtype}"; one of ${Object.keys(ONNX_FILES_BY_DTYPE).join(", ")}`);
   }
   if (!["cpu", "cuda", "webgpu"].includes(device)) throw new Error(`unknown device "${device}"`);
+  for (const flag of ["allowRemote", "scoringOnly", "kvBuffer"] as const) {
+    const value: unknown = options[flag];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(`${flag} must be true or false, got ${JSON.stringify(value)}`);
+    }
+  }
   const modelsDir = options.modelsDir ?? MODELS_DIR;
   const where = resolveModelSource(source, allowRemote, modelsDir);
 

@@ -116,6 +116,12 @@ Deno.test("the KV buffers grow past their first capacity; samples equal the expo
       assert.deepEqual(s[0].logits, s[1].logits, `step ${t}`);
     }
     assert.equal(s[0].state.buffers!.capacity, 2 * firstCapacity);
+    for (const bad of [0, -3, 2.5, Number.NaN]) {
+      await assert.rejects(
+        buffered.step([Int32Array.of(1)], undefined, bad),
+        new RangeError(`step: reserve must be a positive integer, got ${bad}`),
+      );
+    }
     // A reserve sizes the first buffers (a smaller one than the need is ignored).
     assert.equal((await buffered.step([Int32Array.of(1, 2, 3)], undefined, 50)).state.buffers!.capacity, 50);
     assert.equal((await buffered.step([Int32Array.of(1, 2, 3)], undefined, 2)).state.buffers!.capacity, 67);
@@ -138,6 +144,16 @@ Deno.test("the KV buffers grow past their first capacity; samples equal the expo
   } finally {
     await buffered.dispose();
     await exported.dispose();
+  }
+});
+
+Deno.test("loadCausalLM refuses a kvBuffer, scoringOnly or allowRemote that is not a boolean, before loading", async () => {
+  const dir = join(FIXTURES, "tiny-gptneox", "base");
+  for (const flag of ["kvBuffer", "scoringOnly", "allowRemote"]) {
+    await assert.rejects(
+      loadCausalLM(dir, { [flag]: "no" }),
+      new TypeError(`${flag} must be true or false, got "no"`),
+    );
   }
 });
 
